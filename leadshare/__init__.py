@@ -1,0 +1,72 @@
+"""leadshare: a lead-sharing marketplace for car dealer groups."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+
+from .extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config -> extensions -> blueprints -> CLI -> errors."""
+    app = Flask(__name__, instance_relative_config=True)
+    from .config import load_config
+
+    app.config.update(load_config(Path(app.instance_path), config))
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .database import configure_sqlite
+
+    db.init_app(app)
+    configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    login_manager.login_view = "web.login"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from .models import User
+
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active_user else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import register_api
+    from .web import blp as web_blp
+
+    register_api(app)
+    app.register_blueprint(web_blp)
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness plus a database round trip: 503 when the database does not answer."""
+        try:
+            db.session.execute(text("SELECT 1"))
+            db.session.rollback()
+        except Exception as exc:  # noqa: BLE001 - any database failure means "not healthy"
+            app.logger.warning("healthz: database check failed: %s", exc)
+            db.session.rollback()
+            return jsonify(status="unavailable", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import leadshare_cli
+
+    app.cli.add_command(leadshare_cli)

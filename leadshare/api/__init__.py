@@ -1,0 +1,36 @@
+"""The JSON API under /api/v1 (flask-smorest), with offline Swagger UI assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Flask, send_from_directory
+
+from ..extensions import api, csrf
+from . import auth, dealers, geocode, groups, oems, users
+from .errors import register_error_handlers
+
+SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
+BLUEPRINTS = (auth.blp, groups.blp, oems.blp, dealers.blp, users.blp, geocode.blp)
+
+
+def register_api(app: Flask) -> None:
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "Lead-sharing marketplace for car dealer groups."},
+        },
+    )
+    api.init_app(app)
+    for blueprint in BLUEPRINTS:
+        csrf.exempt(blueprint)  # the API authenticates writes by Bearer token, not cookies
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        """Swagger UI's files from the installed package: the docs work with no network."""
+        return send_from_directory(SWAGGER_DIST, filename, max_age=86400)

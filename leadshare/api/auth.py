@@ -1,0 +1,47 @@
+"""Tokens: trade an email and password for an expiring Bearer token."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..auth.current import current_actor
+from ..auth.service import authenticate
+from ..auth.tokens import issue_token
+from .users import UserSchema
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
+
+
+class TokenRequestSchema(ma.Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+
+
+class TokenSchema(ma.Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+
+
+@blp.route("/token")
+class Token(MethodView):
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, args):
+        """Sign in and get a Bearer token."""
+        user = authenticate(args["email"], args["password"])
+        token, expires_at = issue_token(
+            user, current_app.config["SECRET_KEY"], current_app.config["TOKEN_TTL_SECONDS"]
+        )
+        return {"token": token, "expires_at": expires_at}
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The signed-in user."""
+        return current_actor()

@@ -1,0 +1,85 @@
+"""One place that turns domain errors and HTTP errors into the JSON error shape of SPEC 8."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from ..errors import DomainError, Invalid
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+
+_REASONS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_body(code: int, message: str, reason: str | None = None, **extra) -> dict:
+    body = {
+        "code": code,
+        "status": HTTP_STATUS_CODES.get(code, "Error"),
+        "message": message,
+        "reason": reason or _REASONS.get(code, "error"),
+    }
+    body.update(extra)
+    return body
+
+
+def handle_domain_error(error: DomainError):
+    db.session.rollback()
+    extra = dict(error.extra)
+    if isinstance(error, Invalid):
+        extra["errors"] = {"json": {error.field: [error.message]}}
+    body = error_body(error.status, error.message, error.reason, **extra)
+    return jsonify(body), error.status
+
+
+def handle_http_exception(error: HTTPException):
+    if not _wants_json():
+        return error
+    data = getattr(error, "data", None) or {}
+    message = data.get("message") or error.description or error.name
+    extra = {}
+    errors = data.get("errors") or data.get("messages")
+    if errors:
+        extra["errors"] = errors
+        if error.code == 422:
+            message = "Some fields are missing or invalid; see errors."
+    body = error_body(error.code or 500, message, data.get("reason"), **extra)
+    return jsonify(body), error.code, data.get("headers") or {}
+
+
+def handle_unexpected(error: Exception):
+    """Log the bug, roll back, and answer a JSON 500 that leaks nothing."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    if not _wants_json():
+        return InternalServerError()
+    body = error_body(500, "Something went wrong on our side; it has been logged.")
+    return jsonify(body), 500
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,38 @@
+"""Where an address lands, through the geocoding chain of SPEC section 4."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..auth.current import current_actor
+from ..routing.geocode.service import locate
+
+blp = Blueprint("geocode", __name__, url_prefix="/api/v1/geocode", description="Geocoding")
+
+
+class GeocodeArgsSchema(ma.Schema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class PlaceSchema(ma.Schema):
+    latitude = fields.Float()
+    longitude = fields.Float()
+    precision = fields.String()
+    province = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
+    adcode = fields.String(allow_none=True)
+    source = fields.String()
+
+
+@blp.route("")
+class Geocode(MethodView):
+    @blp.arguments(GeocodeArgsSchema, location="query")
+    @blp.response(200, PlaceSchema)
+    def get(self, args):
+        """Locate an address."""
+        current_actor()
+        return locate(args["q"])

@@ -1,0 +1,99 @@
+"""The hash chain of a lead's events: each event's hash covers its payload and the previous hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+GENESIS_HASH = "0" * 64
+"""What the first event of a lead chains to (its stored prev_hash is None)."""
+
+PAYLOAD_FIELDS = ("lead_id", "seq", "type", "at", "actor_id", "dealer_id", "data")
+"""The event fields a hash covers; seq starts at 1 and grows by one per event of the lead."""
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds") + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} has no canonical JSON form")
+
+
+def canonical_json(obj: Any) -> str:
+    """The one text a value hashes as: sorted keys, no spaces, UTF-8 kept as is.
+
+    Datetimes become UTC ISO-8601 with microseconds and a 'Z' (2024-05-01T08:00:00.000000Z);
+    naive datetimes are taken as UTC, the project's storage convention. Dates are ISO-8601,
+    Decimals and UUIDs their str(); any other non-JSON type raises TypeError.
+    """
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_encode
+    )
+
+
+def event_payload(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed part of an event: every PAYLOAD_FIELDS entry, None where absent."""
+    return {name: event.get(name) for name in PAYLOAD_FIELDS}
+
+
+def event_hash(prev_hash: str | None, payload: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the previous hash (64 zeros for the first event) + canonical JSON payload."""
+    text = (prev_hash or GENESIS_HASH) + canonical_json(payload)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """The outcome of verifying a lead's chain; broken_at is the seq where it first breaks."""
+
+    ok: bool
+    events: int
+    broken_at: int | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form answered by the verify endpoint."""
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "broken_at": self.broken_at,
+            "reason": self.reason,
+        }
+
+
+def verify_chain(
+    events: Sequence[Mapping[str, Any]], *, head_hash: str | None = None
+) -> ChainReport:
+    """A lead's events are intact when seqs run 1, 2, ... and every link and hash matches.
+
+    Events come in stored order; each must carry seq = its position, prev_hash = the previous
+    event's hash (None, or 64 zeros, for the first) and hash = event_hash(prev_hash, payload).
+    A chain alone cannot reveal its last events being deleted: pass head_hash (the hash the
+    lead recorded for its latest event) to check the tail too. Reasons: `seq_mismatch`,
+    `prev_hash_mismatch`, `hash_mismatch`, `head_mismatch`; broken_at is the seq the broken
+    event should have (for `head_mismatch` the last seq present, None without events).
+    """
+    previous = GENESIS_HASH
+    for position, event in enumerate(events, start=1):
+        if event.get("seq") != position:
+            return ChainReport(False, len(events), position, "seq_mismatch")
+        if (event.get("prev_hash") or GENESIS_HASH) != previous:
+            return ChainReport(False, len(events), position, "prev_hash_mismatch")
+        expected = event_hash(previous, event_payload(event))
+        if event.get("hash") != expected:
+            return ChainReport(False, len(events), position, "hash_mismatch")
+        previous = expected
+    if head_hash is not None and head_hash != (events[-1].get("hash") if events else None):
+        return ChainReport(False, len(events), len(events) or None, "head_mismatch")
+    return ChainReport(True, len(events))

@@ -1,0 +1,43 @@
+"""The acting user of a request: a Bearer token, or the web session for safe reads."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from flask_login import current_user
+
+from ..errors import Unauthorized
+from ..models import User
+from .tokens import user_from_token
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def bearer_user() -> User | None:
+    """The user of the request's Bearer token; a bad or expired token is a 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    user = user_from_token(
+        token.strip(), current_app.config["SECRET_KEY"], current_app.config["TOKEN_TTL_SECONDS"]
+    )
+    if user is None:
+        raise Unauthorized(
+            "The token is invalid or has expired; sign in again.", reason="invalid_token"
+        )
+    return user
+
+
+def current_actor() -> User:
+    """Bearer tokens work for every method; a session cookie only for reads (no CSRF on writes)."""
+    if "actor" in g:
+        return g.actor
+    actor = bearer_user() if "Authorization" in request.headers else None
+    if actor is None and request.method in _SAFE_METHODS and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    if actor is None:
+        raise Unauthorized(
+            "Sign in first: send 'Authorization: Bearer <token>'.", reason="unauthenticated"
+        )
+    g.actor = actor
+    return actor

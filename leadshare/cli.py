@@ -1,0 +1,125 @@
+"""`flask leadshare ...`: admin, demo data and dealer import."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from .errors import DomainError, Invalid
+from .extensions import db
+from .models import Dealer, Group, Role, User
+
+leadshare_cli = AppGroup("leadshare", help="leadshare administration.")
+
+
+@leadshare_cli.command("create-admin")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_admin(email: str, password: str) -> None:
+    """Create a platform admin (the first user of a deployment)."""
+    email = email.strip().lower()
+    if len(password) < 8:
+        raise click.UsageError("The password needs at least 8 characters.")
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise click.ClickException(f"A user with email {email} already exists.")
+    user = User(email=email, role=Role.PLATFORM_ADMIN)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created platform admin {email} (id {user.id}).")
+
+
+@leadshare_cli.command("demo")
+def demo() -> None:
+    """Load the demo group, stores and users (once; a second run changes nothing)."""
+    from .demo import DEMO_PASSWORD, load_demo
+
+    group = load_demo()
+    if group is None:
+        click.echo("Demo data already loaded.")
+        return
+    click.echo(f"Loaded demo group {group.code} with {len(group.dealers)} stores.")
+    for user in db.session.scalars(select(User).order_by(User.id)):
+        click.echo(f"  {user.role:<15} {user.email}")
+    click.echo(f"Every demo user's password: {DEMO_PASSWORD}")
+
+
+CSV_FIELDS = (
+    "code", "name", "brands", "address", "latitude", "longitude", "service_radius_km",
+    "region_codes", "daily_capacity", "accepting_leads", "active", "webhook_url",
+)  # fmt: skip
+
+
+def _row_payload(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row in the API's field names; lists are separated by | ; or ，."""
+    payload: dict[str, Any] = {}
+    for field in CSV_FIELDS:
+        value = (row.get(field) or "").strip()
+        if not value:
+            continue
+        if field in ("brands", "region_codes"):
+            parts = value.replace("；", "|").replace(";", "|").replace("，", "|").split("|")
+            payload[field] = [p.strip() for p in parts if p.strip()]
+        else:
+            payload[field] = value
+    return payload
+
+
+def _flatten(messages: dict) -> str:
+    out = []
+    for field, errors in messages.items():
+        text = "; ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors)
+        out.append(f"{field}: {text}")
+    return ", ".join(out)
+
+
+@leadshare_cli.command("import-dealers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--group", "group_code", required=True, help="Code of the group to import into.")
+def import_dealers(file: Path, group_code: str) -> None:
+    """Create or update a group's dealers from a CSV (header row; see README for columns)."""
+    from .api.dealers import DealerWriteSchema
+    from .tenancy.service import apply_dealer_fields, new_dealer
+
+    group = db.session.scalar(select(Group).where(Group.code == group_code))
+    if group is None:
+        raise click.ClickException(f"No group with code {group_code!r}.")
+    with file.open(newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    if rows and "code" not in rows[0]:
+        raise click.ClickException(f"The header must name the columns: {', '.join(CSV_FIELDS)}.")
+    schema = DealerWriteSchema()
+    created = updated = 0
+    failures: list[tuple[int, str]] = []
+    with click.progressbar(enumerate(rows, start=2), length=len(rows), label="Importing") as bar:
+        for line, row in bar:
+            try:
+                data = schema.load(_row_payload(row))
+                existing = db.session.scalar(
+                    select(Dealer).where(Dealer.group_id == group.id, Dealer.code == data["code"])
+                )
+                with db.session.begin_nested():
+                    if existing:
+                        apply_dealer_fields(existing, data)
+                        updated += 1
+                    else:
+                        new_dealer(group.id, data)
+                        created += 1
+            except ValidationError as exc:
+                failures.append((line, _flatten(exc.messages)))
+            except Invalid as exc:
+                failures.append((line, f"{exc.field}: {exc.message}"))
+            except DomainError as exc:
+                failures.append((line, exc.message))
+    db.session.commit()
+    click.echo(f"{created} created, {updated} updated, {len(failures)} rejected.")
+    for line, message in failures:
+        click.echo(f"  line {line}: {message}", err=True)
+    if failures:
+        raise SystemExit(1)  # the good rows are in; a script still learns that some were not

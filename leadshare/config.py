@@ -1,0 +1,71 @@
+"""Settings from environment variables: the one documented list (see README, Configuration)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Keep one generated key per instance, so sessions and tokens survive restarts."""
+    path = instance_path / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race: use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the app config from the environment, then apply explicit overrides (tests)."""
+    overrides = dict(overrides or {})
+    instance_path.mkdir(parents=True, exist_ok=True)
+    database_url = _env("DATABASE_URL", f"sqlite:///{instance_path / 'leadshare.db'}")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    config: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TOKEN_TTL_SECONDS": int(_env("TOKEN_TTL_SECONDS", "43200")),
+        "GEOCODER": (_env("GEOCODER", "none") or "none").lower(),
+        "GEOCODER_DOMAIN": _env("GEOCODER_DOMAIN"),
+        "GEOCODER_SCHEME": _env("GEOCODER_SCHEME", "https"),
+        "GEOCODER_API_KEY": _env("GEOCODER_API_KEY"),
+        "GEOCODER_TIMEOUT": float(_env("GEOCODER_TIMEOUT", "2")),
+        "GEOCODER_MIN_DELAY": float(_env("GEOCODER_MIN_DELAY", "1")),
+        "GEOCODER_USER_AGENT": _env("GEOCODER_USER_AGENT", "leadshare/0.1"),
+        "SQLITE_BUSY_TIMEOUT_MS": int(_env("SQLITE_BUSY_TIMEOUT_MS", "15000")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": (_env("SESSION_COOKIE_SECURE", "0") == "1"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # flask-smorest / OpenAPI; Swagger UI assets are served locally (no CDN).
+        "API_TITLE": "leadshare",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+        "JSON_SORT_KEYS": False,
+    }
+    secret = overrides.get("SECRET_KEY") or _env("SECRET_KEY")
+    config["SECRET_KEY"] = secret or _secret_key(instance_path)
+    config.update(overrides)
+    return config

@@ -1,0 +1,146 @@
+"""Demo data: one dealer group with stores in real Chinese cities and a user of every role."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Group, Oem, OemBrand, Role, User, brand_key
+from .tenancy.service import new_dealer
+
+DEMO_PASSWORD = "leadshare-demo"
+DEMO_GROUP_CODE = "DEMO"
+
+OEMS = {
+    "一汽-大众 FAW-Volkswagen": ["大众", "奥迪"],
+    "广汽丰田 GAC Toyota": ["丰田"],
+    "华晨宝马 BMW Brilliance": ["宝马"],
+}
+
+# (code prefix, city, address prefix, [(district, brands, radius_km)]): real districts.
+STORES: list[tuple[str, str, str, list[tuple[str, list[str], float]]]] = [
+    (
+        "BJ",
+        "北京",
+        "北京市",
+        [
+            ("朝阳区", ["奥迪", "大众"], 40),
+            ("海淀区", ["宝马"], 40),
+            ("丰台区", ["丰田"], 40),
+            ("大兴区", ["大众"], 35),
+        ],
+    ),
+    (
+        "SH",
+        "上海",
+        "上海市",
+        [
+            ("浦东新区", ["宝马", "奥迪"], 40),
+            ("闵行区", ["大众"], 35),
+            ("嘉定区", ["丰田", "大众"], 35),
+            ("徐汇区", ["奥迪"], 30),
+        ],
+    ),
+    (
+        "GZ",
+        "广州",
+        "广东省广州市",
+        [("天河区", ["丰田", "奥迪"], 40), ("番禺区", ["大众"], 35), ("白云区", ["宝马"], 40)],
+    ),
+    (
+        "SZ",
+        "深圳",
+        "广东省深圳市",
+        [
+            ("南山区", ["奥迪", "宝马"], 35),
+            ("龙岗区", ["大众", "丰田"], 35),
+            ("宝安区", ["丰田"], 30),
+        ],
+    ),
+    (
+        "HZ",
+        "杭州",
+        "浙江省杭州市",
+        [("西湖区", ["宝马", "奥迪"], 45), ("萧山区", ["大众"], 40), ("余杭区", ["丰田"], 40)],
+    ),
+    ("NJ", "南京", "江苏省南京市", [("江宁区", ["大众", "奥迪"], 45), ("鼓楼区", ["宝马"], 40)]),
+    ("SU", "苏州", "江苏省苏州市", [("吴中区", ["奥迪"], 40), ("昆山市", ["大众", "丰田"], 35)]),
+    (
+        "CD",
+        "成都",
+        "四川省成都市",
+        [("武侯区", ["奥迪", "大众"], 50), ("成华区", ["丰田"], 50), ("双流区", ["宝马"], 50)],
+    ),
+    ("CQ", "重庆", "重庆市", [("渝北区", ["大众", "丰田"], 50), ("九龙坡区", ["奥迪"], 50)]),
+    (
+        "WH",
+        "武汉",
+        "湖北省武汉市",
+        [("江汉区", ["大众"], 45), ("洪山区", ["丰田", "宝马"], 45), ("汉阳区", ["奥迪"], 40)],
+    ),
+    ("XA", "西安", "陕西省西安市", [("雁塔区", ["大众", "奥迪"], 50), ("未央区", ["丰田"], 50)]),
+    ("CS", "长沙", "湖南省长沙市", [("岳麓区", ["丰田", "大众"], 50), ("雨花区", ["宝马"], 50)]),
+    ("ZZ", "郑州", "河南省郑州市", [("金水区", ["大众", "奥迪"], 50), ("二七区", ["丰田"], 50)]),
+    ("TJ", "天津", "天津市", [("河西区", ["丰田", "大众"], 40), ("滨海新区", ["宝马"], 45)]),
+    ("QD", "青岛", "山东省青岛市", [("市南区", ["奥迪"], 45), ("黄岛区", ["大众", "丰田"], 45)]),
+    ("XM", "厦门", "福建省厦门市", [("思明区", ["宝马", "丰田"], 40), ("集美区", ["大众"], 40)]),
+    ("JN", "济南", "山东省济南市", [("历下区", ["大众", "宝马"], 50), ("槐荫区", ["奥迪"], 50)]),
+]
+
+
+def _user(email: str, role: Role, **place) -> User:
+    user = User(email=email, role=role, **place)
+    user.set_password(DEMO_PASSWORD)
+    db.session.add(user)
+    return user
+
+
+def load_demo() -> Group | None:
+    """Create the demo group, OEMs, stores and users once; None when it already exists."""
+    if db.session.scalar(select(Group).where(Group.code == DEMO_GROUP_CODE)):
+        return None
+    group = Group(name="示范汽车集团 Demo Auto Group", code=DEMO_GROUP_CODE)
+    db.session.add(group)
+    oems = {}
+    for name, brands in OEMS.items():
+        oem = db.session.scalar(select(Oem).where(Oem.name == name))
+        if oem is None:
+            oem = Oem(name=name, brand_rows=[OemBrand(name=b, key=brand_key(b)) for b in brands])
+            db.session.add(oem)
+        oems[name] = oem
+    db.session.flush()
+    dealers = {}
+    for prefix, city, address, stores in STORES:
+        for n, (district, brands, radius) in enumerate(stores, start=1):
+            code = f"{prefix}{n:02d}"
+            dealers[code] = new_dealer(
+                group.id,
+                {
+                    "code": code,
+                    "name": f"{city}{district}{'·'.join(brands)}店",
+                    "brands": brands,
+                    "address": f"{address}{district}",
+                    "service_radius_km": radius,
+                },
+            )
+    db.session.flush()
+    if not db.session.scalar(select(User).where(User.role == Role.PLATFORM_ADMIN)):
+        _user("admin@demo.leadshare.cn", Role.PLATFORM_ADMIN)
+    _user("group.admin@demo.leadshare.cn", Role.GROUP_ADMIN, group_id=group.id)
+    _user(
+        "auditor.vw@demo.leadshare.cn", Role.OEM_AUDITOR, oem_id=oems["一汽-大众 FAW-Volkswagen"].id
+    )
+    for code in ("SZ01", "GZ01", "SH01", "BJ01"):
+        dealer = dealers[code]
+        lower = code.lower()
+        _user(
+            f"staff.{lower}@demo.leadshare.cn", Role.STAFF, dealer_id=dealer.id, group_id=group.id
+        )
+        _user(
+            f"manager.{lower}@demo.leadshare.cn",
+            Role.MANAGER,
+            dealer_id=dealer.id,
+            group_id=group.id,
+        )
+    db.session.commit()
+    return group

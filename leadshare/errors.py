@@ -1,0 +1,51 @@
+"""Domain errors: raised by services and the core, mapped to HTTP once in api/errors.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal a person can understand; `reason` is the machine-readable snake_case word."""
+
+    status = 409
+    reason = "conflict"
+
+    def __init__(self, message: str, *, reason: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason:
+            self.reason = reason
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    """Missing, or outside the caller's scope: both answer the same so nothing leaks."""
+
+    status = 404
+    reason = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    reason = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    reason = "unauthorized"
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Invalid(DomainError):
+    """A field-level refusal found by a service (e.g. a dealer that is not in the group)."""
+
+    status = 422
+    reason = "invalid"
+
+    def __init__(self, field: str, message: str, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.field = field

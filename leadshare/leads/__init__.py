@@ -1,0 +1,1 @@
+"""Lead lifecycle: the status table, VIN checks, intake and de-duplication."""

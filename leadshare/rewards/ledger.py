@@ -1,0 +1,187 @@
+"""A double-entry ledger: every journal entry balances to zero, so the whole ledger does too.
+
+Sign convention: a posting's amount is added to its account's balance, so a transfer of X from
+A to B is the postings (A, -X) and (B, +X). The treasury goes negative by what the group has
+committed to programs; program, dealer reward and paid-out accounts hold positive balances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AccountKind(StrEnum):
+    """Kinds of account: one treasury per group, one per program, two per dealer."""
+
+    TREASURY = "treasury"
+    PROGRAM = "program"
+    DEALER_REWARDS = "dealer_rewards"
+    PAID_OUT = "paid_out"
+
+
+class EntryKind(StrEnum):
+    """Kinds of journal entry: treasury to program, program to dealer, its undoing, dealer out."""
+
+    FUNDING = "funding"
+    CREDIT = "credit"
+    REVERSAL = "reversal"
+    PAYOUT = "payout"
+
+
+class SkipReason(StrEnum):
+    """Why a credit due was not made (recorded and shown to group admins)."""
+
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    DEALER_CAP_REACHED = "dealer_cap_reached"
+
+
+class UnbalancedEntry(ValueError):
+    """A journal entry whose postings do not sum to zero, are fewer than two, or include a zero."""
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One line of an entry: `amount_minor` is added to the balance of `account`."""
+
+    account: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """Postings that move money between accounts: at least two, none zero, summing to zero."""
+
+    kind: str
+    postings: tuple[Posting, ...]
+    memo: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "postings", tuple(self.postings))
+        for posting in self.postings:
+            if isinstance(posting.amount_minor, bool) or not isinstance(posting.amount_minor, int):
+                raise TypeError(f"posting amounts are int minor units: {posting!r}")
+        if len(self.postings) < 2:
+            raise UnbalancedEntry(f"a {self.kind} entry needs at least two postings")
+        if any(posting.amount_minor == 0 for posting in self.postings):
+            raise UnbalancedEntry(f"a {self.kind} entry has a zero posting")
+        total = sum(posting.amount_minor for posting in self.postings)
+        if total != 0:
+            raise UnbalancedEntry(f"a {self.kind} entry's postings sum to {total}, not zero")
+
+
+def account_key(kind: AccountKind, owner_id: int) -> str:
+    """The key of an account: its kind and its owner's id, e.g. `program:7`, `paid_out:12`."""
+    return f"{AccountKind(kind)}:{owner_id}"
+
+
+def account_kind(key: str) -> AccountKind:
+    """The kind of account a key names; ValueError for a key account_key would not produce."""
+    kind, separator, owner = key.partition(":")
+    if not separator or not owner.isdecimal():
+        raise ValueError(f"{key!r} is not an account key like 'program:7'")
+    return AccountKind(kind)
+
+
+def funding(
+    program_account: str, treasury_account: str, amount_minor: int, *, memo: str = ""
+) -> JournalEntry:
+    """A program's budget moves from the group's treasury to the program's account."""
+    return _transfer(
+        EntryKind.FUNDING,
+        source=(treasury_account, AccountKind.TREASURY),
+        target=(program_account, AccountKind.PROGRAM),
+        amount_minor=amount_minor,
+        memo=memo,
+    )
+
+
+def credit(
+    program_account: str, dealer_account: str, amount_minor: int, *, memo: str = ""
+) -> JournalEntry:
+    """A reward moves from the program's account to the referrer's reward account."""
+    return _transfer(
+        EntryKind.CREDIT,
+        source=(program_account, AccountKind.PROGRAM),
+        target=(dealer_account, AccountKind.DEALER_REWARDS),
+        amount_minor=amount_minor,
+        memo=memo,
+    )
+
+
+def reversal(of: JournalEntry, *, memo: str = "") -> JournalEntry:
+    """A credit is undone by a new entry negating each of its postings, never by an edit."""
+    if of.kind != EntryKind.CREDIT:
+        raise ValueError(f"only a credit can be reversed, not a {of.kind} entry")
+    postings = tuple(Posting(p.account, -p.amount_minor) for p in of.postings)
+    return JournalEntry(EntryKind.REVERSAL, postings, memo)
+
+
+def payout(
+    dealer_account: str, paid_out_account: str, amount_minor: int, *, memo: str = ""
+) -> JournalEntry:
+    """A payout moves money from the dealer's reward account to its paid-out account."""
+    return _transfer(
+        EntryKind.PAYOUT,
+        source=(dealer_account, AccountKind.DEALER_REWARDS),
+        target=(paid_out_account, AccountKind.PAID_OUT),
+        amount_minor=amount_minor,
+        memo=memo,
+    )
+
+
+def balances(entries: Iterable[JournalEntry]) -> dict[str, int]:
+    """Each account's balance: the sum of its postings (accounts netting to zero included)."""
+    totals: dict[str, int] = {}
+    for entry in entries:
+        for posting in entry.postings:
+            totals[posting.account] = totals.get(posting.account, 0) + posting.amount_minor
+    return totals
+
+
+def is_balanced(entries: Iterable[JournalEntry]) -> bool:
+    """The whole ledger balances: all postings of all entries sum to zero."""
+    return sum(posting.amount_minor for entry in entries for posting in entry.postings) == 0
+
+
+def credit_decision(
+    *,
+    amount_minor: int,
+    program_balance_minor: int,
+    dealer_month_credited_minor: int,
+    per_dealer_monthly_cap_minor: int | None,
+) -> SkipReason | None:
+    """None when a credit can be made in full, else why it is skipped (budget checked first).
+
+    Never partial: the program's balance must cover the whole amount, and with a cap set the
+    dealer's credits this month plus this amount must not exceed it.
+    """
+    if amount_minor <= 0:
+        raise ValueError(f"a credit is a positive amount, not {amount_minor}")
+    if program_balance_minor < amount_minor:
+        return SkipReason.BUDGET_EXHAUSTED
+    if (
+        per_dealer_monthly_cap_minor is not None
+        and dealer_month_credited_minor + amount_minor > per_dealer_monthly_cap_minor
+    ):
+        return SkipReason.DEALER_CAP_REACHED
+    return None
+
+
+def _transfer(
+    kind: EntryKind,
+    *,
+    source: tuple[str, AccountKind],
+    target: tuple[str, AccountKind],
+    amount_minor: int,
+    memo: str,
+) -> JournalEntry:
+    for account, expected in (source, target):
+        if account_kind(account) != expected:
+            raise ValueError(f"a {kind} entry needs a {expected} account here, not {account!r}")
+    if amount_minor <= 0:
+        raise ValueError(f"a {kind} moves a positive amount, not {amount_minor}")
+    return JournalEntry(
+        kind, (Posting(source[0], -amount_minor), Posting(target[0], amount_minor)), memo
+    )

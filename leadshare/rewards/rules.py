@@ -1,0 +1,87 @@
+"""Reward rules: the most specific rule matching a lead's event, brand and channel pays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from leadshare.leads.states import PROGRESS_LADDER, LeadStatus
+
+
+class RewardEvent(StrEnum):
+    """A lead stage a program may reward; stored as its string value (`contacted` is not one)."""
+
+    ACCEPTED = "accepted"
+    VISITED = "visited"
+    ORDERED = "ordered"
+    DELIVERED = "delivered"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Pays `amount_minor` when a lead reaches `event`; `brand`/`channel` None match any lead."""
+
+    event: str
+    amount_minor: int
+    brand: str | None = None
+    channel: str | None = None
+    id: int | None = None
+
+
+def normalise_brand(brand: str) -> str:
+    """Brands compare case-insensitively, ignoring surrounding and repeated blanks."""
+    return " ".join(brand.split()).casefold()
+
+
+def specificity(rule: Rule) -> int:
+    """How specific a rule is: brand and channel 3, brand only 2, channel only 1, neither 0."""
+    return (2 if rule.brand is not None else 0) + (1 if rule.channel is not None else 0)
+
+
+def matches(rule: Rule, *, event: str, brand: str, channel: str) -> bool:
+    """A rule applies to its event, to its brand (if any) and to its channel (if any, exactly)."""
+    return (
+        rule.event == event
+        and (rule.brand is None or normalise_brand(rule.brand) == normalise_brand(brand))
+        and (rule.channel is None or rule.channel == channel)
+    )
+
+
+def match_rule(rules: Iterable[Rule], *, event: str, brand: str, channel: str) -> Rule | None:
+    """The most specific matching rule, ties going to the lower id, then the earlier one; or None.
+
+    Rules without an id rank after rules with one among equally specific rules.
+    """
+    matching = [
+        (position, rule)
+        for position, rule in enumerate(rules)
+        if matches(rule, event=event, brand=brand, channel=channel)
+    ]
+    return min(matching, key=_precedence)[1] if matching else None
+
+
+def events_reached(statuses: Iterable[str]) -> list[RewardEvent]:
+    """Reward events reached by a lead that reached these stages, in lifecycle order.
+
+    Reaching a stage reaches every earlier stage of the progress ladder, since skipped stages
+    count as reached; statuses off the ladder (`lost`, `offered`, ...) reach nothing. An unknown
+    status raises ValueError.
+    """
+    reached = [LeadStatus(status) for status in statuses]
+    on_ladder = [PROGRESS_LADDER.index(status) for status in reached if status in PROGRESS_LADDER]
+    if not on_ladder:
+        return []
+    furthest = max(on_ladder)
+    rewardable = {event.value for event in RewardEvent}
+    return [RewardEvent(stage) for stage in PROGRESS_LADDER[: furthest + 1] if stage in rewardable]
+
+
+def reversible_events_on_lost() -> tuple[RewardEvent, ...]:
+    """A lead lost after `ordered` has its `ordered` and later credits reversed."""
+    return (RewardEvent.ORDERED, RewardEvent.DELIVERED)
+
+
+def _precedence(item: tuple[int, Rule]) -> tuple[int, bool, int, int]:
+    position, rule = item
+    return (-specificity(rule), rule.id is None, rule.id or 0, position)

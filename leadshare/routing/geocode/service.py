@@ -1,0 +1,63 @@
+"""The geocoding chain of SPEC section 4 with its database cache, configured from the app."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ...errors import NotFound
+from ...extensions import db
+from ...models import GeocodeCacheEntry
+from .chain import GeocodeChain
+from .gazetteer import Gazetteer, Place, normalise_address
+from .online import make_online_geocoder
+
+log = logging.getLogger(__name__)
+
+
+def _chain() -> GeocodeChain:
+    """One chain per app: the online geocoder keeps its rate limiter between requests."""
+    chain = current_app.extensions.get("leadshare.geocode_chain")
+    if chain is None:
+        cfg = current_app.config
+        online = make_online_geocoder(
+            cfg["GEOCODER"],
+            domain=cfg["GEOCODER_DOMAIN"],
+            scheme=cfg["GEOCODER_SCHEME"],
+            api_key=cfg["GEOCODER_API_KEY"],
+            timeout=cfg["GEOCODER_TIMEOUT"],
+            min_delay_seconds=cfg["GEOCODER_MIN_DELAY"],
+            user_agent=cfg["GEOCODER_USER_AGENT"],
+        )
+        chain = GeocodeChain(Gazetteer.default(), online)
+        current_app.extensions["leadshare.geocode_chain"] = chain
+    return chain
+
+
+def geocode_address(address: str) -> Place | None:
+    """Resolve an address through the cache, then the chain; only answers are cached."""
+    key = normalise_address(address or "")
+    if not key:
+        return None
+    cached = db.session.scalar(db.select(GeocodeCacheEntry).filter_by(key=key))
+    if cached is not None:
+        return Place(**cached.result)
+    place = _chain().geocode(address)
+    if place is not None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(GeocodeCacheEntry(key=key, result=place.to_dict()))
+        except IntegrityError:  # a concurrent request cached it first
+            log.debug("geocode cache race on %r", key)
+    return place
+
+
+def locate(address: str) -> Place:
+    """The geocode endpoint: answer or 404, keeping what was learned in the cache."""
+    place = geocode_address(address)
+    db.session.commit()
+    if place is None:
+        raise NotFound(f"Could not locate {address!r}.", reason="not_found")
+    return place

@@ -1,0 +1,1 @@
+"""Groups, OEMs, dealers and users: who exists and who may manage whom."""

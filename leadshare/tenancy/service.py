@@ -1,0 +1,294 @@
+"""Groups, OEMs, dealers and users: create, read, change, within the caller's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.scope import is_group_admin_of, require_role, sees_group
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..extensions import db
+from ..models import DEALER_ROLES, Dealer, DealerBrand, Group, Oem, OemBrand, Role, User, brand_key
+from ..pagination import Page, paginate
+from ..routing.geocode.gazetteer import Gazetteer
+from ..routing.geocode.service import geocode_address
+
+ADMINS = (Role.PLATFORM_ADMIN, Role.GROUP_ADMIN)
+DEALER_OPERATING_FIELDS = frozenset({"is_accepting", "daily_capacity", "service_radius_km"})
+
+
+def _commit(conflict_reason: str, message: str) -> None:
+    """Commit once; a unique constraint hit by a concurrent writer becomes a clear 409."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(message, reason=conflict_reason) from exc
+
+
+# --- groups -------------------------------------------------------------------------------
+
+
+def list_groups(actor: User, page: int, per_page: int) -> Page:
+    require_role(actor, Role.PLATFORM_ADMIN, Role.GROUP_ADMIN, *DEALER_ROLES)
+    query = select(Group).order_by(Group.id)
+    if actor.role != Role.PLATFORM_ADMIN:
+        query = query.where(Group.id == actor.group_id)
+    return paginate(query, page, per_page)
+
+
+def get_group(actor: User, group_id: int) -> Group:
+    group = db.session.get(Group, group_id)
+    if group is None or not sees_group(actor, group.id):
+        raise NotFound("No such group.")
+    return group
+
+
+def _ensure_group_code_free(code: str) -> None:
+    if db.session.scalar(select(Group.id).where(Group.code == code)):
+        raise Conflict(f"A group with code {code!r} already exists.", reason="code_taken")
+
+
+def _ensure_dealer_code_free(group_id: int, code: str) -> None:
+    if db.session.scalar(select(Dealer.id).where(Dealer.group_id == group_id, Dealer.code == code)):
+        raise Conflict(f"The group already has a dealer with code {code!r}.", reason="code_taken")
+
+
+def create_group(actor: User, data: Mapping[str, Any]) -> Group:
+    require_role(actor, Role.PLATFORM_ADMIN)
+    _ensure_group_code_free(data["code"])
+    group = Group(**data)
+    db.session.add(group)
+    _commit("code_taken", f"A group with code {data['code']!r} already exists.")
+    return group
+
+
+def update_group(actor: User, group_id: int, data: Mapping[str, Any]) -> Group:
+    group = get_group(actor, group_id)
+    require_role(actor, Role.PLATFORM_ADMIN)
+    if data.get("code", group.code) != group.code:
+        _ensure_group_code_free(data["code"])
+    for field, value in data.items():
+        setattr(group, field, value)
+    _commit("code_taken", "That group code is already taken.")
+    return group
+
+
+# --- OEMs ---------------------------------------------------------------------------------
+
+
+def list_oems(actor: User, page: int, per_page: int) -> Page:
+    require_role(actor, Role.PLATFORM_ADMIN, Role.OEM_AUDITOR)
+    query = select(Oem).order_by(Oem.id)
+    if actor.role == Role.OEM_AUDITOR:
+        query = query.where(Oem.id == actor.oem_id)
+    return paginate(query, page, per_page)
+
+
+def create_oem(actor: User, data: Mapping[str, Any]) -> Oem:
+    require_role(actor, Role.PLATFORM_ADMIN)
+    if db.session.scalar(select(Oem.id).where(Oem.name == data["name"])):
+        raise Conflict(f"An OEM named {data['name']!r} already exists.", reason="name_taken")
+    keys = {brand_key(b): b.strip() for b in data["brands"]}
+    taken = db.session.scalars(select(OemBrand.name).where(OemBrand.key.in_(keys))).all()
+    if taken:
+        raise Conflict(
+            f"Brand already belongs to another OEM: {', '.join(taken)}.", reason="brand_taken"
+        )
+    oem = Oem(name=data["name"], brand_rows=[OemBrand(key=k, name=n) for k, n in keys.items()])
+    db.session.add(oem)
+    _commit("name_taken", "That OEM or one of its brands already exists.")
+    return oem
+
+
+# --- dealers ------------------------------------------------------------------------------
+
+
+def list_dealers(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:
+    require_role(actor, Role.PLATFORM_ADMIN, Role.GROUP_ADMIN, *DEALER_ROLES)
+    query = select(Dealer).order_by(Dealer.id)
+    group_id = filters.get("group_id")
+    if actor.role != Role.PLATFORM_ADMIN:
+        if group_id is not None and group_id != actor.group_id:
+            return Page(items=[], page=page, per_page=per_page, total=0)
+        group_id = actor.group_id
+    if group_id is not None:
+        query = query.where(Dealer.group_id == group_id)
+    if filters.get("brand"):
+        query = query.where(
+            Dealer.id.in_(
+                select(DealerBrand.dealer_id).where(DealerBrand.key == brand_key(filters["brand"]))
+            )
+        )
+    if filters.get("active") is not None:
+        query = query.where(Dealer.is_active.is_(filters["active"]))
+    if filters.get("accepting_leads") is not None:
+        query = query.where(Dealer.is_accepting.is_(filters["accepting_leads"]))
+    if filters.get("q"):
+        like = f"%{filters['q']}%"
+        query = query.where(Dealer.name.ilike(like) | Dealer.code.ilike(like))
+    return paginate(query, page, per_page)
+
+
+def get_dealer(actor: User, dealer_id: int) -> Dealer:
+    dealer = db.session.get(Dealer, dealer_id)
+    if dealer is None or not sees_group(actor, dealer.group_id):
+        raise NotFound("No such dealer.")
+    return dealer
+
+
+def _locate_dealer(dealer: Dealer) -> None:
+    """Dealers without coordinates are geocoded from the address; unroutable ones are refused."""
+    place = geocode_address(dealer.address or "")
+    if place is None:
+        raise Invalid(
+            "address",
+            "This address could not be located; give latitude and longitude.",
+            reason="address_not_found",
+        )
+    dealer.latitude, dealer.longitude = place.latitude, place.longitude
+    dealer.geo_precision, dealer.adcode = place.precision, place.adcode
+
+
+def apply_dealer_fields(dealer: Dealer, data: Mapping[str, Any]) -> None:
+    for field, value in data.items():
+        setattr(dealer, field, value)
+    if "latitude" in data:
+        dealer.geo_precision = "exact"
+        hint = Gazetteer.default().nearest_district(dealer.latitude, dealer.longitude)
+        dealer.adcode = hint.adcode if hint else None
+    elif "address" in data:
+        _locate_dealer(dealer)
+
+
+def create_dealer(actor: User, data: Mapping[str, Any]) -> Dealer:
+    require_role(actor, *ADMINS)
+    data = dict(data)
+    group_id = data.pop("group_id", None)
+    if actor.role == Role.GROUP_ADMIN:
+        group_id = actor.group_id if group_id is None else group_id
+    if group_id is None:
+        raise Invalid("group_id", "Say which group the dealer belongs to.")
+    if not is_group_admin_of(actor, group_id) or db.session.get(Group, group_id) is None:
+        raise Invalid("group_id", "No such group.", reason="unknown_group")
+    _ensure_dealer_code_free(group_id, data["code"])
+    dealer = new_dealer(group_id, data)
+    _commit("code_taken", "The group already has a dealer with that code.")
+    return dealer
+
+
+def new_dealer(group_id: int, data: Mapping[str, Any]) -> Dealer:
+    """Add a located dealer to the session (callers commit): shared by the API and imports."""
+    dealer = Dealer(group_id=group_id)
+    apply_dealer_fields(dealer, data)
+    db.session.add(dealer)
+    return dealer
+
+
+def update_dealer(actor: User, dealer_id: int, data: Mapping[str, Any]) -> Dealer:
+    dealer = get_dealer(actor, dealer_id)
+    if not is_group_admin_of(actor, dealer.group_id):
+        if actor.role != Role.MANAGER or actor.dealer_id != dealer.id:
+            raise Forbidden(
+                "Only a group admin or this store's manager may change it.",
+                reason="role_not_allowed",
+            )
+        extra = set(data) - DEALER_OPERATING_FIELDS
+        if extra:
+            raise Forbidden(
+                "A manager may change only accepting_leads, daily_capacity and service_radius_km.",
+                reason="field_not_allowed",
+            )
+    if data.get("code", dealer.code) != dealer.code:
+        _ensure_dealer_code_free(dealer.group_id, data["code"])
+    apply_dealer_fields(dealer, data)
+    _commit("code_taken", "The group already has a dealer with that code.")
+    return dealer
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+def list_users(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:
+    require_role(actor, *ADMINS)
+    query = select(User).order_by(User.id)
+    if actor.role == Role.GROUP_ADMIN:
+        query = query.where(User.group_id == actor.group_id)
+    if filters.get("role"):
+        query = query.where(User.role == filters["role"])
+    if filters.get("dealer_id") is not None:
+        query = query.where(User.dealer_id == filters["dealer_id"])
+    return paginate(query, page, per_page)
+
+
+def get_user(actor: User, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    visible = user is not None and (
+        user.id == actor.id
+        or actor.role == Role.PLATFORM_ADMIN
+        or (actor.role == Role.GROUP_ADMIN and user.group_id == actor.group_id)
+    )
+    if not visible:
+        raise NotFound("No such user.")
+    return user
+
+
+def _place_user(actor: User, user: User, data: Mapping[str, Any]) -> None:
+    """Attach the user to the one dealer, group or OEM its role needs, within the actor's scope."""
+    role = Role(data["role"])
+    if role in DEALER_ROLES:
+        dealer = db.session.get(Dealer, data["dealer_id"])
+        if dealer is None or not is_group_admin_of(actor, dealer.group_id):
+            raise Invalid("dealer_id", "No such dealer.", reason="unknown_dealer")
+        user.dealer_id, user.group_id = dealer.id, dealer.group_id
+    elif role == Role.GROUP_ADMIN:
+        group = db.session.get(Group, data["group_id"])
+        if group is None or not is_group_admin_of(actor, group.id):
+            raise Invalid("group_id", "No such group.", reason="unknown_group")
+        user.group_id = group.id
+    elif role == Role.OEM_AUDITOR:
+        if db.session.get(Oem, data["oem_id"]) is None:
+            raise Invalid("oem_id", "No such OEM.", reason="unknown_oem")
+        user.oem_id = data["oem_id"]
+
+
+def create_user(actor: User, data: Mapping[str, Any]) -> User:
+    require_role(actor, *ADMINS)
+    if actor.role == Role.GROUP_ADMIN and data["role"] not in (*DEALER_ROLES, Role.GROUP_ADMIN):
+        raise Forbidden(
+            "A group admin may create staff, managers and group admins only.",
+            reason="role_not_allowed",
+        )
+    email = data["email"].strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("A user with this email already exists.", reason="email_taken")
+    user = User(email=email, role=data["role"], name=data.get("name"))
+    user.set_password(data["password"])
+    _place_user(actor, user, data)
+    db.session.add(user)
+    _commit("email_taken", "A user with this email already exists.")
+    return user
+
+
+def update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> User:
+    user = get_user(actor, user_id)
+    is_admin = actor.id != user.id
+    if not is_admin and "is_active" in data:
+        raise Forbidden("You cannot deactivate yourself.", reason="cannot_deactivate_self")
+    if (
+        not is_admin
+        and "password" in data
+        and not user.check_password(data.get("current_password") or "")
+    ):
+        raise Invalid("current_password", "The current password is wrong.", reason="wrong_password")
+    if "password" in data:
+        user.set_password(data["password"])
+    if "is_active" in data:
+        user.is_active_user = data["is_active"]
+    if "name" in data:
+        user.name = data["name"]
+    db.session.commit()
+    return user

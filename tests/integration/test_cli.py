@@ -1,0 +1,118 @@
+"""Command line: create-admin, demo data and dealer import."""
+
+from sqlalchemy import func, select
+
+from leadshare.extensions import db
+from leadshare.models import Dealer, Group, Role, User
+
+
+def test_create_admin_makes_a_platform_admin(app, app_ctx):
+    result = app.test_cli_runner().invoke(
+        args=["leadshare", "create-admin", "Boss@Example.com", "--password", "s3cret-pass"]
+    )
+    assert result.exit_code == 0, result.output
+    with app_ctx:
+        user = db.session.scalar(select(User).where(User.email == "boss@example.com"))
+        assert user.role == Role.PLATFORM_ADMIN and user.check_password("s3cret-pass")
+    again = app.test_cli_runner().invoke(
+        args=["leadshare", "create-admin", "boss@example.com", "--password", "s3cret-pass"]
+    )
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_demo_loads_forty_stores_in_fifteen_cities_and_every_role(app, app_ctx):
+    result = app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    assert result.exit_code == 0, result.output
+    with app_ctx:
+        group = db.session.scalar(select(Group).where(Group.code == "DEMO"))
+        dealers = group.dealers
+        assert len(dealers) >= 40
+        assert all(d.latitude and d.longitude and d.geo_precision == "district" for d in dealers)
+        assert len({d.adcode[:4] for d in dealers}) >= 15
+        assert len({b for d in dealers for b in d.brands}) == 4
+        roles = set(db.session.scalars(select(User.role)))
+        assert roles == {r.value for r in Role}
+        count = len(dealers)
+    second = app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    assert "already loaded" in second.output
+    with app_ctx:
+        assert (
+            db.session.scalar(select(func.count(Dealer.id)).where(Dealer.group_id == group.id))
+            == count
+        )
+
+
+def test_demo_login_works(app, client):
+    app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    response = client.post(
+        "/api/v1/auth/token",
+        json={"email": "staff.sz01@demo.leadshare.cn", "password": "leadshare-demo"},
+    )
+    assert response.status_code == 200
+
+
+CSV = """\ufeffcode,name,brands,address,latitude,longitude,service_radius_km,region_codes,daily_capacity,accepting_leads,active,webhook_url
+HZ01,杭州西湖宝马店,宝马|MINI,浙江省杭州市西湖区文三路,,,40,3301,10,true,true,
+HZ02,杭州萧山大众店,大众,,30.18,120.26,,,,,,
+BAD1,没有品牌店,,浙江省杭州市西湖区,,,,,,,,
+BAD2,找不到店,丰田,qwertyuiop,,,,,,,,
+BAD3,坏半径店,丰田,杭州,,,-5,,,,,
+NJ01,南京鼓楼店,宝马;奥迪,江苏省南京市鼓楼区中山路1号,,,,,,false,,
+"""
+
+
+def test_import_dealers_imports_good_rows_and_reports_bad_lines(app, app_ctx, make, tmp_path):
+    group = make.group(code="IMP")
+    path = tmp_path / "dealers.csv"
+    path.write_text(CSV, encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["leadshare", "import-dealers", str(path), "--group", "IMP"]
+    )
+    assert result.exit_code == 1
+    assert "3 created, 0 updated, 3 rejected" in result.output
+    assert "line 4: brands" in result.output
+    assert "line 5: address" in result.output
+    assert "line 6: service_radius_km" in result.output
+    with app_ctx:
+        dealers = {
+            d.code: d for d in db.session.scalars(select(Dealer).where(Dealer.group_id == group.id))
+        }
+        assert set(dealers) == {"HZ01", "HZ02", "NJ01"}
+        hz = dealers["HZ01"]
+        assert (
+            hz.brands == ["宝马", "MINI"]
+            and hz.region_codes == ["3301"]
+            and hz.daily_capacity == 10
+        )
+        assert hz.adcode == "330106"
+        assert dealers["NJ01"].adcode == "320106" and dealers["NJ01"].is_accepting is False
+        assert dealers["HZ02"].geo_precision == "exact"
+
+
+def test_import_dealers_twice_updates_instead_of_duplicating(app, app_ctx, make, tmp_path):
+    make.group(code="IMP2")
+    path = tmp_path / "dealers.csv"
+    path.write_text(
+        "code,name,brands,latitude,longitude\nA1,店一,丰田,30.1,120.1\n", encoding="utf-8"
+    )
+    runner = app.test_cli_runner()
+    assert (
+        runner.invoke(args=["leadshare", "import-dealers", str(path), "--group", "IMP2"]).exit_code
+        == 0
+    )
+    path.write_text(
+        "code,name,brands,latitude,longitude\nA1,店一改名,丰田,30.1,120.1\n", encoding="utf-8"
+    )
+    result = runner.invoke(args=["leadshare", "import-dealers", str(path), "--group", "IMP2"])
+    assert "0 created, 1 updated" in result.output
+    with app_ctx:
+        assert db.session.scalar(select(Dealer.name).where(Dealer.code == "A1")) == "店一改名"
+
+
+def test_import_dealers_into_unknown_group_fails_clearly(app, tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("code,name,brands\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["leadshare", "import-dealers", str(path), "--group", "NOPE"]
+    )
+    assert result.exit_code != 0 and "No group with code 'NOPE'" in result.output
