@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .config import load_config
 
     app.config.update(load_config(Path(app.instance_path), config))
+    app.json.ensure_ascii = False  # Chinese names stay readable in JSON answers
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     register_extensions(app)
     register_blueprints(app)
