@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,26 @@ def import_dealers(file: Path, group_code: str) -> None:
         click.echo(f"  line {line}: {message}", err=True)
     if failures:
         raise SystemExit(1)  # the good rows are in; a script still learns that some were not
+
+
+def _utc(value: str | None) -> datetime | None:
+    """ISO-8601 with or without an offset (none means UTC), as naive UTC like the database."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 time.") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+@leadshare_cli.command("sweep")
+@click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
+def sweep(as_of: str | None) -> None:
+    """Expire offers whose time is up and route their leads on; safe on many hosts at once."""
+    from .leads.service import sweep as run_sweep
+
+    result = run_sweep(_utc(as_of))
+    click.echo(f"{result.expired} offers expired on {result.leads} leads.")

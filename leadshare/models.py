@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -246,3 +246,126 @@ class GeocodeCacheEntry(db.Model):
     key: Mapped[str] = mapped_column(String(500), unique=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lead(db.Model):
+    """One customer's interest in a car, shared by its referrer and held by the store that claims it."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_group_phone", "group_id", "phone"),
+        Index("ix_leads_group_wechat", "group_id", "wechat_id"),
+        Index("ix_leads_group_status", "group_id", "status"),
+        Index("ix_leads_referrer_created", "referrer_id", "created_at"),
+        Index("ix_leads_holder_status", "holder_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    share_reason: Mapped[str | None] = mapped_column(String(30))
+
+    customer_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    wechat_id: Mapped[str | None] = mapped_column(String(100))
+    brand: Mapped[str] = mapped_column(String(100))
+    brand_key: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    budget: Mapped[str | None] = mapped_column(String(100))
+    timeframe: Mapped[str | None] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(20))
+    campaign: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[datetime]
+
+    address: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    geo_precision: Mapped[str | None] = mapped_column(String(20))
+    geo_source: Mapped[str | None] = mapped_column(String(30))
+    province: Mapped[str | None] = mapped_column(String(50))
+    city: Mapped[str | None] = mapped_column(String(50))
+    district: Mapped[str | None] = mapped_column(String(50))
+    adcode: Mapped[str | None] = mapped_column(String(12))
+
+    order_ref: Mapped[str | None] = mapped_column(String(100))
+    vin: Mapped[str | None] = mapped_column(String(17))
+    lost_reason: Mapped[str | None] = mapped_column(String(500))
+    offers_made: Mapped[int] = mapped_column(default=0)
+    event_seq: Mapped[int] = mapped_column(default=0)
+    head_hash: Mapped[str | None] = mapped_column(String(64))
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    accepted_at: Mapped[datetime | None]
+
+    group: Mapped[Group] = relationship()
+    referrer: Mapped[Dealer] = relationship(foreign_keys=[referrer_id])
+    holder: Mapped[Dealer | None] = relationship(foreign_keys=[holder_id])
+    offers: Mapped[list[Offer]] = relationship(
+        back_populates="lead", order_by="Offer.id", cascade="all, delete-orphan"
+    )
+
+
+class Offer(db.Model):
+    """One routing attempt to one store (or a claim from the board); at most one per store and lead."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "dealer_id"),
+        Index("ix_offers_dealer_status", "dealer_id", "status"),
+        Index("ix_offers_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="routed")
+    status: Mapped[str] = mapped_column(String(10))
+    distance_km: Mapped[float | None]
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_reason: Mapped[str | None] = mapped_column(String(30))
+    decline_note: Mapped[str | None] = mapped_column(String(500))
+
+    lead: Mapped[Lead] = relationship(back_populates="offers")
+    dealer: Mapped[Dealer] = relationship()
+
+
+class LeadEvent(db.Model):
+    """An append-only, hash-chained record of one change to a lead."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (UniqueConstraint("lead_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    type: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyRecord(db.Model):
+    """The first answer to a POST carrying an Idempotency-Key, replayed for 24 h per user."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None]
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 from ..auth.current import current_actor
 from ..auth.service import authenticate
 from ..auth.tokens import issue_token
+from .common import UTCDateTime
 from .users import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
@@ -23,7 +24,7 @@ class TokenRequestSchema(ma.Schema):
 
 class TokenSchema(ma.Schema):
     token = fields.String()
-    expires_at = fields.DateTime()
+    expires_at = UTCDateTime()
 
 
 @blp.route("/token")

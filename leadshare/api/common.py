@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import cache
 
 import marshmallow as ma
@@ -35,3 +36,18 @@ def brand_list(**kwargs) -> fields.List:
         validate=validate.Length(min=1, max=50),
         **kwargs,
     )
+
+
+class UTCDateTime(fields.DateTime):
+    """Times are stored as naive UTC; the API writes them with their offset and reads any offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        return moment

@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ..auth.current import current_actor
 from ..auth.scope import is_group_admin_of
 from ..tenancy import service
-from .common import PageArgsSchema, brand_list, page_of
+from .common import PageArgsSchema, UTCDateTime, brand_list, page_of
 
 blp = Blueprint("dealers", __name__, url_prefix="/api/v1/dealers", description="Dealers")
 
@@ -41,7 +41,7 @@ class DealerSchema(ma.Schema):
     accepting_leads = fields.Boolean(attribute="is_accepting")
     active = fields.Boolean(attribute="is_active")
     webhook_url = fields.Function(_webhook_url)
-    created_at = fields.DateTime()
+    created_at = UTCDateTime()
 
 
 class DealerWriteSchema(ma.Schema):

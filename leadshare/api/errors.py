@@ -10,6 +10,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from ..errors import DomainError, Invalid
 from ..extensions import db
+from ..leads.states import InvalidTransition
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,12 @@ def handle_domain_error(error: DomainError):
     return jsonify(body), error.status
 
 
+def handle_invalid_transition(error: InvalidTransition):
+    db.session.rollback()
+    message = f"A lead that is {error.current} cannot move to {error.target}."
+    return jsonify(error_body(409, message, error.reason)), 409
+
+
 def handle_http_exception(error: HTTPException):
     if not _wants_json():
         return error
@@ -81,5 +88,6 @@ def handle_unexpected(error: Exception):
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(InvalidTransition, handle_invalid_transition)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..tenancy import service
-from .common import PageArgsSchema, page_of
+from .common import PageArgsSchema, UTCDateTime, page_of
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Dealer groups")
 
@@ -41,7 +41,7 @@ class GroupSchema(ma.Schema):
     max_offers_per_lead = fields.Integer()
     dedup_window_days = fields.Integer()
     currency = fields.String()
-    created_at = fields.DateTime()
+    created_at = UTCDateTime()
 
 
 class GroupWriteSchema(ma.Schema):

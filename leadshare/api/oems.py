@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..tenancy import service
-from .common import PageArgsSchema, brand_list, page_of
+from .common import PageArgsSchema, UTCDateTime, brand_list, page_of
 
 blp = Blueprint("oems", __name__, url_prefix="/api/v1/oems", description="Manufacturers")
 
@@ -18,7 +18,7 @@ class OemSchema(ma.Schema):
     id = fields.Integer()
     name = fields.String()
     brands = fields.List(fields.String())
-    created_at = fields.DateTime()
+    created_at = UTCDateTime()
 
 
 class OemCreateSchema(ma.Schema):

@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ..auth.current import current_actor
 from ..models import DEALER_ROLES, Role
 from ..tenancy import service
-from .common import PageArgsSchema, page_of
+from .common import PageArgsSchema, UTCDateTime, page_of
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users and roles")
 
@@ -26,7 +26,7 @@ class UserSchema(ma.Schema):
     group_id = fields.Integer(allow_none=True)
     oem_id = fields.Integer(allow_none=True)
     active = fields.Boolean(attribute="is_active_user")
-    created_at = fields.DateTime()
+    created_at = UTCDateTime()
 
 
 class UserCreateSchema(ma.Schema):
