@@ -84,7 +84,7 @@ def loads_today(dealer_ids: Iterable[int], day_start: datetime) -> dict[int, int
         )
         .group_by(Offer.dealer_id)
     )
-    return dict(rows.tuples().all())
+    return {dealer_id: count for dealer_id, count in rows}
 
 
 def dealer_facts(dealers: Iterable[Dealer], loads: dict[int, int]) -> list[DealerFacts]:
