@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,16 @@ from sqlalchemy import select
 from ..audit.chain import ChainReport, canonical_json, event_hash, event_payload, verify_chain
 from ..extensions import db
 from ..models import Lead, LeadEvent, User
+
+EventHandler = Callable[[Lead, LeadEvent], None]
+_handlers: list[EventHandler] = []
+
+
+def on_event(handler: EventHandler) -> EventHandler:
+    """Register a reaction to lead events (rewards, notifications); it runs in the same
+    transaction as the change, so it commits or rolls back with it."""
+    _handlers.append(handler)
+    return handler
 
 
 def hashed_fields(lead: Lead, event: LeadEvent) -> dict[str, Any]:
@@ -50,6 +61,8 @@ def append_event(
     event.hash = event_hash(lead.head_hash, event_payload(hashed_fields(lead, event)))
     lead.head_hash = event.hash
     db.session.add(event)
+    for handler in _handlers:
+        handler(lead, event)
     return event
 
 
