@@ -296,6 +296,10 @@ class Lead(db.Model):
     vin: Mapped[str | None] = mapped_column(String(17))
     lost_reason: Mapped[str | None] = mapped_column(String(500))
     offers_made: Mapped[int] = mapped_column(default=0)
+    progress_rank: Mapped[int] = mapped_column(default=0)
+    """Furthest ladder stage reached (0 none, 1 accepted ... 5 delivered); kept when lost."""
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(String(500))
     event_seq: Mapped[int] = mapped_column(default=0)
     head_hash: Mapped[str | None] = mapped_column(String(64))
 

@@ -26,13 +26,18 @@ from ..routing.geocode.gazetteer import Gazetteer, Place
 from ..routing.geocode.service import geocode_address
 from .events import append_event
 from .idempotency import reserve
-from .states import LeadStatus, can_withdraw, missing_fields, progress_steps
+from .states import PROGRESS_LADDER, LeadStatus, can_withdraw, missing_fields, progress_steps
 from .vin import normalize_vin, vin_error
 
 PENDING, ACCEPTED, DECLINED, EXPIRED, WITHDRAWN = (
     "pending", "accepted", "declined", "expired", "withdrawn",
 )  # fmt: skip
 DECLINE_REASONS = ("no_stock", "too_far", "capacity", "invalid_contact", "duplicate", "other")
+
+
+def progress_rank(stage: LeadStatus) -> int:
+    """1 for accepted ... 5 for delivered; 0 for anything off the ladder (lost keeps its rank)."""
+    return PROGRESS_LADDER.index(stage) + 1 if stage in PROGRESS_LADDER else 0
 
 
 def new_public_id() -> str:
@@ -486,6 +491,7 @@ def claim_lead(actor: User, public_id: str, now: datetime | None = None) -> Lead
     else:
         _refuse_claim(lead, dealer.id, offer, now)
     lead.status, lead.holder_id, lead.accepted_at = LeadStatus.ACCEPTED, dealer.id, now
+    lead.progress_rank = progress_rank(LeadStatus.ACCEPTED)
     append_event(lead, "claimed", at=now, actor=actor, dealer_id=dealer.id, data={"via": via})
     db.session.commit()
     return lead
@@ -559,6 +565,7 @@ def record_progress(
                 details["vin"] = lead.vin
         append_event(lead, str(step), at=now, actor=actor, dealer_id=lead.holder_id, data=details)
     lead.status = target
+    lead.progress_rank = max(lead.progress_rank, progress_rank(steps[-1]))
     db.session.commit()
     return lead
 
