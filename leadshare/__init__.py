@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api import register_api
+    from .rewards import service as _rewards  # noqa: F401 - its lead-event handlers credit
     from .web import blp as web_blp
 
     register_api(app)

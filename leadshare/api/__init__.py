@@ -8,11 +8,20 @@ import flask_swagger_ui
 from flask import Flask, send_from_directory
 
 from ..extensions import api, csrf
-from . import auth, dealers, geocode, groups, leads, oems, users
+from . import auth, dealers, geocode, groups, leads, oems, rewards, users
 from .errors import register_error_handlers
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
-BLUEPRINTS = (auth.blp, groups.blp, oems.blp, dealers.blp, users.blp, geocode.blp, leads.blp)
+BLUEPRINTS = (
+    auth.blp,
+    groups.blp,
+    oems.blp,
+    dealers.blp,
+    users.blp,
+    geocode.blp,
+    leads.blp,
+    rewards.blp,
+)
 
 
 def register_api(app: Flask) -> None:

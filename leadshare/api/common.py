@@ -6,6 +6,7 @@ from datetime import UTC
 from functools import cache
 
 import marshmallow as ma
+from flask import Response
 from marshmallow import fields, validate
 
 
@@ -51,3 +52,12 @@ class UTCDateTime(fields.DateTime):
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC).replace(tzinfo=None)
         return moment
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """CSV that Excel opens with Chinese intact: UTF-8 with a BOM, as an attachment."""
+    return Response(
+        "\ufeff" + text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

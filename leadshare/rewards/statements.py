@@ -1,0 +1,109 @@
+"""Monthly statements of a dealer's reward account: opening balance, lines, closing balance."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from ..auth.scope import is_group_admin_of
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from ..models import (
+    Dealer,
+    Lead,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    RewardProgram,
+    Role,
+    User,
+)
+from .ledger import AccountKind, account_key
+from .money import format_amount
+
+
+def _month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
+    year, number = (int(part) for part in month.split("-"))
+    tz = ZoneInfo(timezone)
+    start = datetime(year, number, 1, tzinfo=tz)
+    end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=tz)
+    utc = ZoneInfo("UTC")
+    return start.astimezone(utc).replace(tzinfo=None), end.astimezone(utc).replace(tzinfo=None)
+
+
+def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
+    """Every credit, reversal and payout on the dealer's reward account in `month` (group time)."""
+    dealer = db.session.get(Dealer, dealer_id)
+    if dealer is None or not (
+        is_group_admin_of(actor, dealer.group_id) or actor.dealer_id == dealer.id
+    ):
+        raise NotFound("No such dealer.")
+    if not (is_group_admin_of(actor, dealer.group_id) or actor.role == Role.MANAGER):
+        raise Forbidden(
+            "Only the store's manager or a group admin may read its statement.",
+            reason="role_not_allowed",
+        )
+    start, end = _month_bounds(month, dealer.group.timezone)
+    key = account_key(AccountKind.DEALER_REWARDS, dealer.id)
+    base = (
+        select(LedgerPosting.amount_minor, LedgerEntry, Lead.public_id, RewardProgram.name)
+        .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .outerjoin(Lead, Lead.id == LedgerEntry.lead_id)
+        .outerjoin(RewardProgram, RewardProgram.id == LedgerEntry.program_id)
+        .where(LedgerAccount.key == key)
+    )
+    opening = int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0))
+            .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
+            .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+            .where(LedgerAccount.key == key, LedgerEntry.created_at < start)
+        )
+        or 0
+    )
+    rows = db.session.execute(
+        base.where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end).order_by(
+            LedgerEntry.created_at, LedgerEntry.id
+        )
+    ).all()
+    lines = [
+        {
+            "at": entry.created_at,
+            "kind": entry.kind,
+            "lead_id": lead_id,
+            "program": program,
+            "event": entry.event,
+            "amount": format_amount(amount),
+            "memo": entry.memo,
+        }
+        for amount, entry, lead_id, program in rows
+    ]
+    closing = opening + sum(amount for amount, *_ in rows)
+    return {
+        "dealer": {"id": dealer.id, "code": dealer.code, "name": dealer.name},
+        "month": month,
+        "currency": dealer.group.currency,
+        "opening_balance": format_amount(opening),
+        "lines": lines,
+        "closing_balance": format_amount(closing),
+    }
+
+
+def statement_csv(data: dict[str, Any]) -> str:
+    """The statement as CSV for Excel: UTF-8 with BOM (added by the caller), header row first."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["date", "kind", "lead", "program", "event", "amount", "memo"])
+    writer.writerow(["", "opening_balance", "", "", "", data["opening_balance"], ""])
+    for line in data["lines"]:
+        writer.writerow([line["at"].isoformat(sep=" ", timespec="seconds"), line["kind"],
+                         line["lead_id"] or "", line["program"] or "", line["event"] or "",
+                         line["amount"], line["memo"] or ""])  # fmt: skip
+    writer.writerow(["", "closing_balance", "", "", "", data["closing_balance"], ""])
+    return out.getvalue()
