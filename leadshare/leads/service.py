@@ -617,7 +617,7 @@ def current_offer(lead: Lead) -> Offer | None:
 
 def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:
     """Leads in the actor's scope; dealers choose a view: posted, offered (pending) or held."""
-    now = utcnow()
+    sweep(utcnow(), group_id=actor.group_id)  # no list shows a stale pending offer
     query = select(Lead)
     if actor.role == Role.PLATFORM_ADMIN:
         pass
@@ -627,7 +627,6 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
         query = query.where(Lead.brand_key.in_(_oem_brand_keys(actor.oem_id)))
     else:
         dealer_id = _dealer_of(actor).id
-        sweep(now, group_id=actor.group_id)
         offered = select(Offer.lead_id).where(Offer.dealer_id == dealer_id)
         views = {
             "posted": Lead.referrer_id == dealer_id,
