@@ -143,4 +143,50 @@ def load_demo() -> Group | None:
             group_id=group.id,
         )
     db.session.commit()
+    _demo_story(group)
     return group
+
+
+def _demo_story(group: Group) -> None:
+    """A reward program and a few leads in every state, made through the real services."""
+    from datetime import date
+
+    from .leads import service as leads
+    from .rewards import service as rewards
+
+    def user(email: str) -> User:
+        return db.session.scalar(select(User).where(User.email == email))
+
+    admin = user("group.admin@demo.leadshare.cn")
+    rewards.create_program(admin, {
+        "name": "2026 集团转介绍奖励", "starts_on": date(2026, 1, 1), "budget": 5_000_000,
+        "per_dealer_monthly_cap": 1_000_000,
+        "rules": [{"event": "accepted", "amount": 5_000}, {"event": "visited", "amount": 10_000},
+                  {"event": "delivered", "amount": 50_000},
+                  {"event": "delivered", "amount": 80_000, "brand": "奥迪"}],
+    })  # fmt: skip
+    sz, gz, sh = (user(f"staff.{c}@demo.leadshare.cn") for c in ("sz01", "gz01", "sh01"))
+
+    def share(actor: User, name: str, phone: str, address: str, brand: str, channel: str):
+        return leads.post_lead(actor, {
+            "customer": {"name": name, "phone": phone}, "location": {"address": address},
+            "brand": brand, "source": {"channel": channel}, "model": None, "notes": None,
+        })  # fmt: skip
+
+    delivered = share(
+        sz, "陈先生", "+8613800138001", "广东省广州市天河区体育西路", "奥迪", "livestream"
+    )
+    leads.claim_lead(gz, delivered.public_id)
+    leads.record_progress(gz, delivered.public_id, {"status": "visited"})
+    leads.record_progress(
+        gz,
+        delivered.public_id,
+        {"status": "delivered", "vin": "LSVAU2A31N2123456", "order_ref": "GZ-2026-0001"},
+    )
+    share(sz, "林女士", "+8613900139002", "上海市浦东新区张江", "宝马", "short_video")
+    accepted = share(
+        gz, "黄先生", "+8613700137003", "广东省深圳市南山区科技园", "奥迪", "vertical_media"
+    )
+    leads.claim_lead(sz, accepted.public_id)
+    share(sh, "周女士", "+8613600136004", "江苏省苏州市吴中区", "奥迪", "event")
+    share(sz, "吴先生", "+8618600186005", "新疆乌鲁木齐市天山区", "丰田", "wecom")
