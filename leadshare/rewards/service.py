@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.scope import is_group_admin_of, require_role
 from ..errors import Conflict, Forbidden, Invalid, NotFound
@@ -82,13 +83,16 @@ def post(
     for posting in entry.postings:
         target = by_key[posting.account]
         row.postings.append(LedgerPosting(account_id=target.id, amount_minor=posting.amount_minor))
-        db.session.execute(
+        # Atomic in the database; the loaded row learns the new value without writing it back,
+        # so a concurrent change to an unlocked account (a payout) is never overwritten.
+        balance = db.session.execute(
             update(LedgerAccount)
             .where(LedgerAccount.id == target.id)
             .values(balance_minor=LedgerAccount.balance_minor + posting.amount_minor)
+            .returning(LedgerAccount.balance_minor)
             .execution_options(synchronize_session=False)
-        )
-        target.balance_minor += posting.amount_minor
+        ).scalar_one()
+        set_committed_value(target, "balance_minor", balance)
     db.session.add(row)
     db.session.flush()
     return row
