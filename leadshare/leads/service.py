@@ -311,7 +311,8 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
             data={"why": "max_offers_reached", "offers_made": lead.offers_made},
         )
         return None
-    decision = routing.decide_for(lead, now)
+    decision, searched_km = routing.decide_for(lead, now)
+    trail = {**decision.to_dict(), "searched_km": searched_km}
     if decision.chosen is not None:
         offer = routing.make_offer(
             lead, decision.chosen.dealer_id, decision.chosen.distance_km, now
@@ -320,7 +321,7 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
         append_event(
             lead, "offered", at=now, dealer_id=offer.dealer_id,
             data={"offer": lead.offers_made, "distance_km": offer.distance_km,
-                  "expires_at": offer.expires_at, "decision": decision.to_dict()},
+                  "expires_at": offer.expires_at, "decision": trail},
         )  # fmt: skip
         return offer
     if lead.offers_made == 0 and not routing.brand_sold_elsewhere(lead):
@@ -329,7 +330,7 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
             lead,
             "unroutable",
             at=now,
-            data={"why": "brand_not_sold_elsewhere", "decision": decision.to_dict()},
+            data={"why": "brand_not_sold_elsewhere", "decision": trail},
         )
     else:
         lead.status = LeadStatus.OPEN
@@ -337,7 +338,7 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
             lead,
             "opened",
             at=now,
-            data={"why": "no_eligible_dealer", "decision": decision.to_dict()},
+            data={"why": "no_eligible_dealer", "decision": trail},
         )
     return None
 

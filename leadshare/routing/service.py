@@ -6,16 +6,18 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, or_, select, union
 
 from ..extensions import db
 from ..models import Dealer, DealerBrand, DealerRegion, Lead, Offer
 from .eligibility import DealerFacts, LeadFacts
 from .geo import bounding_box
-from .ranking import Decision, decide
+from .ranking import TIE_KM, Decision, decide
 
 PENDING, ACCEPTED = "pending", "accepted"
+RUNNERS_UP = 5
+SEARCH_RINGS_KM = (10.0, 30.0)
+"""Boxes searched, nearest first, before the box of the group's widest service radius."""
 
 
 def start_of_day_utc(now: datetime, timezone: str) -> datetime:
@@ -31,60 +33,6 @@ def region_prefixes(adcode: str | None) -> list[str]:
     if not adcode:
         return []
     return [adcode[:n] for n in range(2, len(adcode) + 1)]
-
-
-def candidate_ids(group_id: int, key: str, lat: float, lon: float, adcode: str | None) -> set[int]:
-    """Dealers of the brand that could reach the customer: inside the bounding box of the group's
-    widest service radius, or serving the customer's administrative code. Index reads only."""
-    reach = db.session.scalar(
-        select(func.max(Dealer.service_radius_km)).where(Dealer.group_id == group_id)
-    )
-    ids: set[int] = set()
-    if reach:
-        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, reach)
-        ids.update(
-            db.session.scalars(
-                select(DealerBrand.dealer_id).where(
-                    DealerBrand.group_id == group_id,
-                    DealerBrand.key == key,
-                    DealerBrand.latitude.between(min_lat, max_lat),
-                    DealerBrand.longitude.between(min_lon, max_lon),
-                )
-            )
-        )
-    prefixes = region_prefixes(adcode)
-    if prefixes:
-        ids.update(
-            db.session.scalars(
-                select(DealerRegion.dealer_id)
-                .join(DealerBrand, DealerBrand.dealer_id == DealerRegion.dealer_id)
-                .where(
-                    DealerRegion.code.in_(prefixes),
-                    DealerBrand.group_id == group_id,
-                    DealerBrand.key == key,
-                )
-            )
-        )
-    return ids
-
-
-def loads_today(dealer_ids: Iterable[int], day_start: datetime) -> dict[int, int]:
-    """Per dealer: offers accepted since `day_start` plus offers still pending (SPEC 3 rule 5)."""
-    ids = list(dealer_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Offer.dealer_id, func.count())
-        .where(
-            Offer.dealer_id.in_(ids),
-            or_(
-                Offer.status == PENDING,
-                (Offer.status == ACCEPTED) & (Offer.responded_at >= day_start),
-            ),
-        )
-        .group_by(Offer.dealer_id)
-    )
-    return {dealer_id: count for dealer_id, count in rows}
 
 
 def dealer_facts(dealers: Iterable[Dealer], loads: dict[int, int]) -> list[DealerFacts]:
@@ -104,19 +52,6 @@ def dealer_facts(dealers: Iterable[Dealer], loads: dict[int, int]) -> list[Deale
         )
         for d in dealers
     ]
-
-
-def load_dealers(ids: Iterable[int]) -> list[Dealer]:
-    ids = list(ids)
-    if not ids:
-        return []
-    query = (
-        select(Dealer)
-        .where(Dealer.id.in_(ids))
-        .options(selectinload(Dealer.brand_rows), selectinload(Dealer.region_rows))
-        .order_by(Dealer.id)
-    )
-    return list(db.session.scalars(query))
 
 
 def lead_facts(lead: Lead) -> LeadFacts:
@@ -147,20 +82,109 @@ def brand_sold_elsewhere(lead: Lead) -> bool:
     )
 
 
-def decide_for(lead: Lead, now: datetime) -> Decision:
-    """Run the pure decision over the candidates the indexes give for this lead."""
+def candidate_facts(lead: Lead, day_start: datetime, radius_km: float | None) -> list[DealerFacts]:
+    """The facts of the dealers of the lead's brand inside the box of radius_km around the
+    customer or serving the customer's code: plain rows, today's load counted in the same query."""
+    of_brand = select(DealerBrand.dealer_id).where(
+        DealerBrand.group_id == lead.group_id, DealerBrand.key == lead.brand_key
+    )
+    parts = []
+    if radius_km:
+        min_lat, max_lat, min_lon, max_lon = bounding_box(lead.latitude, lead.longitude, radius_km)
+        parts.append(
+            of_brand.where(
+                DealerBrand.latitude.between(min_lat, max_lat),
+                DealerBrand.longitude.between(min_lon, max_lon),
+            )
+        )
+    prefixes = region_prefixes(lead.adcode)
+    if prefixes:
+        parts.append(
+            of_brand.join(DealerRegion, DealerRegion.dealer_id == DealerBrand.dealer_id).where(
+                DealerRegion.code.in_(prefixes)
+            )
+        )
+    if not parts:
+        return []
+    load = (
+        select(func.count())
+        .where(
+            Offer.dealer_id == Dealer.id,
+            or_(
+                Offer.status == PENDING,
+                (Offer.status == ACCEPTED) & (Offer.responded_at >= day_start),
+            ),
+        )
+        .correlate(Dealer)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Dealer.id,
+            Dealer.group_id,
+            Dealer.latitude,
+            Dealer.longitude,
+            Dealer.is_active,
+            Dealer.is_accepting,
+            Dealer.service_radius_km,
+            Dealer.daily_capacity,
+            load,
+        ).where(Dealer.id.in_(parts[0] if len(parts) == 1 else union(*parts)))
+    ).all()
+    regions: dict[int, tuple[str, ...]] = {}
+    if prefixes and rows:
+        codes = select(DealerRegion.dealer_id, DealerRegion.code).where(
+            DealerRegion.dealer_id.in_([row[0] for row in rows])
+        )
+        for dealer_id, code in db.session.execute(codes.order_by(DealerRegion.id)):
+            regions[dealer_id] = (*regions.get(dealer_id, ()), code)
+    brands = frozenset((lead.brand_key,))  # rule 2 only asks about the lead's brand
+    return [
+        DealerFacts(
+            id=dealer_id,
+            group_id=group_id,
+            latitude=latitude,
+            longitude=longitude,
+            brands=brands,
+            is_active=is_active,
+            is_accepting=is_accepting,
+            service_radius_km=radius,
+            region_codes=regions.get(dealer_id, ()),
+            daily_capacity=capacity,
+            load_today=load_today,
+        )
+        for dealer_id, group_id, latitude, longitude, is_active, is_accepting, radius, capacity,
+        load_today in rows
+    ]  # fmt: skip
+
+
+def decide_for(lead: Lead, now: datetime) -> tuple[Decision, float | None]:
+    """Run the pure decision over the nearest box that settles it, else over the group's reach.
+
+    A box of radius r holds every dealer nearer than r, so once the chosen dealer and the
+    runners-up are all nearer than r - TIE_KM nobody outside can change them. Returns the
+    decision and the radius searched: the exclusion counts cover the dealers inside it (and,
+    for the full reach, the dealers of the brand beyond any reach count as `area`).
+    """
     facts = lead_facts(lead)
-    ids = candidate_ids(lead.group_id, lead.brand_key, lead.latitude, lead.longitude, lead.adcode)
-    dealers = load_dealers(ids)
-    loads = loads_today(ids, start_of_day_utc(now, lead.group.timezone))
-    decision = decide(facts, dealer_facts(dealers, loads))
+    day_start = start_of_day_utc(now, lead.group.timezone)
+    reach = db.session.scalar(
+        select(func.max(Dealer.service_radius_km)).where(Dealer.group_id == lead.group_id)
+    )
+    for radius in (r for r in SEARCH_RINGS_KM if reach and r < reach):
+        decision = decide(facts, candidate_facts(lead, day_start, radius), RUNNERS_UP)
+        ranked = [decision.chosen, *decision.runners_up] if decision.chosen else []
+        if len(ranked) == 1 + RUNNERS_UP and max(c.distance_km for c in ranked) + TIE_KM < radius:
+            return decision, radius
+    dealers = candidate_facts(lead, day_start, reach)
+    decision = decide(facts, dealers, RUNNERS_UP)
     beyond = db.session.scalar(
-        select(func.count(DealerBrand.id)).where(
+        select(func.count()).where(
             DealerBrand.group_id == lead.group_id, DealerBrand.key == lead.brand_key
         )
-    ) - len(ids)
+    ) - len(dealers)
     decision.excluded["area"] += max(beyond, 0)
-    return decision
+    return decision, reach
 
 
 def make_offer(lead: Lead, dealer_id: int, distance_km: float, now: datetime) -> Offer:
