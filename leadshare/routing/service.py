@@ -55,7 +55,9 @@ def dealer_facts(dealers: Iterable[Dealer], loads: dict[int, int]) -> list[Deale
 
 
 def lead_facts(lead: Lead) -> LeadFacts:
-    offered = db.session.scalars(select(Offer.dealer_id).where(Offer.lead_id == lead.id))
+    offered: Iterable[int] = ()
+    if lead.offers_made or lead.holder_id:  # a lead never offered has no offer rows to read
+        offered = db.session.scalars(select(Offer.dealer_id).where(Offer.lead_id == lead.id))
     return LeadFacts(
         group_id=lead.group_id,
         referrer_id=lead.referrer_id,
