@@ -17,9 +17,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The deliverer (webhook notifications) runs beside gunicorn and is stopped when gunicorn exits.
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi leadshare demo
+	$(BIN)/flask --app wsgi leadshare deliver --loop & deliverer=$$!; \
+	trap 'kill $$deliverer 2>/dev/null; wait $$deliverer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: install

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, jsonify
 from sqlalchemy import text
 
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -31,12 +31,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from .database import configure_sqlite
+    from .web.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, select_locale, select_timezone
 
     db.init_app(app)
     configure_sqlite(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    babel.init_app(
+        app,
+        default_locale=DEFAULT_LOCALE,
+        default_timezone=DEFAULT_TIMEZONE,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+    )
     login_manager.login_view = "web.login"
 
     @login_manager.user_loader
@@ -49,11 +57,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api import register_api
+    from .notify import outbox as _outbox  # noqa: F401 - its handlers write the outbox
     from .rewards import service as _rewards  # noqa: F401 - its lead-event handlers credit
-    from .web import blp as web_blp
+    from .web import register_web
 
     register_api(app)
-    app.register_blueprint(web_blp)
+    register_web(app)
 
     @app.get("/healthz")
     def healthz():

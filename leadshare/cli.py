@@ -1,4 +1,4 @@
-"""`flask leadshare ...`: admin, demo data and dealer import."""
+"""`flask leadshare ...`: admin, demo data, dealer import, the sweep and notification delivery."""
 
 from __future__ import annotations
 
@@ -144,6 +144,39 @@ def _utc(value: str | None) -> datetime | None:
 def sweep(as_of: str | None) -> None:
     """Expire offers whose time is up and route their leads on; safe on many hosts at once."""
     from .leads.service import sweep as run_sweep
+    from .notify.outbox import enqueue_reminders
 
-    result = run_sweep(_utc(as_of))
-    click.echo(f"{result.expired} offers expired on {result.leads} leads.")
+    now = _utc(as_of)
+    result = run_sweep(now)
+    reminders = enqueue_reminders(now)
+    click.echo(
+        f"{result.expired} offers expired on {result.leads} leads; {reminders} reminders queued."
+    )
+
+
+@leadshare_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep polling until SIGTERM or SIGINT.")
+@click.option(
+    "--interval", default=2.0, show_default=True, help="Seconds between polls with --loop."
+)
+@click.option("--batch", default=10, show_default=True, help="Messages claimed at a time.")
+def deliver(loop: bool, interval: float, batch: int) -> None:
+    """Send pending notifications to the stores' webhooks; safe on many hosts at once."""
+    import signal
+    import threading
+
+    from .notify.deliver import deliver_pending, run_forever
+    from .notify.outbox import enqueue_reminders
+
+    if loop:
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        report = run_forever(stop, interval=interval, batch=batch)
+    else:
+        enqueue_reminders()
+        report = deliver_pending(batch=batch)
+    click.echo(
+        f"{report.sent} sent, {report.retrying} to retry, {report.dead} dead, "
+        f"{report.cancelled} cancelled."
+    )

@@ -50,7 +50,12 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "GEOCODER_TIMEOUT": float(_env("GEOCODER_TIMEOUT", "2")),
         "GEOCODER_MIN_DELAY": float(_env("GEOCODER_MIN_DELAY", "1")),
         "GEOCODER_USER_AGENT": _env("GEOCODER_USER_AGENT", "leadshare/0.1"),
+        "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         "SQLITE_BUSY_TIMEOUT_MS": int(_env("SQLITE_BUSY_TIMEOUT_MS", "15000")),
+        "NOTIFY_TIMEOUT": float(_env("NOTIFY_TIMEOUT", "5")),
+        "NOTIFY_MAX_ATTEMPTS": int(_env("NOTIFY_MAX_ATTEMPTS", "10")),
+        "NOTIFY_REMIND_AT": float(_env("NOTIFY_REMIND_AT", "0.8")),
+        "PUBLIC_BASE_URL": (_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": (_env("SESSION_COOKIE_SECURE", "0") == "1"),
@@ -65,7 +70,15 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         "JSON_SORT_KEYS": False,
     }
+    allow_private = _env("ALLOW_PRIVATE_WEBHOOKS")
+    if allow_private is not None:
+        config["ALLOW_PRIVATE_WEBHOOKS"] = allow_private == "1"
     secret = overrides.get("SECRET_KEY") or _env("SECRET_KEY")
     config["SECRET_KEY"] = secret or _secret_key(instance_path)
     config.update(overrides)
+    # Unset: allowed for the embedded single-host default (SQLite) and tests, refused elsewhere.
+    config.setdefault(
+        "ALLOW_PRIVATE_WEBHOOKS",
+        config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") or bool(config.get("TESTING")),
+    )
     return config

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -231,7 +232,9 @@ class User(db.Model):
         return str(self.id)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        """werkzeug's default (scrypt) unless PASSWORD_HASH_METHOD says otherwise (fast tests)."""
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -502,3 +505,56 @@ class RewardSkip(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[Lead] = relationship()
+
+
+class Notification(db.Model):
+    """An outbox row: one message to one store's webhook, written in the transaction of its change.
+
+    A deliverer claims due rows with a lease (`claimed_by`, `claimed_until`), sends them and marks
+    them `sent`, or schedules a retry, or marks them `dead` after the last attempt.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("message_id"),
+        UniqueConstraint("offer_id", "event"),
+        Index("ix_notifications_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_notifications_group_status", "group_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(40))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), index=True
+    )
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    dead_at: Mapped[datetime | None]
+
+    dealer: Mapped[Dealer] = relationship()
+    lead: Mapped[Lead | None] = relationship()
+
+
+class WebhookSecret(db.Model):
+    """The key a store's receiver checks the X-Leadshare-Signature of signed JSON messages with."""
+
+    __tablename__ = "webhook_secrets"
+    __table_args__ = (UniqueConstraint("dealer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id", ondelete="CASCADE"))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

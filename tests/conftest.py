@@ -45,6 +45,7 @@ def app(database_url):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": True,
             "GEOCODER": "none",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt in production; speed here
         }
     )
     with app.app_context():

@@ -8,7 +8,7 @@ import flask_swagger_ui
 from flask import Flask, send_from_directory
 
 from ..extensions import api, csrf
-from . import auth, dealers, geocode, groups, leads, oems, rewards, users
+from . import audit, auth, dealers, geocode, groups, leads, notifications, oems, rewards, users
 from .errors import register_error_handlers
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -21,6 +21,8 @@ BLUEPRINTS = (
     geocode.blp,
     leads.blp,
     rewards.blp,
+    audit.blp,
+    notifications.blp,
 )
 
 

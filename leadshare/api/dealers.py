@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from ..auth.current import current_actor
 from ..auth.scope import is_group_admin_of
+from ..notify.urls import UnsafeUrl, check_url
 from ..tenancy import service
 from .common import PageArgsSchema, UTCDateTime, brand_list, page_of
 
@@ -70,6 +71,15 @@ class DealerWriteSchema(ma.Schema):
         require_tld=False,
         validate=validate.Length(max=1000),
     )
+
+    @validates("webhook_url")
+    def webhook_url_is_safe(self, value, **kwargs):
+        """No loopback or private hosts unless ALLOW_PRIVATE_WEBHOOKS (see notify/urls.py)."""
+        if value is not None:
+            try:
+                check_url(value, allow_private=current_app.config["ALLOW_PRIVATE_WEBHOOKS"])
+            except UnsafeUrl as exc:
+                raise ValidationError(str(exc)) from exc
 
     @validates_schema
     def coordinates_come_in_pairs(self, data, partial=None, **kwargs):

@@ -1,10 +1,281 @@
-"""Web forms; Flask-WTF adds a CSRF token to each."""
+"""Web forms: Flask-WTF renders them and checks the CSRF token of every POST.
 
+Only the login form validates with WTForms. Every other form is read as plain values and
+validated by the API's marshmallow schema (`forms.load`), so a page and the API refuse the
+same input with the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
+
+from ..api.leads import CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
+from ..leads.service import DECLINE_REASONS
+from ..leads.states import LOSABLE, PROGRESS_LADDER, LeadStatus
+from .i18n import CHANNEL, DECLINE_REASON, PROGRESS_ACTION, ROLE, TIMEFRAME
+from .messages import flatten_errors
+
+LIST_SEPARATORS = re.compile(r"[,，、;；|\n]+")
+
+
+def split_list(text: str | None) -> list[str]:
+    """`奥迪, 大众、宝马` -> ["奥迪", "大众", "宝马"]: commas (either width), 、, ; or new lines."""
+    return [part.strip() for part in LIST_SEPARATORS.split(text or "") if part.strip()]
+
+
+def compact(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop blank answers (recursively), so an empty box means "not given" to the schema."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            value = compact(value)
+            if not value:
+                continue
+        elif isinstance(value, str):
+            value = value.strip()
+        if value in ("", None):
+            continue
+        out[key] = value
+    return out
+
+
+def load(
+    form: FlaskForm,
+    schema: ma.Schema,
+    payload: Mapping[str, Any],
+    fields: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """Validate `payload` with the API schema; on refusal put each message on its form field.
+
+    `fields` maps a schema path (`customer.phone`) to a form field name (`phone`); a path
+    without a form field lands on `form.form_errors`. Returns the loaded data or None.
+    """
+    try:
+        return schema.load(payload)
+    except ma.ValidationError as error:
+        messages = error.messages if isinstance(error.messages, Mapping) else {"_": error.messages}
+        for path, texts in flatten_errors(messages).items():
+            name = (fields or {}).get(path, path.rsplit(".", 1)[-1])
+            field: Field | None = form._fields.get(name)
+            if field is not None:
+                field.errors = [*field.errors, *texts]
+            else:
+                form.form_errors.extend(texts)
+        return None
+
+
+def choices(codes, labels, blank: object | None = None) -> list[SelectChoice]:
+    """Select options for stored codes with their translated labels, after an optional blank."""
+    options = [SelectChoice(code, labels[code]) for code in codes]
+    return [SelectChoice("", blank), *options] if blank is not None else options
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email / 邮箱", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password / 密码", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class DeclineForm(FlaskForm):
+    reason = SelectField(
+        _l("Why decline?"),
+        choices=choices(DECLINE_REASONS, DECLINE_REASON, blank=_l("Choose a reason")),
+        validate_choice=False,
+    )
+    note = StringField(_l("Note (optional)"))
+
+
+class LeadForm(FlaskForm):
+    name = StringField(_l("Customer name"))
+    phone = StringField(_l("Mobile phone"))
+    wechat_id = StringField(_l("WeChat ID"))
+    address = StringField(_l("Where the customer lives"))
+    brand = StringField(_l("Brand"))
+    model = StringField(_l("Model (optional)"))
+    budget = StringField(_l("Budget (optional)"))
+    timeframe = SelectField(
+        _l("When to buy"),
+        choices=choices(TIMEFRAMES, TIMEFRAME, blank=_l("Not known")),
+        validate_choice=False,
+    )
+    channel = SelectField(
+        _l("Where the lead came from"),
+        choices=choices(CHANNELS, CHANNEL, blank=_l("Choose a channel")),
+        validate_choice=False,
+    )
+    campaign = StringField(_l("Campaign or QR code (optional)"))
+    notes = TextAreaField(_l("Notes for the receiving store (optional)"))
+    consent = BooleanField(_l("The customer agreed that we share their details with another store"))
+
+    FIELDS = {
+        "customer.name": "name",
+        "customer.phone": "phone",
+        "customer.wechat_id": "wechat_id",
+        "location.address": "address",
+        "location.latitude": "address",
+        "source.channel": "channel",
+        "source.campaign": "campaign",
+        "consent_to_share": "consent",
+    }
+
+    def payload(self) -> dict[str, Any]:
+        """The API's LeadCreateSchema input."""
+        data = compact(
+            {
+                "customer": {
+                    "name": self.name.data,
+                    "phone": self.phone.data,
+                    "wechat_id": self.wechat_id.data,
+                },
+                "location": {"address": self.address.data},
+                "brand": self.brand.data,
+                "model": self.model.data,
+                "budget": self.budget.data,
+                "timeframe": self.timeframe.data,
+                "source": {"channel": self.channel.data, "campaign": self.campaign.data},
+                "notes": self.notes.data,
+            }
+        )
+        data.setdefault("customer", {})
+        data.setdefault("location", {})
+        data.setdefault("source", {})
+        data["consent_to_share"] = bool(self.consent.data)
+        return data
+
+
+def next_moves(status: str) -> list[str]:
+    """The progress moves the holder may record from `status`: later stages, then lost."""
+    current = LeadStatus(status)
+    if current not in LOSABLE:
+        return []
+    later = PROGRESS_LADDER[PROGRESS_LADDER.index(current) + 1 :]
+    return [str(stage) for stage in later if str(stage) in PROGRESS_TARGETS] + ["lost"]
+
+
+class ProgressForm(FlaskForm):
+    status = SelectField(_l("Next step"), validate_choice=False)
+    order_ref = StringField(_l("Order number"))
+    vin = StringField(_l("VIN (17 characters)"))
+    lost_reason = StringField(_l("Why lost"))
+    note = StringField(_l("Note (optional)"))
+
+    @classmethod
+    def for_lead(cls, status: str, **kwargs: Any) -> ProgressForm:
+        form = cls(**kwargs)
+        moves = next_moves(status)
+        form.status.choices = choices(moves, PROGRESS_ACTION)
+        if form.status.data is None and moves:
+            form.status.data = moves[0]
+        return form
+
+    def payload(self) -> dict[str, Any]:
+        return compact(
+            {
+                "status": self.status.data,
+                "order_ref": self.order_ref.data,
+                "vin": self.vin.data,
+                "lost_reason": self.lost_reason.data,
+                "note": self.note.data,
+            }
+        )
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("Why withdraw? (optional)"))
+
+
+class LocationForm(FlaskForm):
+    address = StringField(_l("Where the customer lives"))
+
+
+class StoreSettingsForm(FlaskForm):
+    accepting_leads = BooleanField(_l("Accepting leads"))
+    daily_capacity = StringField(_l("Most new leads per day (blank: no limit)"))
+    service_radius_km = StringField(_l("Service radius (km)"))
+
+    def payload(self) -> dict[str, Any]:
+        capacity = (self.daily_capacity.data or "").strip()
+        return {
+            "accepting_leads": bool(self.accepting_leads.data),
+            "daily_capacity": capacity or None,
+            "service_radius_km": (self.service_radius_km.data or "").strip() or None,
+        }
+
+
+class DealerForm(FlaskForm):
+    code = StringField(_l("Store code"))
+    name = StringField(_l("Store name"))
+    brands = StringField(_l("Brands (separate with commas)"))
+    address = StringField(_l("Address"))
+    latitude = StringField(_l("Latitude (optional)"))
+    longitude = StringField(_l("Longitude (optional)"))
+    service_radius_km = StringField(_l("Service radius (km)"))
+    region_codes = StringField(_l("Also serves these administrative codes (optional)"))
+    daily_capacity = StringField(_l("Most new leads per day (blank: no limit)"))
+    accepting_leads = BooleanField(_l("Accepting leads"), default=True)
+    active = BooleanField(_l("Active"), default=True)
+    webhook_url = StringField(_l("Webhook URL (optional)"))
+
+    def payload(self) -> dict[str, Any]:
+        data = compact(
+            {
+                "code": self.code.data,
+                "name": self.name.data,
+                "address": self.address.data,
+                "latitude": self.latitude.data,
+                "longitude": self.longitude.data,
+                "service_radius_km": self.service_radius_km.data,
+            }
+        )
+        brands = split_list(self.brands.data)
+        if brands:
+            data["brands"] = brands
+        data["region_codes"] = split_list(self.region_codes.data)
+        data["daily_capacity"] = (self.daily_capacity.data or "").strip() or None
+        data["webhook_url"] = (self.webhook_url.data or "").strip() or None
+        data["accepting_leads"] = bool(self.accepting_leads.data)
+        data["active"] = bool(self.active.data)
+        return data
+
+
+class UserForm(FlaskForm):
+    email = StringField(_l("Email"))
+    name = StringField(_l("Name (optional)"))
+    password = PasswordField(_l("First password (8 characters or more)"))
+    role = SelectField(
+        _l("Role"),
+        choices=choices(("staff", "manager", "group_admin"), ROLE),
+        validate_choice=False,
+    )
+    dealer_id = SelectField(_l("Store"), validate_choice=False)
+
+    def payload(self, group_id: int | None) -> dict[str, Any]:
+        data = compact(
+            {
+                "email": self.email.data,
+                "name": self.name.data,
+                "password": self.password.data,
+                "role": self.role.data,
+            }
+        )
+        if self.role.data == "group_admin":
+            data["group_id"] = group_id
+        elif self.dealer_id.data:
+            data["dealer_id"] = self.dealer_id.data
+        return data

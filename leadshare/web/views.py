@@ -1,36 +1,67 @@
-"""Sign-in with Flask-Login sessions."""
+"""Sign-in with Flask-Login sessions, the language switch, and each role's landing page."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from functools import wraps
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth.service import authenticate
 from ..errors import Unauthorized
+from ..models import Role
 from . import blp
+from .errors import safe_target
 from .forms import LoginForm
+from .i18n import LANGUAGES
+
+LANDING = {
+    Role.STAFF: "web.inbox",
+    Role.MANAGER: "web.inbox",
+    Role.GROUP_ADMIN: "web.leads",
+    Role.OEM_AUDITOR: "web.leads",
+}
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: a login link must not bounce users to another host."""
-    if target and target.startswith("/") and not urlsplit(target).netloc and "//" not in target:
-        return target
-    return url_for("web.home")
+def roles_required(*roles: Role):
+    """Signed in, and one of these roles; any other role gets the 403 page."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 @blp.route("/login", methods=["GET", "POST"])
 def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("web.home"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
             user = authenticate(form.email.data, form.password.data)
         except Unauthorized as exc:
-            flash(f"{exc.message} / 邮箱或密码错误", "error")
+            message = _("Wrong email or password.")
+            if (
+                message != exc.message
+            ):  # keep the English beside Chinese before a language is chosen
+                message = f"{message} {exc.message}"
+            flash(message, "error")
             return render_template("login.html", form=form), 401
+        lang = session.get("lang")
+        session.clear()  # a fresh session for the signed-in user, keeping the chosen language
+        if lang:
+            session["lang"] = lang
         login_user(user)
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_target(request.args.get("next")))
     status = 400 if request.method == "POST" else 200
     return render_template("login.html", form=form), status
 
@@ -42,7 +73,19 @@ def logout():
     return redirect(url_for("web.login"))
 
 
+@blp.post("/language")
+def set_language():
+    """The switch: stored in the session, so it holds across pages and across sign-in."""
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(safe_target(request.form.get("next")))
+
+
 @blp.get("/")
 @login_required
 def home():
+    landing = LANDING.get(current_user.role)
+    if landing:
+        return redirect(url_for(landing))
     return render_template("home.html", user=current_user)

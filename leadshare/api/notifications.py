@@ -1,0 +1,90 @@
+"""Webhook notifications: group admins see what was sent, what died, retry it, and get the secret."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..auth.current import current_actor
+from ..leads.presenter import dealer_ref
+from ..notify import service
+from ..notify.formats import SIGNATURE_HEADER
+from ..notify.outbox import EVENTS
+from .common import PageArgsSchema, UTCDateTime, page_of
+
+blp = Blueprint(
+    "notifications", __name__, url_prefix="/api/v1", description="Webhook notifications"
+)
+
+
+class NotificationSchema(ma.Schema):
+    id = fields.String(attribute="message_id")
+    event = fields.String()
+    status = fields.String()
+    dealer = fields.Function(lambda n: dealer_ref(n.dealer))
+    lead_id = fields.Function(lambda n: (n.payload or {}).get("lead_id"))
+    lead_status = fields.Function(lambda n: (n.payload or {}).get("lead_status"))
+    attempts = fields.Integer()
+    next_attempt_at = UTCDateTime()
+    last_status_code = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    occurred_at = UTCDateTime()
+    created_at = UTCDateTime()
+    sent_at = UTCDateTime(allow_none=True)
+    dead_at = UTCDateTime(allow_none=True)
+
+
+class NotificationQueryArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(service.STATUSES))
+    event = fields.String(validate=validate.OneOf(EVENTS))
+    dealer_id = fields.Integer()
+    lead_id = fields.String(validate=validate.Length(max=32))
+
+
+class WebhookSecretSchema(ma.Schema):
+    dealer_id = fields.Integer()
+    secret = fields.String()
+    algorithm = fields.Constant("hmac-sha256")
+    header = fields.Constant(SIGNATURE_HEADER)
+    created_at = UTCDateTime()
+
+
+@blp.route("/notifications")
+class Notifications(MethodView):
+    @blp.arguments(NotificationQueryArgsSchema, location="query")
+    @blp.response(200, page_of(NotificationSchema))
+    def get(self, args):
+        """List your group's webhook messages (group admin); `status=dead` needs attention."""
+        page, per_page = args.pop("page"), args.pop("per_page")
+        return service.list_notifications(current_actor(), args, page, per_page)
+
+
+@blp.route("/notifications/<message_id>")
+class NotificationById(MethodView):
+    @blp.response(200, NotificationSchema)
+    def get(self, message_id):
+        """One webhook message (group admin)."""
+        return service.get_notification(current_actor(), message_id)
+
+
+@blp.route("/notifications/<message_id>/retry")
+class NotificationRetry(MethodView):
+    @blp.response(200, NotificationSchema)
+    def post(self, message_id):
+        """Send a dead or cancelled message again, with a fresh set of attempts (group admin)."""
+        return service.retry_notification(current_actor(), message_id)
+
+
+@blp.route("/dealers/<int:dealer_id>/webhook-secret")
+class DealerWebhookSecret(MethodView):
+    @blp.response(200, WebhookSecretSchema)
+    def get(self, dealer_id):
+        """The store's key for verifying X-Leadshare-Signature (group admin; made on first use)."""
+        return service.get_webhook_secret(current_actor(), dealer_id)
+
+    @blp.response(200, WebhookSecretSchema)
+    def post(self, dealer_id):
+        """Replace the store's signing key; messages sent from now on use the new one."""
+        return service.rotate_webhook_secret(current_actor(), dealer_id)

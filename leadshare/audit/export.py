@@ -1,0 +1,182 @@
+"""CSV forms of the audit reports, made for Excel: UTF-8 with a BOM, CRLF rows, a header row.
+
+Without the BOM Excel reads UTF-8 as the local code page and Chinese turns to mojibake. Text
+that starts like a formula (=, +, -, @) is prefixed with an apostrophe so a lost reason typed
+by a store cannot run as a formula on an auditor's machine (CSV injection). Times are UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FLUSH_CHARS = 64 * 1024
+
+Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
+"""A header and its rows, ready for csv_chunks."""
+
+
+def cell(value: Any) -> Any:
+    """One value as Excel should read it: empty for None, 'YYYY-MM-DD HH:MM:SS' for times."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_chunks(table: Table) -> Iterator[str]:
+    """The table as CSV text in chunks of about 64 KB, the BOM first (rows may be streamed)."""
+    header, rows = table
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell(value) for value in row])
+        if buffer.tell() >= FLUSH_CHARS:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _ref(ref: Mapping[str, Any] | None) -> list[Any]:
+    ref = ref or {}
+    return [ref.get("id"), ref.get("code"), ref.get("name")]
+
+
+def _reasons(reasons: Iterable[Mapping[str, Any]]) -> str:
+    return "; ".join(f"{r['reason']}: {r['count']}" for r in reasons)
+
+
+LEAD_HEADER = (
+    "id", "created_at_utc", "group_code", "group_name", "brand", "model", "status",
+    "stage_reached", "channel", "campaign", "share_reason", "province", "city", "district",
+    "referrer_code", "referrer_name", "holder_code", "holder_name", "customer_name",
+    "customer_phone", "customer_wechat_id", "offers_made", "accepted_at_utc",
+    "minutes_to_accept", "lost_reason", "voided_at_utc", "void_reason",
+)  # fmt: skip
+
+
+def lead_table(leads: Iterable[Mapping[str, Any]]) -> Table:
+    """Audit lead rows (already masked) as one CSV line each."""
+
+    def rows() -> Iterator[list[Any]]:
+        for lead in leads:
+            referrer, holder = lead["referrer"] or {}, lead["holder"] or {}
+            customer, location = lead["customer"], lead["location"]
+            yield [
+                lead["id"], lead["created_at"], lead["group"]["code"], lead["group"]["name"],
+                lead["brand"], lead["model"], lead["status"], lead["stage_reached"],
+                lead["channel"], lead["campaign"], lead["share_reason"], location["province"],
+                location["city"], location["district"], referrer.get("code"),
+                referrer.get("name"), holder.get("code"), holder.get("name"), customer["name"],
+                customer["phone"], customer["wechat_id"], lead["offers_made"],
+                lead["accepted_at"], lead["minutes_to_accept"], lead["lost_reason"],
+                lead["voided_at"], lead["void_reason"],
+            ]  # fmt: skip
+
+    return LEAD_HEADER, rows()
+
+
+STAGE_COLUMNS = (
+    "posted", "offered", "accepted", "contacted", "visited", "ordered", "delivered", "lost",
+    "open", "unroutable", "withdrawn", "lost_without_contact",
+)  # fmt: skip
+RATE_COLUMNS = (
+    "posted_to_offered", "offered_to_accepted", "accepted_to_contacted", "contacted_to_visited",
+    "visited_to_ordered", "ordered_to_delivered", "posted_to_delivered",
+)  # fmt: skip
+OFFER_COLUMNS = (
+    "made", "pending", "accepted", "declined", "expired", "withdrawn", "resolved",
+    "expired_share", "declined_share",
+)  # fmt: skip
+
+
+def funnel_table(report: Mapping[str, Any]) -> Table:
+    """The total row first (scope `total`), then one row per group_by key."""
+    header = (
+        "scope", "key_id", "key_code", "key_name", *STAGE_COLUMNS, *RATE_COLUMNS,
+        "median_minutes_to_accept", "p90_minutes_to_accept",
+        *(f"offers_{name}" for name in OFFER_COLUMNS), "decline_reasons", "lost_reasons",
+    )  # fmt: skip
+    rows = [("total", report["total"])] + [(report["group_by"], row) for row in report["rows"]]
+    return header, (
+        [
+            scope,
+            *_ref(row["key"]),
+            *(row["counts"][name] for name in STAGE_COLUMNS),
+            *(row["rates"][name] for name in RATE_COLUMNS),
+            row["time_to_accept"]["median_minutes"],
+            row["time_to_accept"]["p90_minutes"],
+            *(row["offers"][name] for name in OFFER_COLUMNS),
+            _reasons(row["offers"]["decline_reasons"]),
+            _reasons(row["lost_reasons"]),
+        ]  # fmt: skip
+        for scope, row in rows
+    )
+
+
+def lost_by_holder_table(report: Mapping[str, Any]) -> Table:
+    """One row per holder that marked leads lost, most lost first."""
+    header = (
+        "holder_id", "holder_code", "holder_name", "held", "lost", "lost_share",
+        "lost_without_contact", "lost_reasons",
+    )  # fmt: skip
+    return header, (
+        [
+            *_ref(h["holder"]),
+            h["held"],
+            h["lost"],
+            h["lost_share"],
+            h["lost_without_contact"],
+            _reasons(h["lost_reasons"]),
+        ]  # fmt: skip
+        for h in report["lost_by_holder"]
+    )
+
+
+def flow_table(report: Mapping[str, Any]) -> Table:
+    """Every cell of the referrer -> store matrix (not only the first `limit`)."""
+    header = (
+        "from_id", "from_code", "from_name", "to_id", "to_code", "to_name", "leads", "accepted",
+        "delivered", "accept_rate", "delivery_rate",
+    )  # fmt: skip
+    return header, (
+        [
+            *_ref(c["from"]),
+            *_ref(c["to"]),
+            c["leads"],
+            c["accepted"],
+            c["delivered"],
+            c["accept_rate"],
+            c["delivery_rate"],
+        ]  # fmt: skip
+        for c in report["cells"]
+    )
+
+
+def reciprocity_table(report: Mapping[str, Any]) -> Table:
+    """Every pair of stores with leads handed between them, the one that gave more first."""
+    header = (
+        "a_id", "a_code", "a_name", "b_id", "b_code", "b_name", "a_to_b", "b_to_a", "balance",
+    )  # fmt: skip
+    return header, (
+        [*_ref(p["a"]), *_ref(p["b"]), p["a_to_b"], p["b_to_a"], p["balance"]]
+        for p in report["pairs"]
+    )
+
+
+def verify_table(report: Mapping[str, Any]) -> Table:
+    """The broken chains of a range check, one row each."""
+    return ("id", "broken_at", "reason"), (
+        [b["id"], b["broken_at"], b["reason"]] for b in report["broken"]
+    )

@@ -1,0 +1,189 @@
+"""Message bodies (WeCom group-robot markdown, or signed JSON) and their signature: pure functions.
+
+A message never carries customer contact details (PIPL): the customer's name is masked before it
+is stored, and phone, WeChat ID, address and free-text notes are never part of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+WECOM_HOST = "qyapi.weixin.qq.com"
+WECOM_PATH = "/cgi-bin/webhook/send"
+WECOM_MAX_BYTES = 4096
+SIGNATURE_HEADER = "X-Leadshare-Signature"
+USER_AGENT = "leadshare-webhook/1"
+
+STAGE_TITLES = {
+    "contacted": "已联系客户",
+    "visited": "客户已到店",
+    "ordered": "客户已下单",
+    "delivered": "已交车",
+    "lost": "已战败",
+}
+REWARD_EVENT_NAMES = {"accepted": "接单", "visited": "到店", "ordered": "下单", "delivered": "交车"}
+CURRENCY_SIGNS = {"CNY": "¥"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One outbox row as the formats see it; `data` holds JSON-ready facts about the change."""
+
+    message_id: str
+    event: str
+    occurred_at: datetime
+    lead_id: str | None
+    lead_status: str | None
+    lead_url: str | None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO-8601 to the second with a 'Z'; naive datetimes are UTC (the storage convention)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def is_wecom_robot(url: str) -> bool:
+    """WeCom group-robot webhooks get markdown; every other URL gets signed JSON."""
+    parts = urlsplit(url.strip())
+    return (parts.hostname or "").lower() == WECOM_HOST and parts.path == WECOM_PATH
+
+
+def json_document(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.message_id,
+        "type": message.event,
+        "occurred_at": iso(message.occurred_at),
+        "lead": None
+        if message.lead_id is None
+        else {"id": message.lead_id, "status": message.lead_status, "url": message.lead_url},
+        "data": dict(message.data),
+    }
+
+
+def json_body(message: Message) -> bytes:
+    """The exact bytes sent (and signed): compact UTF-8 JSON, keys in a fixed order."""
+    return json.dumps(json_document(message), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Leadshare-Signature value: `sha256=` + hex HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, signature: str) -> bool:
+    """What a receiver does: recompute over the raw body and compare in constant time."""
+    return hmac.compare_digest(sign(secret, body), signature.strip())
+
+
+def _local(value: str | None, timezone: str) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _name(ref: Mapping[str, Any] | None) -> str:
+    return ref["name"] if ref else ""
+
+
+def _customer_lines(data: Mapping[str, Any]) -> list[str]:
+    place = "".join(filter(None, (data.get("city"), data.get("district")))) or data.get("province")
+    customer = data.get("customer_name") or ""
+    interest = " ".join(filter(None, (data.get("brand"), data.get("model"))))
+    return [
+        f"> 客户：{customer}" + (f"（{place}）" if place else ""),
+        f"> 意向：{interest}",
+    ]
+
+
+def _money(data: Mapping[str, Any]) -> str:
+    sign_ = CURRENCY_SIGNS.get(data.get("currency") or "")
+    return f"{sign_}{data['amount']}" if sign_ else f"{data['amount']} {data.get('currency')}"
+
+
+def markdown_text(message: Message) -> str:
+    """The Chinese text of a WeCom markdown message, ending with a link to the lead page."""
+    data, tz = message.data, message.timezone
+    if message.event == "offered":
+        lines = [
+            "**新线索待接单**",
+            f"> 门店：{_name(data.get('dealer'))}",
+            *_customer_lines(data),
+            f"> 距离：{data.get('distance_km')} 公里",
+            f"> 推荐门店：{_name(data.get('referrer'))}",
+            f'请于 <font color="warning">{_local(data.get("expires_at"), tz)}</font> 前接单，'
+            "过期将转给下一家门店。",
+        ]
+    elif message.event == "offer_expiring":
+        lines = [
+            "**线索即将过期**",
+            f"> 门店：{_name(data.get('dealer'))}",
+            *_customer_lines(data),
+            f'将于 <font color="warning">{_local(data.get("expires_at"), tz)}</font> 过期，'
+            "请尽快接单或婉拒。",
+        ]
+    elif message.event == "claimed":
+        lines = [
+            "**您推荐的线索已被接单**",
+            f"> 接单门店：{_name(data.get('holder'))}",
+            *_customer_lines(data),
+        ]
+    elif message.event in STAGE_TITLES:
+        lines = [
+            f"**线索进展：{STAGE_TITLES[message.event]}**",
+            f"> 跟进门店：{_name(data.get('holder'))}",
+            *_customer_lines(data),
+        ]
+    elif message.event == "reward_credited":
+        event_name = REWARD_EVENT_NAMES.get(
+            data.get("reward_event") or "", data.get("reward_event")
+        )
+        lines = [
+            "**推荐奖励到账**",
+            f'> 金额：<font color="info">{_money(data)}</font>',
+            f"> 奖励计划：{data.get('program')}",
+            f"> 奖励事件：{event_name}",
+            *_customer_lines(data),
+        ]
+    else:
+        lines = [f"**线索通知：{message.event}**", *_customer_lines(data)]
+    if message.lead_url:
+        lines.append(f"[查看线索]({message.lead_url})")
+    return "\n".join(lines)
+
+
+def wecom_body(message: Message) -> bytes:
+    """A WeCom group-robot `markdown` message (its content is cut to WeCom's 4096 bytes)."""
+    content = markdown_text(message)
+    while len(content.encode()) > WECOM_MAX_BYTES:
+        content = content[: len(content) - 64]
+    document = {"msgtype": "markdown", "markdown": {"content": content}}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def render(message: Message, url: str, secret: str | None) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) for this URL: markdown for a WeCom robot, else JSON signed with `secret`."""
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+    if is_wecom_robot(url):
+        return wecom_body(message), headers
+    body = json_body(message)
+    headers["X-Leadshare-Message-Id"] = message.message_id
+    headers["X-Leadshare-Event"] = message.event
+    if secret is None:
+        raise ValueError("A signed JSON message needs the store's webhook secret.")
+    headers[SIGNATURE_HEADER] = sign(secret, body)
+    return body, headers

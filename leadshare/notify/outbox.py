@@ -1,0 +1,210 @@
+"""The outbox: a notification row is written in the same transaction as the change it reports.
+
+Offers go to the offered store; claims, progress and reward credits go to the referrer; when an
+offer has used NOTIFY_REMIND_AT of its time, the sweep (and the deliverer, on every poll) adds
+a reminder for the offered store. Only stores with a webhook_url get rows. A change that rolls
+back takes its rows with it, and a row that is committed is delivered at least once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..leads.contact import mask_name
+from ..leads.events import on_event
+from ..leads.presenter import dealer_ref
+from ..leads.states import LeadStatus
+from ..models import (
+    Dealer,
+    Lead,
+    LeadEvent,
+    Notification,
+    Offer,
+    RewardCredit,
+    RewardProgram,
+    utcnow,
+)
+from ..rewards.money import format_amount
+from .formats import iso
+
+PENDING = "pending"
+OFFERED, OFFER_EXPIRING, CLAIMED, REWARD_CREDITED = (
+    "offered", "offer_expiring", "claimed", "reward_credited",
+)  # fmt: skip
+PROGRESS_EVENTS = ("contacted", "visited", "ordered", "delivered", "lost")
+EVENTS = (OFFERED, OFFER_EXPIRING, CLAIMED, *PROGRESS_EVENTS, REWARD_CREDITED)
+
+
+def new_message_id() -> str:
+    """Opaque and unique: receivers de-duplicate on it (a message may arrive more than once)."""
+    return "msg_" + secrets.token_hex(12)
+
+
+def has_webhook(dealer: Dealer | None) -> bool:
+    return dealer is not None and bool((dealer.webhook_url or "").strip())
+
+
+def lead_data(session: Session, lead: Lead) -> dict[str, Any]:
+    """What every message may say about a lead: no phone, WeChat ID, address or notes (PIPL)."""
+    holder = session.get(Dealer, lead.holder_id) if lead.holder_id else None
+    return {
+        "referrer": dealer_ref(session.get(Dealer, lead.referrer_id)),
+        "holder": dealer_ref(holder),
+        "brand": lead.brand,
+        "model": lead.model,
+        "customer_name": mask_name(lead.customer_name),
+        "province": lead.province,
+        "city": lead.city,
+        "district": lead.district,
+    }
+
+
+def new_notification(
+    recipient: Dealer | None,
+    event: str,
+    *,
+    lead: Lead,
+    lead_status: str,
+    occurred_at: datetime,
+    data: dict[str, Any],
+    offer_id: int | None = None,
+) -> Notification | None:
+    """The outbox row for one store, or None when the store has no webhook URL."""
+    if not has_webhook(recipient):
+        return None
+    return Notification(
+        message_id=new_message_id(),
+        group_id=recipient.group_id,
+        dealer_id=recipient.id,
+        lead_id=lead.id,
+        offer_id=offer_id,
+        event=event,
+        payload={
+            "lead_id": lead.public_id,
+            "lead_status": str(lead_status),
+            "timezone": lead.group.timezone,
+            "data": data,
+        },
+        occurred_at=occurred_at,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+
+
+def _offer_notification(lead: Lead, offer: Offer, event: str, at: datetime) -> Notification | None:
+    recipient = db.session.get(Dealer, offer.dealer_id)
+    data = {
+        "dealer": dealer_ref(recipient),
+        **lead_data(db.session, lead),
+        "distance_km": offer.distance_km,
+        "offered_at": iso(offer.offered_at),
+        "expires_at": iso(offer.expires_at),
+    }
+    return new_notification(
+        recipient, event, lead=lead, lead_status=LeadStatus.OFFERED, occurred_at=at, data=data,
+        offer_id=offer.id,
+    )  # fmt: skip
+
+
+@on_event
+def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
+    """Offer -> the offered store; claim and progress (not the skipped stages) -> the referrer."""
+    row = None
+    if event.type == "offered":
+        if not has_webhook(db.session.get(Dealer, event.dealer_id)):
+            return
+        offer = db.session.scalar(
+            select(Offer).where(Offer.lead_id == lead.id, Offer.dealer_id == event.dealer_id)
+        )
+        row = _offer_notification(lead, offer, OFFERED, event.at)
+    elif event.type == "claimed" or (
+        event.type in PROGRESS_EVENTS and not (event.data or {}).get("skipped")
+    ):
+        kind = CLAIMED if event.type == "claimed" else event.type
+        status = LeadStatus.ACCEPTED if event.type == "claimed" else event.type
+        row = new_notification(
+            db.session.get(Dealer, lead.referrer_id), kind, lead=lead, lead_status=status,
+            occurred_at=event.at, data=lead_data(db.session, lead),
+        )  # fmt: skip
+    if row is not None:
+        db.session.add(row)
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _notify_reward_credits(session: Session, _context, _instances) -> None:
+    """A new reward credit -> the referrer, in the transaction that makes the credit."""
+    for credit in [obj for obj in session.new if isinstance(obj, RewardCredit)]:
+        recipient = session.get(Dealer, credit.dealer_id)
+        if not has_webhook(recipient):
+            continue
+        lead = session.get(Lead, credit.lead_id)
+        program = session.get(RewardProgram, credit.program_id)
+        data = {
+            "amount": format_amount(credit.amount_minor),
+            "currency": lead.group.currency,
+            "program": program.name if program else None,
+            "reward_event": credit.event,
+            **lead_data(session, lead),
+        }
+        row = new_notification(
+            recipient, REWARD_CREDITED, lead=lead, lead_status=credit.event,
+            occurred_at=credit.created_at or utcnow(), data=data,
+        )  # fmt: skip
+        session.add(row)
+
+
+def reminder_due(offer: Offer, remind_at: float, now: datetime) -> bool:
+    """True once `remind_at` (a fraction) of the offer's time to live has passed, until it expires."""
+    if offer.expires_at is None or offer.expires_at <= now:
+        return False
+    return offer.offered_at + (offer.expires_at - offer.offered_at) * remind_at <= now
+
+
+def enqueue_reminders(now: datetime | None = None, remind_at: float | None = None) -> int:
+    """Add an 'offer about to expire' message for each pending offer past its reminder time.
+
+    Safe to run from many sweepers and deliverers at once: (offer, event) is unique, so a
+    reminder another process added first is skipped. Commits; returns how many were added.
+    """
+    now = now or utcnow()
+    remind_at = current_app.config["NOTIFY_REMIND_AT"] if remind_at is None else remind_at
+    if not 0 < remind_at < 1:
+        return 0
+    reminded = exists().where(
+        Notification.offer_id == Offer.id, Notification.event == OFFER_EXPIRING
+    )
+    offers = db.session.scalars(
+        select(Offer)
+        .join(Dealer, Dealer.id == Offer.dealer_id)
+        .where(
+            Offer.status == PENDING,
+            Offer.expires_at > now,
+            Dealer.webhook_url.is_not(None),
+            Dealer.webhook_url != "",
+            ~reminded,
+        )
+        .order_by(Offer.id)
+    ).all()
+    added = 0
+    for offer in offers:
+        if not reminder_due(offer, remind_at, now):
+            continue
+        row = _offer_notification(offer.lead, offer, OFFER_EXPIRING, now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # another process added this reminder first
+            continue
+        added += 1
+    db.session.commit()
+    return added

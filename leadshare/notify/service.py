@@ -1,0 +1,111 @@
+"""Group admins and notifications: list (dead ones first of all), retry, and the signing secret."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.scope import require_role, sees_group
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..models import Dealer, Lead, Notification, Role, User, WebhookSecret, utcnow
+from ..pagination import Page, paginate
+
+STATUSES = ("pending", "sent", "dead", "cancelled")
+RETRYABLE = ("dead", "cancelled")
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_hex(32)
+
+
+def webhook_secret(dealer_id: int) -> WebhookSecret:
+    """The store's signing secret, made on first use (a concurrent first use keeps one)."""
+    query = select(WebhookSecret).where(WebhookSecret.dealer_id == dealer_id)
+    found = db.session.scalar(query)
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            db.session.add(WebhookSecret(dealer_id=dealer_id, secret=new_secret()))
+    except IntegrityError:  # made by a concurrent transaction: use theirs
+        pass
+    return db.session.scalar(query)
+
+
+def _admin_dealer(actor: User, dealer_id: int) -> Dealer:
+    """Outside the group: 404; staff and managers of the group: 403 (the secret is admins' only)."""
+    dealer = db.session.get(Dealer, dealer_id)
+    if dealer is None or not sees_group(actor, dealer.group_id):
+        raise NotFound("No such dealer.")
+    require_role(actor, Role.GROUP_ADMIN, Role.PLATFORM_ADMIN)
+    return dealer
+
+
+def get_webhook_secret(actor: User, dealer_id: int) -> WebhookSecret:
+    dealer = _admin_dealer(actor, dealer_id)
+    found = webhook_secret(dealer.id)
+    db.session.commit()
+    return found
+
+
+def rotate_webhook_secret(actor: User, dealer_id: int) -> WebhookSecret:
+    """A new secret; messages sent from now on are signed with it."""
+    dealer = _admin_dealer(actor, dealer_id)
+    found = webhook_secret(dealer.id)
+    found.secret, found.created_at = new_secret(), utcnow()
+    db.session.commit()
+    return found
+
+
+def list_notifications(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:
+    """The group's messages, newest first; `status=dead` is what needs an admin's attention."""
+    require_role(actor, Role.GROUP_ADMIN, Role.PLATFORM_ADMIN)
+    query = select(Notification).order_by(Notification.id.desc())
+    if actor.role == Role.GROUP_ADMIN:
+        query = query.where(Notification.group_id == actor.group_id)
+    for field in ("status", "event", "dealer_id"):
+        if filters.get(field) is not None:
+            query = query.where(getattr(Notification, field) == filters[field])
+    if filters.get("lead_id"):
+        query = query.join(Lead, Lead.id == Notification.lead_id).where(
+            Lead.public_id == filters["lead_id"]
+        )
+    return paginate(query, page, per_page)
+
+
+def _notification(actor: User, message_id: str) -> Notification:
+    row = db.session.scalar(select(Notification).where(Notification.message_id == message_id))
+    if row is None or not sees_group(actor, row.group_id):
+        raise NotFound("No such notification.")
+    require_role(actor, Role.GROUP_ADMIN, Role.PLATFORM_ADMIN)
+    return row
+
+
+def get_notification(actor: User, message_id: str) -> Notification:
+    return _notification(actor, message_id)
+
+
+def retry_notification(actor: User, message_id: str, now: datetime | None = None) -> Notification:
+    """A dead (or cancelled) message goes back to pending with a fresh set of attempts."""
+    row = _notification(actor, message_id)
+    done = db.session.execute(
+        update(Notification)
+        .where(Notification.id == row.id, Notification.status.in_(RETRYABLE))
+        .values(status="pending", attempts=0, next_attempt_at=now or utcnow(), claimed_by=None,
+                claimed_until=None, dead_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    if done != 1:
+        raise Conflict(
+            f"Only a dead or cancelled message can be retried; this one is {row.status}.",
+            reason="not_retryable",
+        )
+    db.session.commit()
+    db.session.refresh(row)
+    return row

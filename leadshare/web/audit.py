@@ -1,0 +1,220 @@
+"""Audit pages for OEM auditors and group admins: the funnel, the flow matrix and a map.
+
+The figures come from the same report functions the API uses (leadshare.audit.reports); the
+charts are server-rendered SVG and tables coloured by CSS classes (the CSP allows no inline
+styles), and each page links to the API's CSV export of the same report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import render_template, request, url_for
+from sqlalchemy import select
+
+from ..audit import reports
+from ..extensions import db
+from ..models import Dealer, Role
+from . import blp
+from .leads import _day, actor
+from .lookups import group_brands, oem_brands
+from .views import roles_required
+
+AUDIT_ROLES = (Role.OEM_AUDITOR, Role.GROUP_ADMIN)
+STAGES = reports.STAGES
+RATES = (
+    ("posted", "offered", "posted_to_offered"),
+    ("offered", "accepted", "offered_to_accepted"),
+    ("accepted", "contacted", "accepted_to_contacted"),
+    ("contacted", "visited", "contacted_to_visited"),
+    ("visited", "ordered", "visited_to_ordered"),
+    ("ordered", "delivered", "ordered_to_delivered"),
+)
+# Time to accept, in minutes: the histogram's bins (upper bounds; the last is open).
+TTA_BINS = ((15, "<15m"), (30, "15–30m"), (60, "30–60m"), (120, "1–2h"), (240, "2–4h"),
+            (480, "4–8h"), (1440, "8–24h"), (None, ">24h"))  # fmt: skip
+HEAT_LEVELS = 5
+FLOW_CELLS = 200
+MATRIX_SIDE = 20
+# China's bounding box for the equirectangular map.
+LON_MIN, LON_MAX, LAT_MIN, LAT_MAX = 73.0, 135.5, 18.0, 53.6
+MAP_W, MAP_H = 640, 365
+
+
+def _filters() -> tuple[dict[str, Any], dict[str, str]]:
+    """Report filters from the query string (brand, from, to) and the values to show back."""
+    args = {k: (request.args.get(k) or "").strip() for k in ("brand", "from", "to")}
+    filters: dict[str, Any] = {}
+    if args["brand"]:
+        filters["brand"] = args["brand"][:100]
+    start, end = _day(args["from"]), _day(args["to"], end=True)
+    if start:
+        filters["created_from"] = start
+    if end:
+        filters["created_to"] = end
+    return filters, args
+
+
+def _api_link(path: str, filters: dict[str, Any], **extra: str) -> str:
+    """The API's CSV export of the same report (the API accepts the session cookie for GET)."""
+    query: dict[str, str] = {"format": "csv", **extra}
+    if filters.get("brand"):
+        query["brand"] = filters["brand"]
+    for name in ("created_from", "created_to"):
+        if filters.get(name):
+            query[name] = filters[name].isoformat() + "Z"
+    return f"{path}?{urlencode(query)}"
+
+
+def _brands() -> list[str]:
+    user = actor()
+    return oem_brands(user.oem_id) if user.oem_id is not None else group_brands(user.group_id)
+
+
+def heat(count: int, most: int) -> int:
+    """A count's colour bucket 0..4: 0 for nothing, 4 for the busiest cell."""
+    if count <= 0 or most <= 0:
+        return 0
+    return max(1, min(HEAT_LEVELS - 1, -(-(HEAT_LEVELS - 1) * count // most)))
+
+
+def histogram(minutes: list[float]) -> list[dict[str, Any]]:
+    bins = [{"label": text, "count": 0} for _, text in TTA_BINS]
+    for value in minutes:
+        for index, (upper, _text) in enumerate(TTA_BINS):
+            if upper is None or value < upper:
+                bins[index]["count"] += 1
+                break
+    most = max((b["count"] for b in bins), default=0)
+    for b in bins:
+        b["height"] = 0 if not most else round(100 * b["count"] / most)
+    return bins
+
+
+@blp.get("/audit/funnel")
+@roles_required(*AUDIT_ROLES)
+def funnel():
+    """Counts per stage, conversion rates, time to accept, decline and lost reasons."""
+    user = actor()
+    filters, args = _filters()
+    report = reports.funnel_report(user, filters, "none")
+    total = report["total"]
+    counts = total["counts"]
+    most = max([counts.get(stage, 0) for stage in STAGES] + [1])
+    stages = [
+        {
+            "stage": stage,
+            "count": counts.get(stage, 0),
+            "width": round(100 * counts.get(stage, 0) / most),
+        }
+        for stage in STAGES
+    ]
+    rates = [(a, b, total["rates"].get(key)) for a, b, key in RATES]
+    minutes = [
+        lead["minutes_to_accept"]
+        for lead in reports.iter_audit_leads(user, filters)
+        if lead["minutes_to_accept"] is not None and lead["voided_at"] is None
+    ]
+    return render_template(
+        "audit/funnel.html",
+        args=args,
+        brands=_brands(),
+        total=total,
+        stages=stages,
+        rates=rates,
+        bins=histogram(minutes),
+        lost_by_holder=report["lost_by_holder"],
+        csv_funnel=_api_link("/api/v1/audit/funnel", filters),
+        csv_lost=_api_link("/api/v1/audit/funnel", filters, table="lost_by_holder"),
+    )
+
+
+def _matrix(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rows (referrers) x columns (receivers) of the busiest ends, each cell with its bucket."""
+
+    def key(ref: dict[str, Any]) -> str:
+        return str(ref.get("id") or ref.get("code") or "")
+
+    def name(ref: dict[str, Any]) -> str:
+        return " ".join(str(p) for p in (ref.get("code"), ref.get("name")) if p) or "?"
+
+    rows: dict[str, str] = {}
+    cols: dict[str, str] = {}
+    by: dict[tuple[str, str], dict[str, Any]] = {}
+    for cell in cells:
+        source, target = key(cell["from"]), key(cell["to"])
+        if source not in rows and len(rows) >= MATRIX_SIDE:
+            continue
+        if target not in cols and len(cols) >= MATRIX_SIDE:
+            continue
+        rows.setdefault(source, name(cell["from"]))
+        cols.setdefault(target, name(cell["to"]))
+        by[(source, target)] = cell
+    most = max((c["leads"] for c in by.values()), default=0)
+    return {
+        "rows": list(rows.items()),
+        "cols": list(cols.items()),
+        "cells": {k: {**c, "heat": heat(c["leads"], most)} for k, c in by.items()},
+        "most": most,
+    }
+
+
+def project(lon: float, lat: float) -> tuple[float, float]:
+    """Equirectangular: longitude and latitude to x, y on the map's canvas."""
+    x = (lon - LON_MIN) / (LON_MAX - LON_MIN) * MAP_W
+    y = (LAT_MAX - lat) / (LAT_MAX - LAT_MIN) * MAP_H
+    return round(x, 1), round(y, 1)
+
+
+def flow_map(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stores as dots and referrer -> holder flows as lines, from dealer-level cells."""
+    user = actor()
+    ids = {c[end]["id"] for c in cells for end in ("from", "to") if c[end].get("id")}
+    query = select(Dealer).where(Dealer.latitude.is_not(None))
+    if user.role == Role.GROUP_ADMIN:
+        query = query.where((Dealer.group_id == user.group_id) | Dealer.id.in_(ids))
+    else:
+        query = query.where(Dealer.id.in_(ids))
+    stores = {d.id: d for d in db.session.scalars(query)}
+    points = {i: project(d.longitude, d.latitude) for i, d in stores.items()}
+    most = max((c["leads"] for c in cells), default=0)
+    lines = []
+    for cell in cells:
+        a, b = points.get(cell["from"].get("id")), points.get(cell["to"].get("id"))
+        if a and b and a != b:
+            lines.append({"a": a, "b": b, "leads": cell["leads"], "weight": heat(cell["leads"], most),
+                          "title": f"{cell['from'].get('name')} → {cell['to'].get('name')}"})  # fmt: skip
+    dots = [{"x": points[i][0], "y": points[i][1], "name": f"{d.code} {d.name}",
+             "busy": i in ids} for i, d in stores.items()]  # fmt: skip
+    return {"width": MAP_W, "height": MAP_H, "lines": lines, "dots": dots}
+
+
+@blp.get("/audit/flows")
+@roles_required(*AUDIT_ROLES)
+def flows():
+    """Referrer -> store matrix at dealer, city or province level, and a map of the flows."""
+    user = actor()
+    filters, args = _filters()
+    level = request.args.get("level", "dealer")
+    if level not in reports.LEVELS:
+        level = "dealer"
+    report = reports.flow_report(user, filters, level, FLOW_CELLS)
+    dealer_cells = (
+        report["cells"]
+        if level == "dealer"
+        else reports.flow_report(user, filters, "dealer", FLOW_CELLS)["cells"]
+    )
+    return render_template(
+        "audit/flows.html",
+        args=args,
+        level=level,
+        levels=reports.LEVELS,
+        brands=_brands(),
+        report=report,
+        matrix=_matrix(report["cells"]),
+        map=flow_map(dealer_cells),
+        csv_flows=_api_link("/api/v1/audit/flows", filters, level=level),
+        csv_pairs=_api_link("/api/v1/audit/flows", filters, table="reciprocity"),
+        level_link=lambda value: url_for("web.flows", **{**request.args.to_dict(), "level": value}),
+    )

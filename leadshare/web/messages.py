@@ -1,0 +1,150 @@
+"""What a person reads when the service refuses: domain errors and schema errors, translated.
+
+Services raise English messages with a machine `reason`; pages show the translated sentence
+for a known reason and fall back to the service's own message for a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..errors import DomainError, Invalid
+from ..leads.states import InvalidTransition
+from ..leads.vin import (
+    CHECK_DIGIT_INDEX,
+    FORBIDDEN_LETTERS,
+    VIN_LENGTH,
+    check_digit,
+    normalize_vin,
+    vin_error,
+)
+from .i18n import label
+
+REASONS = {
+    "not_found": _l("Not found, or not yours to see."),
+    "forbidden": _l("Your role may not do this."),
+    "role_not_allowed": _l("Your role may not do this."),
+    "field_not_allowed": _l("A manager may change only the store's operating settings."),
+    "not_shareable": _l(
+        "Your store sells this brand and serves this customer's area: serve the customer yourself."
+    ),
+    "already_claimed": _l("Another store claimed this lead first."),
+    "offer_expired": _l(
+        "Your offer for this lead has expired; the lead moved on to the next store."
+    ),
+    "not_offered": _l("This lead was not offered to your store."),
+    "invalid_transition": _l("That step is not possible for this lead any more."),
+    "not_holder": _l("Only the store holding this lead may record its progress."),
+    "not_referrer": _l("Only the store that posted this lead may do this."),
+    "location_already_set": _l("This lead already has a location."),
+    "address_not_found": _l(
+        "This address could not be located. Add the city and district, e.g. 广州市天河区."
+    ),
+    "code_taken": _l("Another store of the group already uses this code."),
+    "email_taken": _l("A user with this email already exists."),
+    "unknown_dealer": _l("No such store."),
+    "unknown_group": _l("No such group."),
+    "unknown_oem": _l("No such OEM."),
+    "cannot_deactivate_self": _l("You cannot deactivate yourself."),
+    "duplicate_lead": _l("This customer was already shared in your group recently."),
+}
+
+SCHEMA_MESSAGES = {
+    "Missing data for required field.": _l("This field is required."),
+    "Field may not be null.": _l("This field is required."),
+    "Shorter than minimum length 1.": _l("This field is required."),
+    "Not a valid number.": _l("Enter a number."),
+    "Not a valid integer.": _l("Enter a whole number."),
+    "Not a valid email address.": _l("Enter a valid email address."),
+    "Not a valid URL.": _l("Enter a valid web address (http:// or https://)."),
+    "Give a phone number or a WeChat ID.": _l("Give a phone number or a WeChat ID."),
+    "Give latitude and longitude together.": _l("Give latitude and longitude together."),
+    "Give an address, or latitude and longitude.": _l("Give an address."),
+    "The customer's separate consent to share their details is required (PIPL art. 23).": _l(
+        "The customer's separate consent to share their details is required (PIPL art. 23)."
+    ),
+    "Use 1-50 letters, digits, '.', '-' or '_'.": _l("Use 1-50 letters, digits, '.', '-' or '_'."),
+    "Use an administrative code of 2-12 digits.": _l("Use administrative codes of 2-12 digits."),
+    "Use 8 to 200 characters.": _l("Use 8 to 200 characters."),
+}
+_SCHEMA_PREFIXES = (
+    ("Length must be", _l("Too long or too short.")),
+    ("Shorter than", _l("Too short.")),
+    ("Longer than", _l("Too long.")),
+    ("Must be greater", _l("Out of the allowed range.")),
+    ("Must be less", _l("Out of the allowed range.")),
+    ("Must be one of", _l("Choose one of the listed options.")),
+)
+_PHONE_HINTS = ("not a phone number", "not a valid phone number", "carries an extension")
+
+
+def schema_message(message: str) -> str:
+    """A marshmallow message in the reader's language (the English original when unknown)."""
+    known = SCHEMA_MESSAGES.get(message)
+    if known is not None:
+        return str(known)
+    if any(hint in message for hint in _PHONE_HINTS):
+        return _("This is not a valid phone number; check the digits.")
+    for prefix, text in _SCHEMA_PREFIXES:
+        if message.startswith(prefix):
+            return str(text)
+    return message
+
+
+def flatten_errors(messages: Mapping[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested {field: [msg] | {...}} as {"customer.phone": [translated msg]}."""
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_errors(value, f"{path}."))
+        else:
+            items = value if isinstance(value, list) else [value]
+            flat[path] = [schema_message(str(item)) for item in items]
+    return flat
+
+
+def vin_problem(vin: str) -> str | None:
+    """Why a VIN is refused, in the reader's language; the verdict is leads.vin's."""
+    if vin_error(vin) is None:
+        return None
+    vin = normalize_vin(vin)
+    if len(vin) != VIN_LENGTH:
+        return _("A VIN has 17 characters; this one has %(count)d.", count=len(vin))
+    for position, char in enumerate(vin, start=1):
+        if char in FORBIDDEN_LETTERS:
+            return _(
+                "A VIN never contains the letter %(letter)s (position %(position)d).",
+                letter=char,
+                position=position,
+            )
+        if not (char.isascii() and char.isalnum()):
+            return _(
+                "A VIN has only letters and digits, not %(char)s (position %(position)d).",
+                char=char,
+                position=position,
+            )
+    return _(
+        "The check digit (position 9) is %(found)s but the other characters need %(expected)s: "
+        "check the VIN for a typo.",
+        found=vin[CHECK_DIGIT_INDEX],
+        expected=check_digit(vin),
+    )
+
+
+def domain_message(error: DomainError | InvalidTransition) -> str:
+    """The sentence to flash for a refusal."""
+    if isinstance(error, InvalidTransition):
+        return _(
+            "A lead that is %(current)s cannot move to %(target)s.",
+            current=label("status", str(error.current)),
+            target=label("status", str(error.target)),
+        )
+    if error.reason == "missing_field" and isinstance(error, Invalid):
+        return _("This step needs: %(field)s.", field=label("field", error.field))
+    known = REASONS.get(error.reason)
+    return str(known) if known is not None else error.message

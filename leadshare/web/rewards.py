@@ -1,0 +1,416 @@
+"""Reward pages: programs, the ledger, statements and payouts (group admin), the store's
+statement (manager), voiding a lead (group admin). The rewards service decides; the API's
+schemas check the forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, StringField
+
+from ..api.common import csv_response
+from ..api.rewards import (
+    FundSchema,
+    PayoutSchema,
+    ProgramPatchSchema,
+    ProgramWriteSchema,
+    StatementArgsSchema,
+    VoidSchema,
+)
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..models import Dealer, Group, Lead, RewardCredit, RewardProgram, Role, User, utcnow
+from ..rewards import service
+from ..rewards.money import format_amount
+from ..rewards.rules import RewardEvent
+from ..rewards.statements import statement, statement_csv
+from . import blp
+from .forms import compact, load
+from .i18n import localtime
+from .leads import actor, page_number, refuse
+from .lookups import group_dealers
+from .messages import flatten_errors
+from .views import roles_required
+
+RULE_ROWS = 4
+EVENTS = tuple(e.value for e in RewardEvent)
+PER_PAGE = 20
+
+
+def money(minor: int | None) -> str:
+    """Jinja filter: minor units as a decimal string ("200.00"); blank for None."""
+    return "" if minor is None else format_amount(int(minor))
+
+
+def percent(part: int, whole: int) -> int:
+    """Jinja helper: a whole percentage for bars (0 when there is nothing to divide)."""
+    return 0 if not whole else max(0, min(100, round(100 * part / whole)))
+
+
+def current_month() -> str:
+    """This month in the reader's time zone, as YYYY-MM."""
+    return localtime(utcnow(), "yyyy-MM")
+
+
+# --- forms --------------------------------------------------------------------------------
+
+
+class ProgramForm(FlaskForm):
+    name = StringField("name")
+    starts_on = StringField("starts_on")
+    ends_on = StringField("ends_on")
+    budget = StringField("budget")
+    per_dealer_monthly_cap = StringField("per_dealer_monthly_cap")
+
+    def rules(self) -> list[dict[str, str]]:
+        """The rule rows as typed (rule-N-event, -amount, -brand, -channel)."""
+        rows = []
+        for index in range(RULE_ROWS):
+            rows.append(
+                {
+                    name: (request.form.get(f"rule-{index}-{name}") or "").strip()
+                    for name in ("event", "amount", "brand", "channel")
+                }
+            )
+        return rows
+
+    def payload(self) -> dict[str, Any]:
+        data = compact(
+            {
+                "name": self.name.data,
+                "starts_on": self.starts_on.data,
+                "ends_on": self.ends_on.data,
+                "budget": self.budget.data,
+                "per_dealer_monthly_cap": self.per_dealer_monthly_cap.data,
+            }
+        )
+        data["rules"] = [compact(row) for row in self.rules() if row["event"] or row["amount"]]
+        return data
+
+
+class ProgramEditForm(FlaskForm):
+    active = BooleanField("active")
+    ends_on = StringField("ends_on")
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "active": bool(self.active.data),
+            "ends_on": (self.ends_on.data or "").strip() or None,
+        }
+
+
+class AmountForm(FlaskForm):
+    amount = StringField("amount")
+
+
+class PayoutForm(FlaskForm):
+    dealer_id = SelectField("dealer_id", validate_choice=False)
+    amount = StringField("amount")
+    memo = StringField("memo")
+
+    def payload(self) -> dict[str, Any]:
+        return compact(
+            {"dealer_id": self.dealer_id.data, "amount": self.amount.data, "memo": self.memo.data}
+        )
+
+
+class VoidForm(FlaskForm):
+    reason = StringField("reason")
+
+
+# --- programs -----------------------------------------------------------------------------
+
+
+def _figures(program: RewardProgram) -> dict[str, Any]:
+    figures = service.program_figures(program)
+    figures["used_percent"] = percent(figures["used"], figures["budget"])
+    return figures
+
+
+def _render_programs(form: ProgramForm, rules: list[dict[str, str]], status: int = 200):
+    user = actor()
+    page = service.list_programs(user, page_number(), PER_PAGE)
+    rows = [(program, _figures(program)) for program in page.items]
+    return render_template(
+        "rewards/programs.html",
+        rows=rows,
+        page=page,
+        form=form,
+        rules=rules,
+        events=EVENTS,
+        today=localtime(utcnow(), "yyyy-MM-dd"),
+    ), status
+
+
+@blp.route("/admin/programs", methods=["GET", "POST"])
+@roles_required(Role.GROUP_ADMIN)
+def programs():
+    """The group's reward programs with budget used, and a form to create one."""
+    form = ProgramForm()
+    if request.method == "GET":
+        blank = [dict.fromkeys(("event", "amount", "brand", "channel"), "")] * RULE_ROWS
+        return _render_programs(form, blank)
+    data = load(form, ProgramWriteSchema(), form.payload())
+    if data is None:
+        flash(_("Check the highlighted fields."), "error")
+        return _render_programs(form, form.rules(), 422)
+    try:
+        program = service.create_program(actor(), data)
+    except (Invalid, Conflict) as error:
+        refuse(error)
+        return _render_programs(form, form.rules(), error.status)
+    flash(_("Program %(name)s created.", name=program.name), "success")
+    return redirect(url_for("web.program", program_id=program.id))
+
+
+def _render_program(program_id: int, edit: ProgramEditForm | None = None, status: int = 200):
+    user = actor()
+    program = service.get_program(user, program_id)
+    skips = service.list_skips(user, program.id, page_number(), PER_PAGE)
+    names = {d.id: f"{d.code} {d.name}" for d in group_dealers(program.group_id)}
+    edit = edit or ProgramEditForm(
+        formdata=None,
+        data={
+            "active": program.is_active,
+            "ends_on": program.ends_on.isoformat() if program.ends_on else "",
+        },
+    )
+    return render_template(
+        "rewards/program.html",
+        program=program,
+        figures=_figures(program),
+        skips=skips,
+        names=names,
+        edit=edit,
+        fund=AmountForm(formdata=None),
+    ), status
+
+
+@blp.get("/admin/programs/<int:program_id>")
+@roles_required(Role.GROUP_ADMIN)
+def program(program_id: int):
+    """One program: its rules, budget used, the skipped credits; edit and fund forms."""
+    return _render_program(program_id)
+
+
+@blp.post("/admin/programs/<int:program_id>")
+@roles_required(Role.GROUP_ADMIN)
+def program_update(program_id: int):
+    form = ProgramEditForm()
+    data = load(form, ProgramPatchSchema(partial=True), form.payload())
+    if data is None:
+        flash(_("Check the highlighted fields."), "error")
+        return _render_program(program_id, form, 422)
+    try:
+        service.update_program(actor(), program_id, data)
+    except Invalid as error:
+        refuse(error)
+        return _render_program(program_id, form, 422)
+    flash(_("Program saved."), "success")
+    return redirect(url_for("web.program", program_id=program_id))
+
+
+@blp.post("/admin/programs/<int:program_id>/fund")
+@roles_required(Role.GROUP_ADMIN)
+def program_fund(program_id: int):
+    form = AmountForm()
+    data = load(form, FundSchema(), compact({"amount": form.amount.data}))
+    if data is None:
+        for text in form.amount.errors or form.form_errors:
+            flash(_("Amount: %(problem)s", problem=text), "error")
+        return redirect(url_for("web.program", program_id=program_id))
+    service.fund_program(actor(), program_id, data["amount"])
+    flash(_("Added %(amount)s to the budget.", amount=format_amount(data["amount"])), "success")
+    return redirect(url_for("web.program", program_id=program_id))
+
+
+# --- ledger and payouts ---------------------------------------------------------------------
+
+
+def account_names(group_id: int) -> dict[tuple[str, int], str]:
+    """(kind, owner id) -> what the account belongs to, for the ledger page."""
+    names: dict[tuple[str, int], str] = {}
+    group = db.session.get(Group, group_id)
+    if group is not None:
+        names[("treasury", group.id)] = group.name
+    for program in db.session.scalars(
+        select(RewardProgram).where(RewardProgram.group_id == group_id)
+    ):
+        names[("program", program.id)] = program.name
+    for dealer in group_dealers(group_id):
+        for kind in ("dealer_rewards", "paid_out"):
+            names[(kind, dealer.id)] = f"{dealer.code} {dealer.name}"
+    return names
+
+
+@blp.get("/admin/ledger")
+@roles_required(Role.GROUP_ADMIN)
+def ledger():
+    """Every account of the group with its balance, and the latest journal entries."""
+    user = actor()
+    accounts = service.list_accounts(user, {}, 1, 200)
+    entries = service.list_entries(user, {}, page_number(), PER_PAGE)
+    return render_template(
+        "rewards/ledger.html",
+        accounts=accounts,
+        entries=entries,
+        names=account_names(user.group_id),
+    )
+
+
+def _render_payouts(form: PayoutForm, status: int = 200):
+    user = actor()
+    dealers = group_dealers(user.group_id)
+    form.dealer_id.choices = [("", _("Choose a store"))] + [
+        (str(d.id), f"{d.code} {d.name}") for d in dealers
+    ]
+    balances = service.list_accounts(user, {"kind": "dealer_rewards"}, 1, 200).items
+    recent = service.list_entries(user, {"kind": "payout"}, 1, PER_PAGE)
+    return render_template(
+        "rewards/payouts.html",
+        form=form,
+        balances=balances,
+        recent=recent,
+        names={d.id: f"{d.code} {d.name}" for d in dealers},
+    ), status
+
+
+@blp.route("/admin/payouts", methods=["GET", "POST"])
+@roles_required(Role.GROUP_ADMIN)
+def payouts():
+    """Pay a store out of its reward balance; never more than it holds."""
+    form = PayoutForm()
+    if request.method == "GET":
+        return _render_payouts(form)
+    data = load(form, PayoutSchema(), form.payload())
+    if data is None:
+        flash(_("Check the highlighted fields."), "error")
+        return _render_payouts(form, 422)
+    try:
+        entry = service.pay_out(actor(), data["dealer_id"], data["amount"], data.get("memo"))
+    except Conflict as error:
+        db.session.rollback()
+        if error.reason == "insufficient_balance":
+            flash(
+                _(
+                    "The store's reward balance (%(balance)s) is smaller than this payout.",
+                    balance=error.extra.get("balance", ""),
+                ),
+                "error",
+            )
+        else:
+            refuse(error)
+        return _render_payouts(form, 409)
+    except Invalid as error:
+        refuse(error)
+        form.dealer_id.errors = [*form.dealer_id.errors, _("No such store.")]
+        return _render_payouts(form, 422)
+    dealer = db.session.get(Dealer, entry.dealer_id)
+    flash(
+        _("Paid %(amount)s to %(store)s.", amount=format_amount(data["amount"]), store=dealer.name),
+        "success",
+    )
+    return redirect(url_for("web.payouts"))
+
+
+# --- statements -----------------------------------------------------------------------------
+
+
+def _month_arg() -> tuple[str, bool]:
+    """The month asked for (YYYY-MM), or this month and False when it is not one."""
+    month = (request.args.get("month") or "").strip()
+    if not month:
+        return current_month(), True
+    try:
+        StatementArgsSchema().load({"month": month})
+    except Exception:  # noqa: BLE001 - any refusal means "not a month"
+        return current_month(), False
+    return month, True
+
+
+def _statement_page(user: User, dealer_id: int | None, dealers: list[Dealer] | None):
+    month, good = _month_arg()
+    if not good:
+        flash(_("Choose a month as YYYY-MM, e.g. 2026-11; showing this month."), "error")
+    data = statement(user, dealer_id, month) if dealer_id is not None else None
+    if data is not None and request.args.get("format") == "csv":
+        return csv_response(statement_csv(data), f"statement-{data['dealer']['code']}-{month}.csv")
+    return render_template(
+        "rewards/statement.html",
+        data=data,
+        month=month,
+        dealers=dealers,
+        dealer_id=dealer_id,
+        endpoint=request.endpoint,
+    )
+
+
+@blp.get("/admin/statements")
+@roles_required(Role.GROUP_ADMIN, Role.MANAGER)
+def statements():
+    """A store's monthly statement (group admin picks the store); managers see their own."""
+    user = actor()
+    if user.role == Role.MANAGER:
+        return redirect(url_for("web.store_statement", **request.args.to_dict()))
+    dealer_id = request.args.get("dealer_id", type=int)
+    return _statement_page(user, dealer_id, group_dealers(user.group_id))
+
+
+@blp.get("/store/statement")
+@roles_required(Role.MANAGER)
+def store_statement():
+    """My store's reward statement for a month, with a CSV download."""
+    user = actor()
+    return _statement_page(user, user.dealer_id, None)
+
+
+# --- voiding a lead -------------------------------------------------------------------------
+
+
+@blp.post("/leads/<lead_id>/void")
+@roles_required(Role.GROUP_ADMIN)
+def void_lead(lead_id: str):
+    """Void a fraudulent lead: every credit it earned is reversed."""
+    form = VoidForm()
+    try:
+        data = VoidSchema().load(compact({"reason": form.reason.data}))
+    except Exception as error:  # noqa: BLE001 - marshmallow refusal: say what is missing
+        messages = getattr(error, "messages", {})
+        texts = [t for ts in flatten_errors(messages).values() for t in ts] or [str(error)]
+        flash(_("Why void this lead? %(problem)s", problem=" ".join(texts)), "error")
+        return redirect(url_for("web.lead", lead_id=lead_id))
+    try:
+        service.void_lead(actor(), lead_id, data["reason"])
+    except Conflict as error:
+        refuse(error)
+    else:
+        flash(_("The lead is void: its reward credits were reversed."), "success")
+    return redirect(url_for("web.lead", lead_id=lead_id))
+
+
+# --- what a referral earned -----------------------------------------------------------------
+
+
+def net_earnings(dealer_id: int | None, lead_ids: list[str]) -> dict[str, str]:
+    """Per lead public id, the net amount credited to `dealer_id` (credits minus reversals)."""
+    if dealer_id is None or not lead_ids:
+        return {}
+    rows = db.session.execute(
+        select(Lead.public_id, RewardCredit.amount_minor, RewardCredit.reversal_entry_id)
+        .join(Lead, Lead.id == RewardCredit.lead_id)
+        .where(RewardCredit.dealer_id == dealer_id, Lead.public_id.in_(lead_ids))
+    ).all()
+    totals: dict[str, int] = {}
+    for public_id, amount, reversal in rows:
+        totals[public_id] = totals.get(public_id, 0) + (0 if reversal is not None else amount)
+    return {public_id: format_amount(total) for public_id, total in totals.items()}
+
+
+def may_void(user: User, lead: Lead) -> bool:
+    return (
+        user.role == Role.GROUP_ADMIN and user.group_id == lead.group_id and lead.voided_at is None
+    )
