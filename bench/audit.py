@@ -1,19 +1,24 @@
-"""Audit benchmark: the funnel, flows, lead list and chain check over a million leads on PostgreSQL.
+"""Audit benchmark: funnel, flows, lead list and chain check over a million leads on PostgreSQL.
 
 A scratch database (its name must contain "bench"; dropped and created again, dropped at the
 end unless --keep-database) is migrated, then filled with synthetic groups, OEMs, stores and
-leads (ids growing with creation time; referrers Zipf-distributed within a group, since a few
-stores with livestream teams post most leads) whose lifecycles are simulated: routed offers declined, expired or accepted, board
-claims, progress up the ladder, losses with Chinese reasons, withdrawals, voids, and every
-lead's hash-chained events (valid chains, so the range check verifies them). Rows go in with
-COPY from parallel workers. Each report is then timed through the HTTP API (Flask test client:
-query, aggregation and JSON or CSV included), first with the migrations' indexes only, then
-with the audit indexes this benchmark proposes (AUDIT_INDEXES).
+leads: ids grow with creation time, referrers are Zipf-distributed within a group (a few
+stores with livestream teams post most leads), and lifecycles are simulated (routed offers
+declined, expired or accepted, board claims, progress up the ladder, losses with Chinese
+reasons, withdrawals, voids), with every lead's hash-chained events (valid chains, so the range
+check verifies them). Rows go in with COPY from parallel workers.
+
+Each report is timed through the HTTP API (Flask test client: queries, aggregation, JSON or
+CSV), first with the migrations' indexes only, then with the audit indexes proposed here
+(AUDIT_INDEXES). Wall times depend on whatever else the machine runs, so each report's CPU
+time is measured too: this process plus the database's server processes (read from /proc),
+with parallel query off so that no work hides in short-lived parallel workers. That is what
+the report costs one otherwise idle core; the target is under 1 s for one brand over a year.
 
     python -m bench.audit [--leads 1000000] [--database-url URL] [--repeat 5] [--jobs N]
 
-The default URL is postgresql+psycopg://postgres@127.0.0.1:5432/leadshare_bench_audit.
-Target: every report under 1 s for one brand over a year.
+The default URL is postgresql+psycopg://postgres@127.0.0.1:5432/leadshare_bench_audit (the
+server must run on this host for the CPU figures).
 """
 
 from __future__ import annotations
@@ -563,33 +568,34 @@ def server_facts() -> str:
             table: conn.execute(
                 text(f"SELECT pg_size_pretty(pg_total_relation_size('{table}'))")
             ).scalar()
-            for table in ("leads", "offers", "lead_events")
+            for table in ("leads", "offers", "lead_events", *AUDIT_INDEXES)
         }
     return (
         f"PostgreSQL {facts['server_version']} (shared_buffers {facts['shared_buffers']}, "
         f"work_mem {facts['work_mem']}, max_parallel_workers_per_gather "
-        f"{facts['max_parallel_workers_per_gather']}); table sizes with indexes: "
-        + ", ".join(f"{t} {s}" for t, s in sizes.items())
+        f"{facts['max_parallel_workers_per_gather']}); sizes (tables with their indexes, then "
+        f"the audit indexes): " + ", ".join(f"{t} {s}" for t, s in sizes.items())
     )
 
 
-def print_table(before: list[Measure], after: list[Measure]) -> bool:
+def print_table(before: list[Measure], after: list[Measure]) -> list[str]:
     """Wall times (this machine, whatever else runs on it) and CPU time, the load-free cost."""
     print(
         "| report | scope (after filters) | wall ms, migrations' indexes | wall ms, audit "
         "indexes (median / max) | CPU ms, audit indexes, 1 core | CPU under 1 s |"
     )
     print("|---|---|---:|---:|---:|:---:|")
-    met = True
+    missed = []
     for old, new in zip(before, after, strict=True):
         cpu = statistics.median(new.cpu)
-        met = met and cpu < TARGET_S
+        if cpu >= TARGET_S:
+            missed.append(new.name)
         print(
             f"| {new.name} | {new.size} | {statistics.median(old.seconds) * 1000:,.0f} "
             f"| {statistics.median(new.seconds) * 1000:,.0f} / {max(new.seconds) * 1000:,.0f} "
             f"| {cpu * 1000:,.0f} | {'yes' if cpu < TARGET_S else 'NO'} |"
         )
-    return met
+    return missed
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -664,11 +670,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"the time this process and the database's server processes spent on a request with "
         f"parallel query off: what it costs one otherwise idle core, whatever the load.\n"
     )
-    met = print_table(before, after)
+    missed = print_table(before, after)
     print(f"\nAudit indexes: {'; '.join(AUDIT_INDEXES.values())}")
-    print(f"Target (each report under {TARGET_S:.0f} s of CPU): {'met' if met else 'NOT met'}")
+    verdict = f"missed by: {', '.join(missed)}" if missed else "met by every report"
+    print(f"Target (each report under {TARGET_S:.0f} s of CPU): {verdict}")
     print(f"Total runtime: {time.perf_counter() - started:.0f} s")
-    return 1 if args.check and not met else 0
+    return 1 if args.check and missed else 0
 
 
 def create_indexes() -> None:

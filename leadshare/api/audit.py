@@ -288,12 +288,12 @@ def funnel(args):
     (on the board now), `unroutable`, `withdrawn`: current status; `lost_without_contact`: lost
     with no contact ever recorded. `rates`: each stage over the one before, 4 decimals, null
     when the denominator is 0. `time_to_accept`: median and p90 minutes from posting to
-    acceptance. `offers`: routed offers by outcome; `expired_share` and
-    `declined_share` are of `resolved` offers (accepted + declined + expired), with the decline
-    reasons. `lost_reasons`: the five most frequent. With `group_by=dealer` leads are keyed by
-    their holder (key null: not accepted) and offers by the store offered. `lost_by_holder`:
-    per holder with lost leads, leads held, lost, lost without contact and the reasons. JSON
-    lists the first `limit` rows and holders, largest first (all of them counted in
+    acceptance. `offers`: routed offers by outcome; `expired_share` and `declined_share` are of
+    `resolved` offers (accepted + declined + expired), with the decline reasons.
+    `lost_reasons`: the five most frequent. With `group_by=dealer` leads are keyed by their
+    holder (key null: not accepted) and offers by the store offered. `lost_by_holder`: per
+    holder with lost leads, leads held, lost, lost without contact and the reasons. JSON lists
+    the first `limit` (default 200) rows and holders, largest first (all counted in
     `rows_total` and `lost_by_holder_total`); CSV has them all: `table=funnel` (default) or
     `table=lost_by_holder`.
     """
@@ -320,9 +320,9 @@ def flows(args):
     `accepted` and `delivered`, `accept_rate` (accepted / leads) and `delivery_rate`
     (delivered / accepted). `pairs` is the reciprocity between two stores: leads each one
     handed the other (accepted by the other), `a` being the one that gave more, and the
-    `balance` (a_to_b - b_to_a). JSON lists the first `limit` cells and pairs (largest first,
-    totals in `cells_total` and `pairs_total`); CSV has them all: `table=matrix` (default) or
-    `table=reciprocity`.
+    `balance` (a_to_b - b_to_a). JSON lists the first `limit` (default 200) cells and pairs,
+    largest first (all counted in `cells_total` and `pairs_total`); CSV has them all:
+    `table=matrix` (default) or `table=reciprocity`.
     """
     actor, level = current_actor(), args.pop("level")
     if args["format"] != "csv":

@@ -23,6 +23,8 @@ Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
 
 def cell(value: Any) -> Any:
     """One value as Excel should read it: empty for None, 'YYYY-MM-DD HH:MM:SS' for times."""
+    if type(value) is int or type(value) is float:  # most cells: numbers, as they are
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -40,7 +42,7 @@ def csv_chunks(table: Table) -> Iterator[str]:
     buffer.write(BOM)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([cell(value) for value in row])
+        writer.writerow(map(cell, row))
         if buffer.tell() >= FLUSH_CHARS:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -42,8 +42,8 @@ def _post(client, headers, phone: str, **overrides) -> str:
     return response.json["id"]
 
 
-def _act(client, headers, lead_id: str, action: str, body: dict | None = None):
-    response = client.post(f"/api/v1/leads/{lead_id}/{action}", json=body or {}, headers=headers)
+def _act(client, headers, lead_id: str, action: str, body: dict) -> dict:
+    response = client.post(f"/api/v1/leads/{lead_id}/{action}", json=body, headers=headers)
     assert response.status_code == 200, response.json
     return response.json
 
@@ -78,18 +78,21 @@ def scene(client, make, auth, app_ctx) -> Scene:
         "platform": auth(make.user(Role.PLATFORM_ADMIN)),
     }
     ref = h["referrer"]
-    leads = {}
+    leads: dict[str, str] = {}
+
+    def act(who: str, name: str, action: str, **body: Any) -> dict:
+        return _act(client, h[who], leads[name], action, body)
 
     leads["delivered"] = _post(client, ref, "13800000001", customer={"wechat_id": "zsf88"})
-    _act(client, h["tianhe"], leads["delivered"], "claim")
-    _act(client, h["tianhe"], leads["delivered"], "progress", {"status": "ordered", "order_ref": "SO-1"})  # fmt: skip
-    _act(client, h["tianhe"], leads["delivered"], "progress", {"status": "delivered", "vin": VIN})
+    act("tianhe", "delivered", "claim")
+    act("tianhe", "delivered", "progress", status="ordered", order_ref="SO-1")
+    act("tianhe", "delivered", "progress", status="delivered", vin=VIN)
 
     leads["lost_visited"] = _post(client, ref, "13800000002")
-    _act(client, h["tianhe"], leads["lost_visited"], "decline", {"reason": "no_stock"})
-    _act(client, h["baiyun"], leads["lost_visited"], "claim")
-    _act(client, h["baiyun"], leads["lost_visited"], "progress", {"status": "visited"})
-    _act(client, h["baiyun"], leads["lost_visited"], "progress", {"status": "lost", "lost_reason": "价格谈不拢"})  # fmt: skip
+    act("tianhe", "lost_visited", "decline", reason="no_stock")
+    act("baiyun", "lost_visited", "claim")
+    act("baiyun", "lost_visited", "progress", status="visited")
+    act("baiyun", "lost_visited", "progress", status="lost", lost_reason="价格谈不拢")
 
     leads["lost_at_once"] = _post(client, ref, "13800000003")
     with app_ctx:
@@ -100,25 +103,25 @@ def scene(client, make, auth, app_ctx) -> Scene:
         )
         db.session.commit()
     client.get(f"/api/v1/leads/{leads['lost_at_once']}", headers=ref)  # a read expires it
-    _act(client, h["baiyun"], leads["lost_at_once"], "decline", {"reason": "too_far"})
-    _act(client, h["panyu"], leads["lost_at_once"], "claim")
-    _act(client, h["panyu"], leads["lost_at_once"], "progress", {"status": "lost", "lost_reason": "客户失联"})  # fmt: skip
+    act("baiyun", "lost_at_once", "decline", reason="too_far")
+    act("panyu", "lost_at_once", "claim")
+    act("panyu", "lost_at_once", "progress", status="lost", lost_reason="客户失联")
 
     leads["open"] = _post(client, ref, "13800000004")
-    _act(client, h["tianhe"], leads["open"], "decline", {"reason": "no_stock"})
-    _act(client, h["baiyun"], leads["open"], "decline", {"reason": "capacity"})
-    assert _act(client, h["panyu"], leads["open"], "decline", {"reason": "no_stock"})["status"] == "open"  # fmt: skip
+    act("tianhe", "open", "decline", reason="no_stock")
+    act("baiyun", "open", "decline", reason="capacity")
+    assert act("panyu", "open", "decline", reason="no_stock")["status"] == "open"
 
     leads["withdrawn"] = _post(client, ref, "13800000005")
-    _act(client, ref, leads["withdrawn"], "withdraw", {"reason": "客户改主意"})
+    act("referrer", "withdrawn", "withdraw", reason="客户改主意")
 
     leads["voided"] = _post(client, ref, "13800000006")
-    _act(client, h["tianhe"], leads["voided"], "claim")
+    act("tianhe", "voided", "claim")
 
     leads["pending"] = _post(client, ref, "13800000007")
 
     leads["reverse"] = _post(client, h["tianhe"], "13800000008", location=dict(SZ_FUTIAN_CUSTOMER))
-    _act(client, ref, leads["reverse"], "claim")
+    act("referrer", "reverse", "claim")
 
     leads["unroutable"] = _post(client, h["b_staff"], "13800000009")
     leads["toyota"] = _post(client, ref, "13800000010", brand="丰田")
@@ -133,7 +136,10 @@ def scene(client, make, auth, app_ctx) -> Scene:
             lead = db.session.scalar(select(Lead).where(Lead.public_id == leads[name]))
             lead.created_at = lead.accepted_at - timedelta(minutes=minutes)
         db.session.commit()
-    statuses = {name: _status(client, h["admin"] if name != "unroutable" else h["b_admin"], i) for name, i in leads.items()}  # fmt: skip
+    statuses = {
+        name: _status(client, h["b_admin" if name == "unroutable" else "admin"], lead_id)
+        for name, lead_id in leads.items()
+    }
     assert statuses == {
         "delivered": "delivered", "lost_visited": "lost", "lost_at_once": "lost", "open": "open",
         "withdrawn": "withdrawn", "voided": "accepted", "pending": "offered",
