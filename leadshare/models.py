@@ -251,6 +251,13 @@ class GeocodeCacheEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+AUDIT_LEAD_COLUMNS = (
+    "id", "referrer_id", "holder_id", "status", "channel", "province", "city", "offers_made",
+    "progress_rank", "accepted_at", "voided_at", "lost_reason",
+)  # fmt: skip
+"""The lead columns the audit funnel and flows read, carried in the audit indexes."""
+
+
 class Lead(db.Model):
     """One customer's interest in a car, shared by its referrer and held by the store that claims it."""
 
@@ -261,6 +268,20 @@ class Lead(db.Model):
         Index("ix_leads_group_status", "group_id", "status"),
         Index("ix_leads_referrer_created", "referrer_id", "created_at"),
         Index("ix_leads_holder_status", "holder_id", "status"),
+        # The audit reports read one brand (an OEM auditor) or one group (its admin) over a
+        # date range; on PostgreSQL the INCLUDE columns let them run from the index alone.
+        Index(
+            "ix_leads_brand_created",
+            "brand_key",
+            "created_at",
+            postgresql_include=["group_id", *AUDIT_LEAD_COLUMNS],
+        ),
+        Index(
+            "ix_leads_group_created",
+            "group_id",
+            "created_at",
+            postgresql_include=["brand_key", *AUDIT_LEAD_COLUMNS],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -326,6 +347,12 @@ class Offer(db.Model):
         UniqueConstraint("lead_id", "dealer_id"),
         Index("ix_offers_dealer_status", "dealer_id", "status"),
         Index("ix_offers_status_expires", "status", "expires_at"),
+        # The funnel and flows probe each counted lead's offers: index-only on PostgreSQL.
+        Index(
+            "ix_offers_lead_outcome",
+            "lead_id",
+            postgresql_include=["kind", "status", "decline_reason", "dealer_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
