@@ -1,7 +1,7 @@
 """Claim races on a live gunicorn server, on both engines (SPEC 3: exactly one claim wins).
 
-A real `gunicorn --workers 4` serves a scratch database of its own (a temp SQLite file, or the
-`leadshare_concurrency` database when TEST_DATABASE_URL points at PostgreSQL). Each round posts a
+A real `gunicorn --workers 4` serves a scratch database of its own (a temp SQLite file, or
+`<dbname>_concurrency` beside TEST_DATABASE_URL's database on PostgreSQL). Each round posts a
 fresh lead through the API, then fires many claims at once over pre-opened HTTP connections
 released together by a barrier: one 200, every other answer a 409 `already_claimed`, never a 5xx
 and never "database is locked"; afterwards the lead, its trail and its hash chain agree.
@@ -13,6 +13,7 @@ import http.client
 import itertools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,19 +28,17 @@ from typing import Any
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 from leadshare.models import Dealer, Group, Role, User
 
 from ..factories import GUANGZHOU_TIANHE, SHANGHAI_PUDONG, SHENZHEN_NANSHAN
+from .scratch import scratch_database
 
 pytestmark = pytest.mark.no_rollback
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRATCH_DB = "leadshare_concurrency"
 SECRET_KEY = "concurrency-test-secret"
 PASSWORD = "password123"
 BEIJING = (39.9042, 116.4074)  # far from every dealer of the group: nobody is in range
@@ -52,28 +51,6 @@ _phones = itertools.count(1)
 
 
 # --- the scratch database and the live server ------------------------------------------------
-
-
-def _scratch_url(tmp_path: Path) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'concurrency.db'}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    admin.dispose()
-    return make_url(url).set(database=SCRATCH_DB).render_as_string(hide_password=False)
-
-
-def _drop_scratch() -> None:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-    admin.dispose()
 
 
 def _seed(url: str) -> dict[str, Any]:
@@ -192,65 +169,53 @@ def _wait_healthy(proc: subprocess.Popen, server: Server, deadline_s: float = 45
     pytest.fail(f"gunicorn did not become healthy in {deadline_s}s:\n{server.log_tail()}")
 
 
+def _start_gunicorn(url: str, port: int, log_path: Path, secret_key: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret_key, "GEOCODER": "none",
+           "LOG_LEVEL": "WARNING"}  # fmt: skip
+    argv = [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "1",
+            "--bind", f"127.0.0.1:{port}", "--chdir", str(REPO_ROOT), "--timeout", "60",
+            "--graceful-timeout", "5", "wsgi:app"]  # fmt: skip
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            argv,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _stop_gunicorn(proc: subprocess.Popen, signum: int) -> None:
+    proc.send_signal(signum)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("concurrency")
-    url = _scratch_url(tmp)
-    proc = None
-    try:
-        seeded = _seed(url)
-        port = _free_port()
-        srv = Server(port=port, log_path=tmp / "gunicorn.log", dealer_ids=seeded["dealer_ids"])
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": SECRET_KEY,
-            "GEOCODER": "none",
-            "LOG_LEVEL": "WARNING",
-        }
-        with srv.log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--workers",
-                    "4",
-                    "--threads",
-                    "1",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--chdir",
-                    str(REPO_ROOT),
-                    "--timeout",
-                    "60",
-                    "--graceful-timeout",
-                    "5",
-                    "wsgi:app",
-                ],  # fmt: skip
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        _wait_healthy(proc, srv)
-        for email, (store, _role) in seeded["users"].items():
-            status, body, raw = srv.call(
-                "POST", "/api/v1/auth/token", body={"email": email, "password": PASSWORD}
-            )
-            assert status == 200, raw
-            srv.tokens.setdefault(store, []).append(body["token"])
-            srv.store_of_token[body["token"]] = store
-        yield srv
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        _drop_scratch()
+    with scratch_database(tmp, "concurrency") as url:
+        proc = None
+        try:
+            seeded = _seed(url)
+            port = _free_port()
+            srv = Server(port=port, log_path=tmp / "gunicorn.log", dealer_ids=seeded["dealer_ids"])
+            proc = _start_gunicorn(url, port, srv.log_path, SECRET_KEY)
+            _wait_healthy(proc, srv)
+            for email, (store, _role) in seeded["users"].items():
+                status, body, raw = srv.call(
+                    "POST", "/api/v1/auth/token", body={"email": email, "password": PASSWORD}
+                )
+                assert status == 200, raw
+                srv.tokens.setdefault(store, []).append(body["token"])
+                srv.store_of_token[body["token"]] = store
+            yield srv
+        finally:
+            if proc is not None:
+                _stop_gunicorn(proc, signal.SIGTERM)
 
 
 # --- helpers ---------------------------------------------------------------------------------

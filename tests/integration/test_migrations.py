@@ -1,33 +1,27 @@
 """Migrations upgrade an empty database to head and downgrade back to nothing, on both engines."""
 
-import os
+from collections.abc import Iterator
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 
+from .scratch import scratch_database
 
-def _scratch_url(tmp_path) -> str:
+
+@pytest.fixture
+def scratch_url(tmp_path) -> Iterator[str]:
     """A database of its own, so the round trip never touches the suite's schema."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'migrations.db'}"
-    scratch = make_url(url).set(database="leadshare_migrations")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS leadshare_migrations WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE leadshare_migrations"))
-    admin.dispose()
-    return scratch.render_as_string(hide_password=False)
+    with scratch_database(tmp_path, "migrations") as url:
+        yield url
 
 
 @pytest.mark.no_rollback
-def test_migrations_upgrade_from_empty_and_downgrade_to_nothing(tmp_path):
-    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": _scratch_url(tmp_path)})
+def test_migrations_upgrade_from_empty_and_downgrade_to_nothing(scratch_url):
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
         tables = set(inspect(db.engine).get_table_names())
@@ -48,12 +42,12 @@ def test_migrations_upgrade_from_empty_and_downgrade_to_nothing(tmp_path):
 
 
 @pytest.mark.no_rollback
-def test_models_match_the_migrations(tmp_path):
+def test_models_match_the_migrations(scratch_url):
     """Autogenerate finds nothing to do: every model change has its revision."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": _scratch_url(tmp_path)})
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
         with db.engine.connect() as conn:

@@ -21,19 +21,18 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, distinct, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import distinct, func, select
 
 from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 from leadshare.models import Dealer, Group, Notification
 
 from ..webhook_receiver import Answer, Receiver
+from .scratch import scratch_database
 
 pytestmark = pytest.mark.no_rollback
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRATCH_DB = f"leadshare_notifications_{os.getpid()}"  # runs of the suite at once stay apart
 DELIVERERS = 3
 MESSAGES = 90
 
@@ -41,27 +40,12 @@ MESSAGES = 90
 @pytest.fixture
 def scratch(tmp_path) -> Iterator[str]:
     """An empty database of its own, migrated to head."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    admin = None
-    if url:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-        url = make_url(url).set(database=SCRATCH_DB).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path / 'notifications.db'}"
-    app = _app(url)
-    with app.app_context():
-        upgrade(directory=str(MIGRATIONS_DIR))
-        db.engine.dispose()
-    try:
+    with scratch_database(tmp_path, "notifications") as url:
+        app = _app(url)
+        with app.app_context():
+            upgrade(directory=str(MIGRATIONS_DIR))
+            db.engine.dispose()
         yield url
-    finally:
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-            admin.dispose()
 
 
 @pytest.fixture

@@ -5,31 +5,26 @@ against a program whose budget, or whose per-dealer monthly cap, covers only som
 claim succeeds (the reward is a side effect); exactly as many credits as the money allows are
 made, every other one is skipped whole with its reason, the program never goes below zero and
 the ledger balances. A real `gunicorn --workers 4` serves a scratch database of its own (a temp
-SQLite file, or `leadshare_reward_concurrency` when TEST_DATABASE_URL points at PostgreSQL).
+SQLite file, or `<dbname>_reward_concurrency` beside TEST_DATABASE_URL's database on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import http.client
 import itertools
-import os
 import signal
-import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from leadshare import MIGRATIONS_DIR, create_app
@@ -48,12 +43,18 @@ from leadshare.models import (
 from leadshare.rewards.ledger import AccountKind, account_key
 
 from ..factories import SHANGHAI_PUDONG, SHENZHEN_NANSHAN
-from .test_concurrency import Server, _free_port, _send, _wait_healthy
+from .scratch import scratch_database
+from .test_concurrency import (
+    Server,
+    _free_port,
+    _send,
+    _start_gunicorn,
+    _stop_gunicorn,
+    _wait_healthy,
+)
 
 pytestmark = pytest.mark.no_rollback
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRATCH_DB = "leadshare_reward_concurrency"
 SECRET_KEY = "reward-concurrency-test-secret"
 PASSWORD = "password123"
 RECEIVERS = ("S1", "S2", "S3", "S4")  # co-located: ties go to the least loaded, so leads spread
@@ -63,31 +64,6 @@ _phones = itertools.count(1)
 
 
 # --- the scratch database and the live server ------------------------------------------------
-
-
-def _admin_engine():
-    return create_engine(os.environ["TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
-
-
-def _scratch_url(tmp_path: Path) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'reward_concurrency.db'}"
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    admin.dispose()
-    return make_url(url).set(database=SCRATCH_DB).render_as_string(hide_password=False)
-
-
-def _drop_scratch() -> None:
-    if not os.environ.get("TEST_DATABASE_URL"):
-        return
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-    admin.dispose()
 
 
 @dataclass
@@ -148,71 +124,49 @@ def _seed_network(code: str, password_hash: str) -> Network:
     )
 
 
-def _start_gunicorn(url: str, port: int, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "GEOCODER": "none",
-           "LOG_LEVEL": "WARNING"}  # fmt: skip
-    argv = [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "1",
-            "--bind", f"127.0.0.1:{port}", "--chdir", str(REPO_ROOT), "--timeout", "60",
-            "--graceful-timeout", "5", "wsgi:app"]  # fmt: skip
-    with log_path.open("wb") as log:
-        return subprocess.Popen(
-            argv,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("reward_concurrency")
-    url = _scratch_url(tmp)
-    proc = None
-    app = create_app(
-        {
-            "SECRET_KEY": SECRET_KEY,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-            "GEOCODER": "none",
-        }
-    )
-    try:
-        with app.app_context():
-            upgrade(directory=str(MIGRATIONS_DIR))
-            hashed = generate_password_hash(PASSWORD)  # once: hashing is slow on purpose
-            networks = {code: _seed_network(code, hashed) for code in ("BUDGET", "CAP")}
-            db.session.commit()
-            db.engine.dispose()
-        port = _free_port()
-        server = Server(port=port, log_path=tmp / "gunicorn.log", dealer_ids={})
-        proc = _start_gunicorn(url, port, server.log_path)
-        _wait_healthy(proc, server)
+    with scratch_database(tmp, "reward_concurrency") as url:
+        proc = None
+        app = create_app(
+            {
+                "SECRET_KEY": SECRET_KEY,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+                "GEOCODER": "none",
+            }
+        )
+        try:
+            with app.app_context():
+                upgrade(directory=str(MIGRATIONS_DIR))
+                hashed = generate_password_hash(PASSWORD)  # once: hashing is slow on purpose
+                networks = {code: _seed_network(code, hashed) for code in ("BUDGET", "CAP")}
+                db.session.commit()
+                db.engine.dispose()
+            port = _free_port()
+            server = Server(port=port, log_path=tmp / "gunicorn.log", dealer_ids={})
+            proc = _start_gunicorn(url, port, server.log_path, SECRET_KEY)
+            _wait_healthy(proc, server)
 
-        def login(email: str) -> str:
-            status, body, raw = server.call(
-                "POST", "/api/v1/auth/token", body={"email": email, "password": PASSWORD}
-            )
-            assert status == 200, raw
-            return body["token"]
+            def login(email: str) -> str:
+                status, body, raw = server.call(
+                    "POST", "/api/v1/auth/token", body={"email": email, "password": PASSWORD}
+                )
+                assert status == 200, raw
+                return body["token"]
 
-        with ThreadPoolExecutor(max_workers=4) as pool:  # one per gunicorn worker
-            for network in networks.values():
-                names = list(network.emails)
-                tokens = pool.map(login, [network.emails[name] for name in names])
-                network.tokens.update(zip(names, tokens, strict=True))
-        yield World(server=server, app=app, networks=networks)
-    finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGINT)  # quick shutdown: the tests are over
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
-        _drop_scratch()
+            with ThreadPoolExecutor(max_workers=4) as pool:  # one per gunicorn worker
+                for network in networks.values():
+                    names = list(network.emails)
+                    tokens = pool.map(login, [network.emails[name] for name in names])
+                    network.tokens.update(zip(names, tokens, strict=True))
+            yield World(server=server, app=app, networks=networks)
+        finally:
+            if proc is not None:
+                _stop_gunicorn(proc, signal.SIGINT)  # quick shutdown: the tests are over
+            with app.app_context():
+                db.engine.dispose()
 
 
 # --- helpers ---------------------------------------------------------------------------------
