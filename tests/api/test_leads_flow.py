@@ -39,6 +39,17 @@ def trail_types(client, world, lead_id, who="admin"):
     ]
 
 
+def expire_every_offer(app_ctx) -> None:
+    """Move every offer's deadline a second into the past, as if its time had run out."""
+    with app_ctx:
+        db.session.execute(
+            update(Offer).values(
+                expires_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
+            )
+        )
+        db.session.commit()
+
+
 def test_decline_routes_to_next_nearest(client, world):
     lead = post(client, world)
     assert offered_to(lead) == world.tianhe.id
@@ -168,13 +179,7 @@ def test_sweep_as_of_expires_offers_and_routes_on(app, client, world):
 
 def test_reading_a_lead_never_shows_a_stale_offer(app, client, world, app_ctx):
     lead = post(client, world)
-    with app_ctx:
-        db.session.execute(
-            update(Offer).values(
-                expires_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
-            )
-        )
-        db.session.commit()
+    expire_every_offer(app_ctx)
     after = client.get(f"/api/v1/leads/{lead['id']}", headers=world.headers["referrer"]).json
     assert after["status"] == "offered" and offered_to(after) == world.baiyun.id
     late = client.post(
@@ -187,13 +192,7 @@ def test_reading_a_lead_never_shows_a_stale_offer(app, client, world, app_ctx):
 
 def test_expired_offer_cannot_be_claimed_even_before_the_sweep(client, world, app_ctx):
     lead = post(client, world)
-    with app_ctx:
-        db.session.execute(
-            update(Offer).values(
-                expires_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
-            )
-        )
-        db.session.commit()
+    expire_every_offer(app_ctx)
     response = client.post(f"/api/v1/leads/{lead['id']}/claim", headers=world.headers["tianhe"])
     assert response.status_code == 409 and response.json["reason"] == "offer_expired"
 

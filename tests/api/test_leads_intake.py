@@ -19,6 +19,15 @@ def _lead_count(app_ctx) -> int:
         return db.session.scalar(select(func.count(Lead.id)))
 
 
+def _lead_needing_location(client, world) -> dict:
+    """A lead whose address cannot be placed: it waits as `needs_location`."""
+    return client.post(
+        "/api/v1/leads",
+        json=lead_payload(location={"address": "不知道"}),
+        headers=world.headers["referrer"],
+    ).json
+
+
 def test_out_of_region_lead_is_offered_to_the_nearest_store(client, world):
     response = client.post("/api/v1/leads", json=lead_payload(), headers=world.headers["referrer"])
     assert response.status_code == 201, response.json
@@ -196,11 +205,7 @@ def test_unlocatable_lead_is_kept_as_needs_location_then_fixed(client, world):
 
 
 def test_fixing_location_with_garbage_is_422_and_keeps_the_lead(client, world):
-    lead = client.post(
-        "/api/v1/leads",
-        json=lead_payload(location={"address": "不知道"}),
-        headers=world.headers["referrer"],
-    ).json
+    lead = _lead_needing_location(client, world)
     response = client.patch(
         f"/api/v1/leads/{lead['id']}/location",
         json={"address": "qwerty"},
@@ -214,11 +219,7 @@ def test_fixing_location_with_garbage_is_422_and_keeps_the_lead(client, world):
 
 
 def test_only_the_referrer_fixes_location(client, world):
-    lead = client.post(
-        "/api/v1/leads",
-        json=lead_payload(location={"address": "不知道"}),
-        headers=world.headers["referrer"],
-    ).json
+    lead = _lead_needing_location(client, world)
     response = client.patch(
         f"/api/v1/leads/{lead['id']}/location",
         json={"address": "广州"},

@@ -20,41 +20,19 @@ from leadshare.routing.eligibility import (
 )
 from leadshare.routing.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
 
+from .routing_facts import dealer_facts, lead_facts
+
 # Shenzhen Nanshan district (adcode 440305) and a point about 1 km east of it.
 NANSHAN = (22.5333, 113.9304)
 KM_PER_DEG_LAT = EARTH_RADIUS_KM * math.pi / 180
 
 
 def make_dealer(**overrides: Any) -> DealerFacts:
-    fields: dict[str, Any] = {
-        "id": 10,
-        "group_id": 1,
-        "latitude": NANSHAN[0],
-        "longitude": NANSHAN[1] + 0.01,
-        "brands": frozenset({"byd"}),
-        "is_active": True,
-        "is_accepting": True,
-        "service_radius_km": 50.0,
-        "region_codes": (),
-        "daily_capacity": None,
-        "load_today": 0,
-    }
-    fields.update(overrides)
-    return DealerFacts(**fields)
+    return dealer_facts((NANSHAN[0], NANSHAN[1] + 0.01), "byd", **overrides)
 
 
 def make_lead(**overrides: Any) -> LeadFacts:
-    fields: dict[str, Any] = {
-        "group_id": 1,
-        "referrer_id": 1,
-        "brand": "BYD",
-        "latitude": NANSHAN[0],
-        "longitude": NANSHAN[1],
-        "adcode": "440305",
-        "offered_dealer_ids": frozenset(),
-    }
-    fields.update(overrides)
-    return LeadFacts(**fields)
+    return lead_facts(NANSHAN, "BYD", "440305", **overrides)
 
 
 def test_default_dealer_is_eligible() -> None:

@@ -13,41 +13,20 @@ from leadshare.routing.eligibility import DealerFacts, LeadFacts, Rule
 from leadshare.routing.geo import EARTH_RADIUS_KM
 from leadshare.routing.ranking import Candidate, Decision, decide, rank
 
+from .routing_facts import dealer_facts, lead_facts
+
 CUSTOMER = (31.2304, 121.4737)  # Shanghai, People's Square
 KM_PER_DEG_LAT = EARTH_RADIUS_KM * math.pi / 180
 
 
 def make_dealer(dealer_id: int, km_north: float, **overrides: Any) -> DealerFacts:
     """A dealer due north of the customer, so its distance is exactly km_north."""
-    fields: dict[str, Any] = {
-        "id": dealer_id,
-        "group_id": 1,
-        "latitude": CUSTOMER[0] + km_north / KM_PER_DEG_LAT,
-        "longitude": CUSTOMER[1],
-        "brands": frozenset({"nio"}),
-        "is_active": True,
-        "is_accepting": True,
-        "service_radius_km": 50.0,
-        "region_codes": (),
-        "daily_capacity": None,
-        "load_today": 0,
-    }
-    fields.update(overrides)
-    return DealerFacts(**fields)
+    at = (CUSTOMER[0] + km_north / KM_PER_DEG_LAT, CUSTOMER[1])
+    return dealer_facts(at, "nio", id=dealer_id, **overrides)
 
 
 def make_lead(**overrides: Any) -> LeadFacts:
-    fields: dict[str, Any] = {
-        "group_id": 1,
-        "referrer_id": 1,
-        "brand": "NIO",
-        "latitude": CUSTOMER[0],
-        "longitude": CUSTOMER[1],
-        "adcode": "310101",
-        "offered_dealer_ids": frozenset(),
-    }
-    fields.update(overrides)
-    return LeadFacts(**fields)
+    return lead_facts(CUSTOMER, "NIO", "310101", **overrides)
 
 
 def ids(candidates: list[Candidate] | tuple[Candidate, ...]) -> list[int]:
