@@ -14,9 +14,9 @@ from ..errors import DomainError, Forbidden, NotFound
 from ..models import Dealer, Role
 from ..tenancy import service
 from . import blp
-from .forms import DealerForm, UserForm, choices, compact, load
+from .forms import DealerForm, UserForm, compact, load_or_flash, store_choices
 from .leads import actor, page_number, refuse
-from .lookups import group_brands, group_dealers
+from .lookups import group_brands, group_dealers, store_names
 from .messages import domain_message
 from .views import roles_required
 
@@ -24,12 +24,15 @@ PER_PAGE = 50
 
 
 def _query(schema: ma.Schema, args: dict[str, Any]) -> dict[str, Any]:
-    """Filters from the query string through the API's query schema; bad ones are dropped."""
+    """Filters from the query string through the API's query schema; bad ones are dropped, and
+    so is the schema's paging (the page number comes from `page_number`)."""
     try:
-        return schema.load(compact(args))
+        filters = schema.load(compact(args))
     except ma.ValidationError as error:
         good = {k: v for k, v in compact(args).items() if k not in error.messages}
-        return schema.load(good)
+        filters = schema.load(good)
+    filters.pop("page"), filters.pop("per_page")
+    return filters
 
 
 @blp.get("/admin/dealers")
@@ -38,7 +41,6 @@ def admin_dealers():
     """The group's stores with filters."""
     args = {k: request.args.get(k, "") for k in ("q", "brand", "active", "accepting_leads")}
     filters = _query(DealerQueryArgsSchema(), args)
-    filters.pop("page"), filters.pop("per_page")
     page = service.list_dealers(actor(), filters, page_number(), PER_PAGE)
     return render_template(
         "admin/dealers.html", page=page, args=args, brands=group_brands(actor().group_id)
@@ -83,9 +85,8 @@ def admin_dealer(dealer_id: int | None = None):
     form = DealerForm(data=_dealer_form_data(dealer) if dealer else None)
     status = 200
     if request.method == "POST":
-        data = load(form, DealerWriteSchema(), form.payload())
+        data = load_or_flash(form, DealerWriteSchema(), form.payload())
         if data is None:
-            flash(_("Check the highlighted fields."), "error")
             status = 422
         else:
             try:
@@ -113,7 +114,6 @@ def admin_users():
     """The group's users: staff, managers and group admins."""
     args = {k: request.args.get(k, "") for k in ("role", "dealer_id")}
     filters = _query(UserQueryArgsSchema(), args)
-    filters.pop("page"), filters.pop("per_page")
     user = actor()
     page = service.list_users(user, filters, page_number(), PER_PAGE)
     dealers = group_dealers(user.group_id)
@@ -122,7 +122,7 @@ def admin_users():
         page=page,
         args=args,
         dealers=dealers,
-        names={d.id: f"{d.code} {d.name}" for d in dealers},
+        names=store_names(dealers),
     )
 
 
@@ -131,17 +131,11 @@ def admin_users():
 def admin_new_user():
     user = actor()
     form = UserForm()
-    dealers = group_dealers(user.group_id)
-    form.dealer_id.choices = choices(
-        [str(d.id) for d in dealers],
-        {str(d.id): f"{d.code} {d.name}" for d in dealers},
-        blank=_("Choose a store"),
-    )
+    form.dealer_id.choices = store_choices(group_dealers(user.group_id))
     status = 200
     if request.method == "POST":
-        data = load(form, UserCreateSchema(), form.payload(user.group_id))
+        data = load_or_flash(form, UserCreateSchema(), form.payload(user.group_id))
         if data is None:
-            flash(_("Check the highlighted fields."), "error")
             status = 422
         else:
             try:

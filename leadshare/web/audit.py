@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Dealer, Role
 from . import blp
 from .leads import _day, actor
-from .lookups import group_brands, oem_brands
+from .lookups import group_brands, oem_brands, store_label
 from .views import roles_required
 
 AUDIT_ROLES = (Role.OEM_AUDITOR, Role.GROUP_ADMIN)
@@ -185,7 +185,7 @@ def flow_map(cells: list[dict[str, Any]]) -> dict[str, Any]:
         if a and b and a != b:
             lines.append({"a": a, "b": b, "leads": cell["leads"], "weight": heat(cell["leads"], most),
                           "title": f"{cell['from'].get('name')} → {cell['to'].get('name')}"})  # fmt: skip
-    dots = [{"x": points[i][0], "y": points[i][1], "name": f"{d.code} {d.name}",
+    dots = [{"x": points[i][0], "y": points[i][1], "name": store_label(d),
              "busy": i in ids} for i, d in stores.items()]  # fmt: skip
     return {"width": MAP_W, "height": MAP_H, "lines": lines, "dots": dots}
 

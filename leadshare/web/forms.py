@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
+from flask import flash
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,6 +32,7 @@ from ..api.leads import CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
 from ..leads.service import DECLINE_REASONS
 from ..leads.states import LOSABLE, PROGRESS_LADDER, LeadStatus
 from .i18n import CHANNEL, DECLINE_REASON, PROGRESS_ACTION, ROLE, TIMEFRAME
+from .lookups import store_names
 from .messages import flatten_errors
 
 LIST_SEPARATORS = re.compile(r"[,，、;；|\n]+")
@@ -56,23 +59,19 @@ def compact(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load(
-    form: FlaskForm,
-    schema: ma.Schema,
-    payload: Mapping[str, Any],
-    fields: Mapping[str, str] | None = None,
-) -> dict[str, Any] | None:
+def load(form: FlaskForm, schema: ma.Schema, payload: Mapping[str, Any]) -> dict[str, Any] | None:
     """Validate `payload` with the API schema; on refusal put each message on its form field.
 
-    `fields` maps a schema path (`customer.phone`) to a form field name (`phone`); a path
-    without a form field lands on `form.form_errors`. Returns the loaded data or None.
+    A form's `FIELDS` maps a schema path (`customer.phone`) to a form field name (`phone`); a
+    path without a form field lands on `form.form_errors`. Returns the loaded data or None.
     """
+    fields: Mapping[str, str] = getattr(form, "FIELDS", {})
     try:
         return schema.load(payload)
     except ma.ValidationError as error:
         messages = error.messages if isinstance(error.messages, Mapping) else {"_": error.messages}
         for path, texts in flatten_errors(messages).items():
-            name = (fields or {}).get(path, path.rsplit(".", 1)[-1])
+            name = fields.get(path, path.rsplit(".", 1)[-1])
             field: Field | None = form._fields.get(name)
             if field is not None:
                 field.errors = [*field.errors, *texts]
@@ -81,10 +80,26 @@ def load(
         return None
 
 
+def load_or_flash(
+    form: FlaskForm, schema: ma.Schema, payload: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """`load`, and when the schema refuses, ask the person to check the highlighted fields."""
+    data = load(form, schema, payload)
+    if data is None:
+        flash(_("Check the highlighted fields."), "error")
+    return data
+
+
 def choices(codes, labels, blank: object | None = None) -> list[SelectChoice]:
     """Select options for stored codes with their translated labels, after an optional blank."""
     options = [SelectChoice(code, labels[code]) for code in codes]
     return [SelectChoice("", blank), *options] if blank is not None else options
+
+
+def store_choices(dealers) -> list[SelectChoice]:
+    """A store picker: "Choose a store", then each store by code and name."""
+    names = {str(key): name for key, name in store_names(dealers).items()}
+    return choices(names, names, blank=_("Choose a store"))
 
 
 class LoginForm(FlaskForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -33,6 +34,16 @@ def group_dealers(group_id: int) -> list[Dealer]:
     )
 
 
+def store_label(dealer: Any) -> str:
+    """How the pages name a store: its code, then its name (`GZ01 广州天河…`)."""
+    return f"{dealer.code} {dealer.name}"
+
+
+def store_names(dealers: Iterable[Any]) -> dict[int, str]:
+    """`{id: "GZ01 广州天河…"}` for stores (or rows with id, code and name)."""
+    return {dealer.id: store_label(dealer) for dealer in dealers}
+
+
 def dealer_names(ids: Iterable[int | None]) -> dict[int, str]:
     """`{id: "GZ01 广州天河…"}` for the stores a routing decision mentions."""
     wanted = {i for i in ids if i is not None}
@@ -41,4 +52,4 @@ def dealer_names(ids: Iterable[int | None]) -> dict[int, str]:
     rows = db.session.execute(
         select(Dealer.id, Dealer.code, Dealer.name).where(Dealer.id.in_(wanted))
     )
-    return {row.id: f"{row.code} {row.name}" for row in rows}
+    return store_names(rows)

@@ -29,10 +29,10 @@ from ..rewards.money import format_amount
 from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
 from . import blp
-from .forms import compact, load
+from .forms import compact, load, load_or_flash, store_choices
 from .i18n import localtime
 from .leads import actor, page_number, refuse
-from .lookups import group_dealers
+from .lookups import group_dealers, store_label, store_names
 from .messages import flatten_errors
 from .views import roles_required
 
@@ -154,9 +154,8 @@ def programs():
     if request.method == "GET":
         blank = [dict.fromkeys(("event", "amount", "brand", "channel"), "")] * RULE_ROWS
         return _render_programs(form, blank)
-    data = load(form, ProgramWriteSchema(), form.payload())
+    data = load_or_flash(form, ProgramWriteSchema(), form.payload())
     if data is None:
-        flash(_("Check the highlighted fields."), "error")
         return _render_programs(form, form.rules(), 422)
     try:
         program = service.create_program(actor(), data)
@@ -171,7 +170,7 @@ def _render_program(program_id: int, edit: ProgramEditForm | None = None, status
     user = actor()
     program = service.get_program(user, program_id)
     skips = service.list_skips(user, program.id, page_number(), PER_PAGE)
-    names = {d.id: f"{d.code} {d.name}" for d in group_dealers(program.group_id)}
+    names = store_names(group_dealers(program.group_id))
     edit = edit or ProgramEditForm(
         formdata=None,
         data={
@@ -201,9 +200,8 @@ def program(program_id: int):
 @roles_required(Role.GROUP_ADMIN)
 def program_update(program_id: int):
     form = ProgramEditForm()
-    data = load(form, ProgramPatchSchema(partial=True), form.payload())
+    data = load_or_flash(form, ProgramPatchSchema(partial=True), form.payload())
     if data is None:
-        flash(_("Check the highlighted fields."), "error")
         return _render_program(program_id, form, 422)
     try:
         service.update_program(actor(), program_id, data)
@@ -243,7 +241,7 @@ def account_names(group_id: int) -> dict[tuple[str, int], str]:
         names[("program", program.id)] = program.name
     for dealer in group_dealers(group_id):
         for kind in ("dealer_rewards", "paid_out"):
-            names[(kind, dealer.id)] = f"{dealer.code} {dealer.name}"
+            names[(kind, dealer.id)] = store_label(dealer)
     return names
 
 
@@ -265,9 +263,7 @@ def ledger():
 def _render_payouts(form: PayoutForm, status: int = 200):
     user = actor()
     dealers = group_dealers(user.group_id)
-    form.dealer_id.choices = [("", _("Choose a store"))] + [
-        (str(d.id), f"{d.code} {d.name}") for d in dealers
-    ]
+    form.dealer_id.choices = store_choices(dealers)
     balances = service.list_accounts(user, {"kind": "dealer_rewards"}, 1, 200).items
     recent = service.list_entries(user, {"kind": "payout"}, 1, PER_PAGE)
     return render_template(
@@ -275,7 +271,7 @@ def _render_payouts(form: PayoutForm, status: int = 200):
         form=form,
         balances=balances,
         recent=recent,
-        names={d.id: f"{d.code} {d.name}" for d in dealers},
+        names=store_names(dealers),
     ), status
 
 
@@ -286,9 +282,8 @@ def payouts():
     form = PayoutForm()
     if request.method == "GET":
         return _render_payouts(form)
-    data = load(form, PayoutSchema(), form.payload())
+    data = load_or_flash(form, PayoutSchema(), form.payload())
     if data is None:
-        flash(_("Check the highlighted fields."), "error")
         return _render_payouts(form, 422)
     try:
         entry = service.pay_out(actor(), data["dealer_id"], data["amount"], data.get("memo"))

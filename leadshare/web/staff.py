@@ -16,13 +16,7 @@ from ..models import DEALER_ROLES, Lead, Role, User, utcnow
 from ..routing.geo import haversine_km
 from ..tenancy.service import update_dealer
 from . import blp
-from .forms import (
-    DeclineForm,
-    LeadForm,
-    ProgressForm,
-    StoreSettingsForm,
-    load,
-)
+from .forms import DeclineForm, LeadForm, ProgressForm, StoreSettingsForm, load_or_flash
 from .i18n import LABELS, label
 from .leads import actor, page_number, refuse
 from .lookups import group_brands
@@ -48,16 +42,21 @@ def inbox():
     )
 
 
+def _store_leads(user: User, view: str):
+    """A page of my store's leads in `view`, narrowed by the status chip when it names one."""
+    status = request.args.get("status")
+    filters: dict[str, Any] = {"view": view}
+    if status in LABELS["status"]:
+        filters["status"] = status
+    return service.list_leads(user, filters, page_number(), PER_PAGE), status
+
+
 @blp.get("/held")
 @roles_required(*DEALER_ROLES)
 def held():
     """The leads my store holds, each with its next progress step."""
     user = actor()
-    status = request.args.get("status")
-    filters: dict[str, Any] = {"view": "held"}
-    if status in LABELS["status"]:
-        filters["status"] = status
-    page = service.list_leads(user, filters, page_number(), PER_PAGE)
+    page, status = _store_leads(user, "held")
     leads = [
         (
             present_lead(item, user),
@@ -105,9 +104,8 @@ def new_lead():
     duplicate: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":
-        data = load(form, LeadCreateSchema(), form.payload(), LeadForm.FIELDS)
+        data = load_or_flash(form, LeadCreateSchema(), form.payload())
         if data is None:
-            flash(_("Check the highlighted fields."), "error")
             status = 422
         else:
             try:
@@ -163,11 +161,7 @@ def referral_earnings(user: User, leads: list[dict[str, Any]]) -> dict[str, str]
 def referrals():
     """Every lead my store shared: where it is now and what it earned."""
     user = actor()
-    status = request.args.get("status")
-    filters: dict[str, Any] = {"view": "posted"}
-    if status in LABELS["status"]:
-        filters["status"] = status
-    page = service.list_leads(user, filters, page_number(), PER_PAGE)
+    page, status = _store_leads(user, "posted")
     leads = [present_lead(item, user) for item in page.items]
     return render_template(
         "staff/referrals.html",
@@ -193,9 +187,8 @@ def store_settings():
     )
     status = 200
     if request.method == "POST":
-        data = load(form, DealerWriteSchema(partial=True), form.payload())
+        data = load_or_flash(form, DealerWriteSchema(partial=True), form.payload())
         if data is None:
-            flash(_("Check the highlighted fields."), "error")
             status = 422
         else:
             try:
