@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FLUSH_CHARS = 64 * 1024
 
 Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
-"""A header and its rows, ready for csv_chunks."""
+"""A header and its rows of cells (see `cell`), ready for csv_chunks."""
 
 
 def cell(value: Any) -> Any:
@@ -34,15 +34,23 @@ def cell(value: Any) -> Any:
     return value
 
 
+def cells(values: Iterable[Any]) -> list[Any]:
+    return list(map(cell, values))
+
+
 def csv_chunks(table: Table) -> Iterator[str]:
-    """The table as CSV text in chunks of about 64 KB, the BOM first (rows may be streamed)."""
+    """The table as CSV text in chunks of about 64 KB, the BOM first (rows may be streamed).
+
+    Rows are written as they come: each table makes its own cells, so a matrix of numbers does
+    not pay for a formula check on every figure.
+    """
     header, rows = table
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(map(cell, row))
+        writer.writerow(row)
         if buffer.tell() >= FLUSH_CHARS:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -52,7 +60,21 @@ def csv_chunks(table: Table) -> Iterator[str]:
 
 def _ref(ref: Mapping[str, Any] | None) -> list[Any]:
     ref = ref or {}
-    return [ref.get("id"), ref.get("code"), ref.get("name")]
+    return cells((ref.get("id"), ref.get("code"), ref.get("name")))
+
+
+def _ref_cells() -> Callable[[Mapping[str, Any] | None], list[Any]]:
+    """_ref remembered per store or place: a matrix names the same few thousand again and again."""
+    made: dict[tuple, list[Any]] = {}
+
+    def ref_cells(ref: Mapping[str, Any] | None) -> list[Any]:
+        key = (ref["id"], ref["code"], ref["name"]) if ref else None
+        found = made.get(key)
+        if found is None:
+            found = made[key] = _ref(ref)
+        return found
+
+    return ref_cells
 
 
 def _reasons(reasons: Iterable[Mapping[str, Any]]) -> str:
@@ -75,7 +97,7 @@ def lead_table(leads: Iterable[Mapping[str, Any]]) -> Table:
         for lead in leads:
             referrer, holder = lead["referrer"] or {}, lead["holder"] or {}
             customer, location = lead["customer"], lead["location"]
-            yield [
+            yield cells([
                 lead["id"], lead["created_at"], lead["group"]["code"], lead["group"]["name"],
                 lead["brand"], lead["model"], lead["status"], lead["stage_reached"],
                 lead["channel"], lead["campaign"], lead["share_reason"], location["province"],
@@ -84,7 +106,7 @@ def lead_table(leads: Iterable[Mapping[str, Any]]) -> Table:
                 customer["phone"], customer["wechat_id"], lead["offers_made"],
                 lead["accepted_at"], lead["minutes_to_accept"], lead["lost_reason"],
                 lead["voided_at"], lead["void_reason"],
-            ]  # fmt: skip
+            ])  # fmt: skip
 
     return LEAD_HEADER, rows()
 
@@ -112,17 +134,19 @@ def funnel_table(report: Mapping[str, Any]) -> Table:
     )  # fmt: skip
     rows = [("total", report["total"])] + [(report["group_by"], row) for row in report["rows"]]
     return header, (
-        [
-            scope,
-            *_ref(row["key"]),
-            *(row["counts"][name] for name in STAGE_COLUMNS),
-            *(row["rates"][name] for name in RATE_COLUMNS),
-            row["time_to_accept"]["median_minutes"],
-            row["time_to_accept"]["p90_minutes"],
-            *(row["offers"][name] for name in OFFER_COLUMNS),
-            _reasons(row["offers"]["decline_reasons"]),
-            _reasons(row["lost_reasons"]),
-        ]  # fmt: skip
+        cells(
+            [
+                scope,
+                *_ref(row["key"]),
+                *(row["counts"][name] for name in STAGE_COLUMNS),
+                *(row["rates"][name] for name in RATE_COLUMNS),
+                row["time_to_accept"]["median_minutes"],
+                row["time_to_accept"]["p90_minutes"],
+                *(row["offers"][name] for name in OFFER_COLUMNS),
+                _reasons(row["offers"]["decline_reasons"]),
+                _reasons(row["lost_reasons"]),
+            ]
+        )
         for scope, row in rows
     )
 
@@ -140,22 +164,24 @@ def lost_by_holder_table(report: Mapping[str, Any]) -> Table:
             h["lost"],
             h["lost_share"],
             h["lost_without_contact"],
-            _reasons(h["lost_reasons"]),
+            cell(_reasons(h["lost_reasons"])),
         ]  # fmt: skip
         for h in report["lost_by_holder"]
     )
 
 
 def flow_table(report: Mapping[str, Any]) -> Table:
-    """Every cell of the referrer -> store matrix (not only the first `limit`)."""
+    """Every cell of the referrer -> store matrix (not only the first `limit`); the figures
+    are numbers or None, written as they are."""
+    ref = _ref_cells()
     header = (
         "from_id", "from_code", "from_name", "to_id", "to_code", "to_name", "leads", "accepted",
         "delivered", "accept_rate", "delivery_rate",
     )  # fmt: skip
     return header, (
         [
-            *_ref(c["from"]),
-            *_ref(c["to"]),
+            *ref(c["from"]),
+            *ref(c["to"]),
             c["leads"],
             c["accepted"],
             c["delivered"],
@@ -168,11 +194,12 @@ def flow_table(report: Mapping[str, Any]) -> Table:
 
 def reciprocity_table(report: Mapping[str, Any]) -> Table:
     """Every pair of stores with leads handed between them, the one that gave more first."""
+    ref = _ref_cells()
     header = (
         "a_id", "a_code", "a_name", "b_id", "b_code", "b_name", "a_to_b", "b_to_a", "balance",
     )  # fmt: skip
     return header, (
-        [*_ref(p["a"]), *_ref(p["b"]), p["a_to_b"], p["b_to_a"], p["balance"]]
+        [*ref(p["a"]), *ref(p["b"]), p["a_to_b"], p["b_to_a"], p["balance"]]
         for p in report["pairs"]
     )
 
@@ -180,5 +207,5 @@ def reciprocity_table(report: Mapping[str, Any]) -> Table:
 def verify_table(report: Mapping[str, Any]) -> Table:
     """The broken chains of a range check, one row each."""
     return ("id", "broken_at", "reason"), (
-        [b["id"], b["broken_at"], b["reason"]] for b in report["broken"]
+        cells((b["id"], b["broken_at"], b["reason"])) for b in report["broken"]
     )
