@@ -42,7 +42,7 @@ from typing import Any
 
 import flask_migrate
 import psycopg
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 import leadshare
@@ -52,7 +52,7 @@ from leadshare.extensions import db
 from leadshare.models import Dealer, DealerBrand, Group, Oem, OemBrand, Role, User, brand_key
 from leadshare.routing.geocode.gazetteer import Gazetteer
 
-from .routing import CITIES, CITY_WEIGHTS, machine, scatter
+from .routing import CITIES, CITY_WEIGHTS, database, machine, scatter
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/leadshare_bench_audit"
 SEED = 20250314
@@ -522,25 +522,11 @@ def describe(measure: Measure, response) -> str:
 
 @contextmanager
 def scratch_database(url: str, keep: bool) -> Iterator[str]:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
+    """An empty PostgreSQL *bench* database, dropped afterwards unless kept."""
+    if make_url(url).get_backend_name() != "postgresql":
         raise SystemExit("this benchmark needs PostgreSQL")
-    parsed = parsed.set(drivername="postgresql+psycopg")
-    name = parsed.database or ""
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop and create database {name!r}: use a *bench* name")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    quoted = admin.dialect.identifier_preparer.quote(name)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {quoted}"))
-    try:
-        yield parsed.render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-        admin.dispose()
+    with database(url, keep) as (scratch_url, _):
+        yield scratch_url
 
 
 def vacuum_analyze() -> None:

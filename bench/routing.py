@@ -263,16 +263,7 @@ def dealers_by_brand(group_id: int) -> dict[str, list[DealerFacts]]:
     ):
         regions[dealer_id].append(code)
     rows = db.session.execute(
-        select(
-            Dealer.id,
-            Dealer.group_id,
-            Dealer.latitude,
-            Dealer.longitude,
-            Dealer.is_active,
-            Dealer.is_accepting,
-            Dealer.service_radius_km,
-            Dealer.daily_capacity,
-        ).where(Dealer.group_id == group_id)
+        select(*routing.FACT_COLUMNS).where(Dealer.group_id == group_id)
     ).all()
     day_start = routing.start_of_day_utc(NOW, db.session.get(Group, group_id).timezone)
     loads = dict(  # SPEC 3 rule 5: accepted today plus pending (the bench creates no offers)

@@ -84,6 +84,13 @@ def brand_sold_elsewhere(lead: Lead) -> bool:
     )
 
 
+FACT_COLUMNS = (
+    Dealer.id, Dealer.group_id, Dealer.latitude, Dealer.longitude, Dealer.is_active,
+    Dealer.is_accepting, Dealer.service_radius_km, Dealer.daily_capacity,
+)  # fmt: skip
+"""The dealer columns a DealerFacts is made of (with today's load), in the order read."""
+
+
 def candidate_facts(lead: Lead, day_start: datetime, radius_km: float | None) -> list[DealerFacts]:
     """The facts of the dealers of the lead's brand inside the box of radius_km around the
     customer or serving the customer's code: plain rows, today's load counted in the same query."""
@@ -121,17 +128,9 @@ def candidate_facts(lead: Lead, day_start: datetime, radius_km: float | None) ->
         .scalar_subquery()
     )
     rows = db.session.execute(
-        select(
-            Dealer.id,
-            Dealer.group_id,
-            Dealer.latitude,
-            Dealer.longitude,
-            Dealer.is_active,
-            Dealer.is_accepting,
-            Dealer.service_radius_km,
-            Dealer.daily_capacity,
-            load,
-        ).where(Dealer.id.in_(parts[0] if len(parts) == 1 else union(*parts)))
+        select(*FACT_COLUMNS, load).where(
+            Dealer.id.in_(parts[0] if len(parts) == 1 else union(*parts))
+        )
     ).all()
     regions: dict[int, tuple[str, ...]] = {}
     if prefixes and rows:
