@@ -512,3 +512,44 @@ def test_range_verification_reports_chains_altered_in_the_database(client, scene
     assert missing.status_code == 422 and set(missing.json["errors"]["query"]) == {"from", "to"}
     rows = _csv(client.get(REPORTS[3] + "&format=csv", headers=h))
     assert {row["reason"] for row in rows} == {"hash_mismatch", "head_mismatch"}
+
+
+# --- bad input and hostile text -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, field",
+    [
+        ("/api/v1/audit/funnel?group_by=city", "group_by"),
+        ("/api/v1/audit/flows?level=street", "level"),
+        (
+            "/api/v1/audit/leads?created_from=2024-02-01T00:00:00Z&created_to=2024-01-01T00:00:00Z",
+            "created_to",
+        ),  # noqa: E501
+        ("/api/v1/audit/leads?status=sold", "status"),
+        ("/api/v1/audit/funnel?format=xlsx", "format"),
+        ("/api/v1/audit/verify?from=2024-01-01T00:00:00Z", "to"),
+        ("/api/v1/audit/verify?from=yesterday&to=2024-01-01T00:00:00Z", "from"),
+    ],
+)
+def test_bad_report_parameters_answer_422_naming_the_field(client, scene, url, field):
+    response = client.get(url, headers=scene.headers["audi"])
+    assert response.status_code == 422
+    assert response.json["reason"] == "validation_error"
+    assert field in response.json["errors"]["query"]
+
+
+def test_a_lost_reason_typed_as_a_formula_stays_text_in_every_csv(client, scene):
+    h = scene.headers
+    formula = '=HYPERLINK("http://evil.example","点我")'
+    lead_id = _post(client, h["referrer"], "13800000011")
+    _act(client, h["tianhe"], lead_id, "claim", {})
+    _act(client, h["tianhe"], lead_id, "progress", {"status": "lost", "lost_reason": formula})
+    leads = _csv(client.get("/api/v1/audit/leads?format=csv", headers=h["audi"]))
+    assert next(r for r in leads if r["id"] == lead_id)["lost_reason"] == "'" + formula
+    funnel = _csv(client.get("/api/v1/audit/funnel?format=csv", headers=h["audi"]))
+    assert funnel[0]["lost_reasons"].startswith("'")
+    assert formula + ": 1" in funnel[0]["lost_reasons"]
+    holders = _csv(client.get("/api/v1/audit/funnel?format=csv&table=lost_by_holder", headers=h["audi"]))  # fmt: skip
+    tianhe = next(r for r in holders if r["holder_name"] == "广州天河奥迪")
+    assert tianhe["lost_reasons"] == "'" + formula + ": 1"
