@@ -16,8 +16,15 @@ from ..audit import export, reports
 from ..auth.current import current_actor
 from ..leads.states import LeadStatus
 from ..models import utcnow
-from .common import PageArgsSchema, UTCDateTime, page_of
-from .leads import CHANNELS
+from .common import (
+    PageArgsSchema,
+    UTCDateTime,
+    csv_attachment,
+    filtered_page,
+    format_arg,
+    page_of,
+)
+from .leads import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 
 blp = Blueprint(
     "audit", __name__, url_prefix="/api/v1/audit", description="Audit for OEMs and group admins"
@@ -33,7 +40,20 @@ CSV_DOC = {
 # --- input ---------------------------------------------------------------------------------
 
 
-class AuditFilterArgsSchema(ma.Schema):
+class ForwardRangeSchema(ma.Schema):
+    """`created_from` must come before `created_to`; the error names them as the client does."""
+
+    @validates_schema
+    def range_is_forward(self, data, **kwargs):
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start >= end:
+            since, until = (
+                self.fields[name].data_key or name for name in ("created_from", "created_to")
+            )
+            raise ValidationError(f"{until} must be after {since}.", until)
+
+
+class AuditFilterArgsSchema(ForwardRangeSchema):
     brand = fields.String(validate=validate.Length(min=1, max=100))
     group_id = fields.Integer()
     province = fields.String(validate=validate.Length(min=1, max=50))
@@ -42,13 +62,7 @@ class AuditFilterArgsSchema(ma.Schema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     created_from = UTCDateTime()
     created_to = UTCDateTime()
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
-
-    @validates_schema
-    def range_is_forward(self, data, **kwargs):
-        start, end = data.get("created_from"), data.get("created_to")
-        if start and end and start >= end:
-            raise ValidationError("created_to must be after created_from.", "created_to")
+    format = format_arg()
 
 
 class AuditLeadArgsSchema(AuditFilterArgsSchema, PageArgsSchema):
@@ -69,16 +83,10 @@ class FlowArgsSchema(AuditFilterArgsSchema):
     table = fields.String(load_default="matrix", validate=validate.OneOf(("matrix", "reciprocity")))
 
 
-class VerifyArgsSchema(ma.Schema):
+class VerifyArgsSchema(ForwardRangeSchema):
     created_from = UTCDateTime(required=True, data_key="from")
     created_to = UTCDateTime(required=True, data_key="to")
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
-
-    @validates_schema
-    def range_is_forward(self, data, **kwargs):
-        start, end = data.get("created_from"), data.get("created_to")
-        if start and end and start >= end:
-            raise ValidationError("to must be after from.", "to")
+    format = format_arg()
 
 
 # --- output --------------------------------------------------------------------------------
@@ -90,28 +98,16 @@ class RefSchema(ma.Schema):
     name = fields.String(allow_none=True)
 
 
-class MaskedCustomerSchema(ma.Schema):
-    name = fields.String()
-    phone = fields.String(allow_none=True)
-    wechat_id = fields.String(allow_none=True)
-    masked = fields.Boolean()
+class MaskedCustomerSchema(CustomerSchema):
+    """Always masked for auditors (a schema of its own in the OpenAPI document)."""
 
 
-class AuditLocationSchema(ma.Schema):
-    province = fields.String(allow_none=True)
-    city = fields.String(allow_none=True)
-    district = fields.String(allow_none=True)
-    adcode = fields.String(allow_none=True)
-    precision = fields.String(allow_none=True)
+class AuditLocationSchema(PlaceSchema):
+    """The customer's area only: no address, no coordinates."""
 
 
-class AuditLeadSchema(ma.Schema):
-    id = fields.String()
-    status = fields.String()
+class AuditLeadSchema(LeadBaseSchema):
     stage_reached = fields.String(allow_none=True)
-    share_reason = fields.String(allow_none=True)
-    brand = fields.String()
-    model = fields.String(allow_none=True)
     channel = fields.String()
     campaign = fields.String(allow_none=True)
     group = fields.Nested(RefSchema)
@@ -119,10 +115,6 @@ class AuditLeadSchema(ma.Schema):
     holder = fields.Nested(RefSchema, allow_none=True)
     customer = fields.Nested(MaskedCustomerSchema)
     location = fields.Nested(AuditLocationSchema)
-    offers_made = fields.Integer()
-    lost_reason = fields.String(allow_none=True)
-    created_at = UTCDateTime()
-    accepted_at = UTCDateTime(allow_none=True)
     minutes_to_accept = fields.Float(allow_none=True)
     voided_at = UTCDateTime(allow_none=True)
     void_reason = fields.String(allow_none=True)
@@ -248,11 +240,7 @@ class RangeVerifySchema(ma.Schema):
 def csv_download(name: str, table: export.Table) -> Response:
     """Stream a table as an Excel-ready CSV attachment named after the report and the time."""
     filename = f"leadshare-{name}-{utcnow():%Y%m%d-%H%M%S}.csv"
-    return Response(
-        stream_with_context(export.csv_chunks(table)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_attachment(stream_with_context(export.csv_chunks(table)), filename)
 
 
 @blp.route("/leads")
@@ -271,8 +259,7 @@ def leads(args):
     actor = current_actor()
     if args.pop("format") == "csv":
         return csv_download("leads", export.lead_table(reports.iter_audit_leads(actor, args)))
-    page, per_page = args.pop("page"), args.pop("per_page")
-    return reports.list_audit_leads(actor, args, page, per_page)
+    return filtered_page(reports.list_audit_leads, args)
 
 
 @blp.route("/funnel")

@@ -1,18 +1,28 @@
-"""Schemas shared by every resource: pagination and the list envelope."""
+"""Pieces shared by every resource: pagination, the list envelope, times and CSV answers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC
 from functools import cache
+from typing import Any
 
 import marshmallow as ma
 from flask import Response
 from marshmallow import fields, validate
 
+from ..auth.current import current_actor
+
 
 class PageArgsSchema(ma.Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+
+
+def filtered_page(list_rows: Callable[..., Any], args: dict[str, Any]) -> Any:
+    """Call a `list_*(actor, filters, page, per_page)` service; the other arguments filter."""
+    page, per_page = args.pop("page"), args.pop("per_page")
+    return list_rows(current_actor(), args, page, per_page)
 
 
 @cache
@@ -54,10 +64,20 @@ class UTCDateTime(fields.DateTime):
         return moment
 
 
-def csv_response(text: str, filename: str) -> Response:
-    """CSV that Excel opens with Chinese intact: UTF-8 with a BOM, as an attachment."""
+def format_arg() -> fields.String:
+    """`format=json` (the default) or `format=csv`."""
+    return fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+def csv_attachment(body: str | Iterable[str], filename: str) -> Response:
+    """A CSV body (text or chunks, its BOM included) sent as a file to save."""
     return Response(
-        "\ufeff" + text,
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """CSV that Excel opens with Chinese intact: UTF-8 with a BOM, as an attachment."""
+    return csv_attachment("\ufeff" + text, filename)

@@ -12,7 +12,7 @@ from ..auth.current import current_actor
 from ..auth.scope import is_group_admin_of
 from ..notify.urls import UnsafeUrl, check_url
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, brand_list, page_of
+from .common import PageArgsSchema, UTCDateTime, brand_list, filtered_page, page_of
 
 blp = Blueprint("dealers", __name__, url_prefix="/api/v1/dealers", description="Dealers")
 
@@ -103,8 +103,7 @@ class Dealers(MethodView):
     @blp.response(200, page_of(DealerSchema))
     def get(self, args):
         """List the dealers of your group."""
-        page, per_page = args.pop("page"), args.pop("per_page")
-        return service.list_dealers(current_actor(), args, page, per_page)
+        return filtered_page(service.list_dealers, args)
 
     @blp.arguments(DealerWriteSchema)
     @blp.response(201, DealerSchema)

@@ -18,7 +18,7 @@ from ..leads.events import verify_lead_chain
 from ..leads.presenter import present_lead, present_trail
 from ..leads.service import DECLINE_REASONS
 from ..leads.states import LeadStatus
-from .common import PageArgsSchema, UTCDateTime, page_of
+from .common import PageArgsSchema, UTCDateTime, filtered_page, page_of
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1", description="Leads")
 
@@ -134,15 +134,18 @@ class CustomerSchema(ma.Schema):
     masked = fields.Boolean()
 
 
-class LocationSchema(ma.Schema):
-    address = fields.String(allow_none=True)
-    latitude = fields.Float(allow_none=True)
-    longitude = fields.Float(allow_none=True)
+class PlaceSchema(ma.Schema):
     precision = fields.String(allow_none=True)
     province = fields.String(allow_none=True)
     city = fields.String(allow_none=True)
     district = fields.String(allow_none=True)
     adcode = fields.String(allow_none=True)
+
+
+class LocationSchema(PlaceSchema):
+    address = fields.String(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
     source = fields.String(allow_none=True)
 
 
@@ -158,12 +161,21 @@ class CurrentOfferSchema(ma.Schema):
     expires_at = UTCDateTime()
 
 
-class LeadSchema(ma.Schema):
+class LeadBaseSchema(ma.Schema):
+    """What every view of a lead shows; the lead and audit schemas add their own."""
+
     id = fields.String()
     status = fields.String()
     share_reason = fields.String(allow_none=True)
     brand = fields.String()
     model = fields.String(allow_none=True)
+    offers_made = fields.Integer()
+    lost_reason = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    accepted_at = UTCDateTime(allow_none=True)
+
+
+class LeadSchema(LeadBaseSchema):
     budget = fields.String(allow_none=True)
     timeframe = fields.String(allow_none=True)
     customer = fields.Nested(CustomerSchema)
@@ -173,13 +185,9 @@ class LeadSchema(ma.Schema):
     referrer = fields.Nested(DealerRefSchema)
     holder = fields.Nested(DealerRefSchema, allow_none=True)
     current_offer = fields.Nested(CurrentOfferSchema, allow_none=True)
-    offers_made = fields.Integer()
     order_ref = fields.String(allow_none=True)
     vin = fields.String(allow_none=True)
-    lost_reason = fields.String(allow_none=True)
-    created_at = UTCDateTime()
     updated_at = UTCDateTime()
-    accepted_at = UTCDateTime(allow_none=True)
 
 
 class EventSchema(ma.Schema):
@@ -247,9 +255,16 @@ def idempotent(view):
     return wrapper
 
 
-def _page(page, actor):
+def _page(page):
+    actor = current_actor()
     page.items = [present_lead(lead, actor) for lead in page.items]
     return page
+
+
+def presented(act, *args, **kwargs):
+    """Run a lead service as the current actor; answer the lead as that actor may see it."""
+    actor = current_actor()
+    return present_lead(act(actor, *args, **kwargs), actor)
 
 
 @blp.route("/leads")
@@ -258,17 +273,14 @@ class Leads(MethodView):
     @blp.response(200, page_of(LeadSchema))
     def get(self, args):
         """List leads in your scope."""
-        actor = current_actor()
-        page, per_page = args.pop("page"), args.pop("per_page")
-        return _page(service.list_leads(actor, args, page, per_page), actor)
+        return _page(filtered_page(service.list_leads, args))
 
     @idempotent
     @blp.arguments(LeadCreateSchema)
     @blp.response(201, LeadSchema)
     def post(self, data, idempotency=None):
         """Share a lead: it is geocoded and routed to the nearest eligible store."""
-        actor = current_actor()
-        return present_lead(service.post_lead(actor, data, idempotency=idempotency), actor)
+        return presented(service.post_lead, data, idempotency=idempotency)
 
 
 @blp.route("/leads/<string:lead_id>")
@@ -276,16 +288,14 @@ class LeadById(MethodView):
     @blp.response(200, LeadSchema)
     def get(self, lead_id):
         """One lead."""
-        actor = current_actor()
-        return present_lead(service.get_lead(actor, lead_id), actor)
+        return presented(service.get_lead, lead_id)
 
 
 @blp.route("/leads/<string:lead_id>/claim", methods=["POST"])
 @blp.response(200, LeadSchema)
 def claim(lead_id):
     """Claim a lead offered to your store, or an open lead from the board."""
-    actor = current_actor()
-    return present_lead(service.claim_lead(actor, lead_id), actor)
+    return presented(service.claim_lead, lead_id)
 
 
 @blp.route("/leads/<string:lead_id>/decline", methods=["POST"])
@@ -293,10 +303,7 @@ def claim(lead_id):
 @blp.response(200, LeadSchema)
 def decline(data, lead_id):
     """Decline an offer, with a reason; the lead goes to the next store."""
-    actor = current_actor()
-    return present_lead(
-        service.decline_lead(actor, lead_id, data["reason"], data.get("note")), actor
-    )
+    return presented(service.decline_lead, lead_id, data["reason"], data.get("note"))
 
 
 @blp.route("/leads/<string:lead_id>/progress", methods=["POST"])
@@ -304,8 +311,7 @@ def decline(data, lead_id):
 @blp.response(200, LeadSchema)
 def progress(data, lead_id):
     """Record progress on a lead your store holds (skipped stages count as reached)."""
-    actor = current_actor()
-    return present_lead(service.record_progress(actor, lead_id, data), actor)
+    return presented(service.record_progress, lead_id, data)
 
 
 @blp.route("/leads/<string:lead_id>/withdraw", methods=["POST"])
@@ -313,8 +319,7 @@ def progress(data, lead_id):
 @blp.response(200, LeadSchema)
 def withdraw(data, lead_id):
     """Withdraw a lead your store posted, before any store accepted it."""
-    actor = current_actor()
-    return present_lead(service.withdraw_lead(actor, lead_id, data.get("reason")), actor)
+    return presented(service.withdraw_lead, lead_id, data.get("reason"))
 
 
 @blp.route("/leads/<string:lead_id>/location", methods=["PATCH"])
@@ -322,8 +327,7 @@ def withdraw(data, lead_id):
 @blp.response(200, LeadSchema)
 def location(data, lead_id):
     """Give a lead stored as needs_location its location; routing then runs."""
-    actor = current_actor()
-    return present_lead(service.set_location(actor, lead_id, data), actor)
+    return presented(service.set_location, lead_id, data)
 
 
 @blp.route("/leads/<string:lead_id>/trail")
@@ -346,5 +350,4 @@ def verify(lead_id):
 @blp.response(200, page_of(LeadSchema))
 def board(args):
     """Open leads your store may claim, nearest first."""
-    actor = current_actor()
-    return _page(service.board(actor, args["page"], args["per_page"]), actor)
+    return _page(service.board(current_actor(), args["page"], args["per_page"]))

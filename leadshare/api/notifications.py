@@ -12,7 +12,7 @@ from ..leads.presenter import dealer_ref
 from ..notify import service
 from ..notify.formats import SIGNATURE_HEADER
 from ..notify.outbox import EVENTS
-from .common import PageArgsSchema, UTCDateTime, page_of
+from .common import PageArgsSchema, UTCDateTime, filtered_page, page_of
 
 blp = Blueprint(
     "notifications", __name__, url_prefix="/api/v1", description="Webhook notifications"
@@ -57,8 +57,7 @@ class Notifications(MethodView):
     @blp.response(200, page_of(NotificationSchema))
     def get(self, args):
         """List your group's webhook messages (group admin); `status=dead` needs attention."""
-        page, per_page = args.pop("page"), args.pop("per_page")
-        return service.list_notifications(current_actor(), args, page, per_page)
+        return filtered_page(service.list_notifications, args)
 
 
 @blp.route("/notifications/<message_id>")

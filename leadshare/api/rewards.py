@@ -8,13 +8,19 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..auth.current import current_actor
-from ..leads.presenter import present_lead
 from ..rewards import service
 from ..rewards.money import format_amount, parse_amount
 from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
-from .common import PageArgsSchema, UTCDateTime, csv_response, page_of
-from .leads import CHANNELS, LeadSchema
+from .common import (
+    PageArgsSchema,
+    UTCDateTime,
+    csv_response,
+    filtered_page,
+    format_arg,
+    page_of,
+)
+from .leads import CHANNELS, LeadSchema, presented
 
 blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="Rewards and ledger")
 
@@ -155,7 +161,7 @@ class PayoutSchema(ma.Schema):
 class StatementArgsSchema(ma.Schema):
     month = fields.String(required=True, validate=validate.Regexp(
         r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11."))  # fmt: skip
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = format_arg()
 
 
 class StatementLineSchema(ma.Schema):
@@ -239,8 +245,7 @@ def skips(args, program_id):
 @blp.response(200, page_of(AccountSchema))
 def accounts(args):
     """Ledger accounts and balances (a manager: its own store's accounts)."""
-    page, per_page = args.pop("page"), args.pop("per_page")
-    return service.list_accounts(current_actor(), args, page, per_page)
+    return filtered_page(service.list_accounts, args)
 
 
 @blp.route("/ledger/entries")
@@ -248,8 +253,7 @@ def accounts(args):
 @blp.response(200, page_of(EntrySchema))
 def entries(args):
     """Journal entries with their postings, newest first."""
-    page, per_page = args.pop("page"), args.pop("per_page")
-    return service.list_entries(current_actor(), args, page, per_page)
+    return filtered_page(service.list_entries, args)
 
 
 @blp.route("/payouts", methods=["POST"])
@@ -278,5 +282,4 @@ def dealer_statement(args, dealer_id):
 @blp.response(200, LeadSchema)
 def void(data, lead_id):
     """Void a fraudulent lead (group admin): every credit it earned is reversed."""
-    actor = current_actor()
-    return present_lead(service.void_lead(actor, lead_id, data["reason"]), actor)
+    return presented(service.void_lead, lead_id, data["reason"])

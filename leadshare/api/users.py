@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ..auth.current import current_actor
 from ..models import DEALER_ROLES, Role
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, page_of
+from .common import PageArgsSchema, UTCDateTime, filtered_page, page_of
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users and roles")
 
@@ -65,8 +65,7 @@ class Users(MethodView):
     @blp.response(200, page_of(UserSchema))
     def get(self, args):
         """List users in your scope."""
-        page, per_page = args.pop("page"), args.pop("per_page")
-        return service.list_users(current_actor(), args, page, per_page)
+        return filtered_page(service.list_users, args)
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)

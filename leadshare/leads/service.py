@@ -8,12 +8,12 @@ and commits once. Refusals raise domain errors and leave nothing behind.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, text, update
+from sqlalchemy import Select, exists, func, or_, select, text, update
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
@@ -118,6 +118,26 @@ def _visible(actor: User, public_id: str, *, lock: bool = False) -> Lead:
     if lead is None or not can_see(actor, lead):
         raise NotFound("No such lead.")
     return lead
+
+
+def _store_lead(actor: User, public_id: str, side: str, refusal: str) -> Lead:
+    """The lead, locked, for staff of its `side` store (holder or referrer); others get a 403."""
+    lead = _visible(actor, public_id, lock=True)
+    if actor.role not in DEALER_ROLES or actor.dealer_id != getattr(lead, f"{side}_id"):
+        raise Forbidden(refusal, reason=f"not_{side}")
+    return lead
+
+
+def matching(query: Select, model: Any, filters: Mapping[str, Any], names: Iterable[str]) -> Select:
+    """Rows whose `names` columns equal the filters given, of the lead `lead_id` (public) if given."""
+    for name in names:
+        if filters.get(name) is not None:
+            query = query.where(getattr(model, name) == filters[name])
+    if filters.get("lead_id"):
+        query = query.join(Lead, Lead.id == model.lead_id).where(
+            Lead.public_id == filters["lead_id"]
+        )
+    return query
 
 
 # --- intake -------------------------------------------------------------------------------
@@ -535,11 +555,9 @@ def record_progress(
 ) -> Lead:
     """SPEC 5: the holder moves the lead forward (skips count as reached) or marks it lost."""
     now = now or utcnow()
-    lead = _visible(actor, public_id, lock=True)
-    if actor.role not in DEALER_ROLES or actor.dealer_id != lead.holder_id:
-        raise Forbidden(
-            "Only the store holding this lead may record its progress.", reason="not_holder"
-        )
+    lead = _store_lead(
+        actor, public_id, "holder", "Only the store holding this lead may record its progress."
+    )
     target = LeadStatus(data["status"])
     steps = progress_steps(LeadStatus(lead.status), target)
     missing = missing_fields(target, order_ref_recorded=bool(lead.order_ref), data=data)
@@ -576,11 +594,9 @@ def withdraw_lead(
 ) -> Lead:
     """The referrer takes a lead back while no store has accepted it."""
     now = now or utcnow()
-    lead = _visible(actor, public_id, lock=True)
-    if actor.role not in DEALER_ROLES or actor.dealer_id != lead.referrer_id:
-        raise Forbidden(
-            "Only the store that posted the lead may withdraw it.", reason="not_referrer"
-        )
+    lead = _store_lead(
+        actor, public_id, "referrer", "Only the store that posted the lead may withdraw it."
+    )
     _expire_due(lead, now)
     if not can_withdraw(LeadStatus(lead.status)):
         raise Conflict(

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from ..auth.scope import require_role, sees_group
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..models import Dealer, Lead, Notification, Role, User, WebhookSecret, utcnow
+from ..leads.service import matching
+from ..models import Dealer, Notification, Role, User, WebhookSecret, utcnow
 from ..pagination import Page, paginate
 
 STATUSES = ("pending", "sent", "dead", "cancelled")
@@ -69,13 +70,7 @@ def list_notifications(actor: User, filters: Mapping[str, Any], page: int, per_p
     query = select(Notification).order_by(Notification.id.desc())
     if actor.role == Role.GROUP_ADMIN:
         query = query.where(Notification.group_id == actor.group_id)
-    for field in ("status", "event", "dealer_id"):
-        if filters.get(field) is not None:
-            query = query.where(getattr(Notification, field) == filters[field])
-    if filters.get("lead_id"):
-        query = query.join(Lead, Lead.id == Notification.lead_id).where(
-            Lead.public_id == filters["lead_id"]
-        )
+    query = matching(query, Notification, filters, ("status", "event", "dealer_id"))
     return paginate(query, page, per_page)
 
 

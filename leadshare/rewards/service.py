@@ -21,6 +21,7 @@ from ..auth.scope import is_group_admin_of, require_role
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..leads.events import append_event, on_event
+from ..leads.service import matching
 from ..models import (
     Dealer,
     Group,
@@ -459,11 +460,5 @@ def list_entries(actor: User, filters: Mapping[str, Any], page: int, per_page: i
         touching = (select(LedgerPosting.entry_id).join(LedgerAccount)
                     .where(LedgerAccount.key.in_(keys)))  # fmt: skip
         query = query.where(LedgerEntry.id.in_(touching))
-    for field in ("kind", "program_id", "dealer_id"):
-        if filters.get(field) is not None:
-            query = query.where(getattr(LedgerEntry, field) == filters[field])
-    if filters.get("lead_id"):
-        query = query.join(Lead, Lead.id == LedgerEntry.lead_id).where(
-            Lead.public_id == filters["lead_id"]
-        )
+    query = matching(query, LedgerEntry, filters, ("kind", "program_id", "dealer_id"))
     return paginate(query, page, per_page)
