@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test test-pg lint format bench
+.PHONY: install run test test-pg lint format bench bench-audit
 
 install: $(STAMP)
 
@@ -42,3 +42,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.routing
+
+# A million synthetic leads in a scratch PostgreSQL database (leadshare_bench_audit), about 8 min.
+bench-audit: install
+	$(BIN)/python -m bench.audit --leads 1000000 --repeat 5
