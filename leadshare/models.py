@@ -402,6 +402,9 @@ class IdempotencyRecord(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None]
     body: Mapped[str | None] = mapped_column(Text)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    """The lead the request created, committed with it: the answer can be rebuilt from it if
+    the process died before storing the body."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

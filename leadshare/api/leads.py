@@ -6,7 +6,7 @@ import hashlib
 from functools import wraps
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
@@ -250,6 +250,12 @@ def idempotent(view):
                     actor, key[:200], response.status_code, response.get_data(as_text=True)
                 )
                 return response
+        if replay.body is None:  # the lead was committed, its answer never stored: rebuild it
+            lead = service.get_lead(actor, replay.lead_id)
+            response = jsonify(LeadSchema().dump(present_lead(lead, actor)))
+            response.status_code = 201
+            idempotency.remember(actor, key[:200], 201, response.get_data(as_text=True))
+            return response
         return Response(replay.body, status=replay.status_code, mimetype="application/json")
 
     return wrapper

@@ -2,7 +2,10 @@
 
 The key is reserved by inserting a row in the same transaction as the lead it creates; the
 unique (user, key) constraint, not a check-then-insert, decides which of two concurrent
-requests goes on. Refusals roll back, so only successful answers are replayed.
+requests goes on. Refusals roll back, so only successful answers are replayed. The row keeps
+the lead's id, committed with the lead, so when the answer itself was never stored (the process
+died, or a concurrent retry arrives in the instant between the two commits) the retry is
+answered from the lead instead of being refused.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, DomainError
 from ..extensions import db
-from ..models import IdempotencyRecord, User, utcnow
+from ..models import IdempotencyRecord, Lead, User, utcnow
 
 TTL = timedelta(hours=24)
 
@@ -29,8 +32,11 @@ class KeyTaken(DomainError):
 
 @dataclass(frozen=True)
 class Replay:
-    status_code: int
-    body: str
+    """The stored answer, or (body None) the public id of the lead to answer with again."""
+
+    status_code: int | None
+    body: str | None
+    lead_id: str | None = None
 
 
 def lookup(actor: User, key: str, fingerprint: str, now: datetime | None = None) -> Replay | None:
@@ -56,6 +62,10 @@ def lookup(actor: User, key: str, fingerprint: str, now: datetime | None = None)
             "This Idempotency-Key was already used for a different request.",
             reason="idempotency_key_reused",
         )
+    if record.body is None and record.lead_id is not None:
+        return Replay(
+            None, None, db.session.scalar(select(Lead.public_id).where(Lead.id == record.lead_id))
+        )
     if record.body is None:
         raise Conflict(
             "A request with this Idempotency-Key is still being processed; retry shortly.",
@@ -64,13 +74,17 @@ def lookup(actor: User, key: str, fingerprint: str, now: datetime | None = None)
     return Replay(record.status_code, record.body)
 
 
-def reserve(actor: User, key: str, fingerprint: str) -> None:
-    """Claim the key inside the caller's transaction; a concurrent holder makes this raise."""
+def reserve(actor: User, key: str, fingerprint: str) -> IdempotencyRecord:
+    """Claim the key inside the caller's transaction; a concurrent holder makes this raise.
+
+    The caller sets the record's lead_id before committing."""
+    record = IdempotencyRecord(user_id=actor.id, key=key, fingerprint=fingerprint)
     try:
         with db.session.begin_nested():
-            db.session.add(IdempotencyRecord(user_id=actor.id, key=key, fingerprint=fingerprint))
+            db.session.add(record)
     except IntegrityError as exc:
         raise KeyTaken("The same request is already being processed.") from exc
+    return record
 
 
 def remember(actor: User, key: str, status_code: int, body: str) -> None:

@@ -222,8 +222,7 @@ def post_lead(
     """SPEC 2: validate, de-duplicate, geocode, decide the share reason, store, route."""
     now = now or utcnow()
     referrer = _dealer_of(actor)
-    if idempotency:
-        reserve(actor, *idempotency)
+    reservation = reserve(actor, *idempotency) if idempotency else None
     group = referrer.group
     customer, source = data["customer"], data["source"]
     duplicate = _duplicate_of(
@@ -254,6 +253,8 @@ def post_lead(
         _set_place(lead, place)
     db.session.add(lead)
     db.session.flush()
+    if reservation is not None:
+        reservation.lead_id = lead.id
     append_event(
         lead, "posted", at=now, actor=actor, dealer_id=referrer.id,
         data={"share_reason": reason, "channel": lead.channel, "campaign": lead.campaign,

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from leadshare.extensions import db
-from leadshare.models import Lead, Role
+from leadshare.models import IdempotencyRecord, Lead, Role
 
 from .lead_world import SZ_NANSHAN, build_world, lead_payload
 
@@ -260,6 +260,29 @@ def test_idempotent_retry_returns_the_first_answer_without_a_second_lead(client,
     second = client.post("/api/v1/leads", json=lead_payload(), headers=headers)
     assert first.status_code == second.status_code == 201
     assert first.get_data() == second.get_data()
+    assert _lead_count(app_ctx) == 1
+
+
+def test_retry_after_the_answer_was_lost_rebuilds_it_from_the_committed_lead(
+    client, world, app_ctx
+):
+    """The process died after committing the lead but before storing its answer."""
+    headers = {**world.headers["referrer"], "Idempotency-Key": "crash-789"}
+    first = client.post("/api/v1/leads", json=lead_payload(), headers=headers)
+    assert first.status_code == 201
+    with app_ctx:
+        db.session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "crash-789")
+            .values(status_code=None, body=None)
+        )
+        db.session.commit()
+    retry = client.post("/api/v1/leads", json=lead_payload(), headers=headers)
+    assert retry.status_code == 201
+    assert retry.json["id"] == first.json["id"] and retry.json["status"] == first.json["status"]
+    assert retry.json["customer"] == first.json["customer"]  # the referrer sees the contact
+    again = client.post("/api/v1/leads", json=lead_payload(), headers=headers)
+    assert again.get_data() == retry.get_data()  # stored this time
     assert _lead_count(app_ctx) == 1
 
 
