@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test test-pg lint format bench bench-audit
+.PHONY: install run test test-pg lint format bench bench-audit screenshots
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ test: install
 # The same suite against PostgreSQL (TEST_DATABASE_URL, default the machine's `test` database).
 test-pg: install
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+
+# The browser story again, saving its pictures into docs/screenshots/ for the README.
+screenshots: install
+	LEADSHARE_BROWSER_TESTS=1 LEADSHARE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m browser
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,14 +1,16 @@
 """The staff story in headless Chromium against a live server, with screenshots of each page.
 
 Runs when /usr/bin/chromium exists, or always when LEADSHARE_BROWSER_TESTS=1 (CI installs
-Chromium and sets it, so a missing browser fails there instead of skipping). Screenshots go to
-docs/screenshots/ (or $LEADSHARE_SCREENSHOTS) at phone (390x844) and desktop (1366x900) widths.
+Chromium and sets it, so a missing browser fails there instead of skipping). Screenshots at
+phone (390x844) and desktop (1366x900) widths go to $LEADSHARE_SCREENSHOTS, else to a temp
+folder, so a test run leaves the tree clean; `make screenshots` refreshes docs/screenshots/.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 import threading
 from pathlib import Path
 
@@ -39,8 +41,7 @@ from leadshare.extensions import db  # noqa: E402
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
 SCREENSHOTS = Path(
-    os.environ.get("LEADSHARE_SCREENSHOTS")
-    or Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    os.environ.get("LEADSHARE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "leadshare-screenshots"
 )
 SIZES = {"phone": (390, 844), "desktop": (1366, 900)}
 MAX_SHOT_HEIGHT = 2600
