@@ -233,28 +233,28 @@ def idempotent(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        key = request.headers.get("Idempotency-Key", "").strip()
+        key = request.headers.get("Idempotency-Key", "").strip()[:200]
         if not key:
             return view(*args, **kwargs)
         actor = current_actor()
         fingerprint = hashlib.sha256(request.get_data()).hexdigest()
-        replay = idempotency.lookup(actor, key[:200], fingerprint)
+        replay = idempotency.lookup(actor, key, fingerprint)
         if replay is None:
             try:
-                kwargs["idempotency"] = (key[:200], fingerprint)
+                kwargs["idempotency"] = (key, fingerprint)
                 response = view(*args, **kwargs)
             except idempotency.KeyTaken:
-                replay = idempotency.lookup(actor, key[:200], fingerprint)
+                replay = idempotency.lookup(actor, key, fingerprint)
             else:
                 idempotency.remember(
-                    actor, key[:200], response.status_code, response.get_data(as_text=True)
+                    actor, key, response.status_code, response.get_data(as_text=True)
                 )
                 return response
         if replay.body is None:  # the lead was committed, its answer never stored: rebuild it
             lead = service.get_lead(actor, replay.lead_id)
             response = jsonify(LeadSchema().dump(present_lead(lead, actor)))
             response.status_code = 201
-            idempotency.remember(actor, key[:200], 201, response.get_data(as_text=True))
+            idempotency.remember(actor, key, 201, response.get_data(as_text=True))
             return response
         return Response(replay.body, status=replay.status_code, mimetype="application/json")
 

@@ -63,9 +63,8 @@ def lookup(actor: User, key: str, fingerprint: str, now: datetime | None = None)
             reason="idempotency_key_reused",
         )
     if record.body is None and record.lead_id is not None:
-        return Replay(
-            None, None, db.session.scalar(select(Lead.public_id).where(Lead.id == record.lead_id))
-        )
+        public_id = db.session.scalar(select(Lead.public_id).where(Lead.id == record.lead_id))
+        return Replay(None, None, public_id)
     if record.body is None:
         raise Conflict(
             "A request with this Idempotency-Key is still being processed; retry shortly.",
