@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -30,7 +31,7 @@ def create_admin(email: str, password: str) -> None:
     if db.session.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"A user with email {email} already exists.")
     user = User(email=email, role=Role.PLATFORM_ADMIN)
-    user.set_password(password)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created platform admin {email} (id {user.id}).")

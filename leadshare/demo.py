@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
 from .extensions import db
@@ -90,7 +91,7 @@ STORES: list[tuple[str, str, str, list[tuple[str, list[str], float]]]] = [
 
 def _user(email: str, role: Role, **place) -> User:
     user = User(email=email, role=role, **place)
-    user.set_password(DEMO_PASSWORD)
+    user.set_password(DEMO_PASSWORD, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     return user
 

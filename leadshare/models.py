@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -231,9 +230,8 @@ class User(db.Model):
     def get_id(self) -> str:
         return str(self.id)
 
-    def set_password(self, password: str) -> None:
-        """werkzeug's default (scrypt) unless PASSWORD_HASH_METHOD says otherwise (fast tests)."""
-        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+    def set_password(self, password: str, method: str) -> None:
+        """Hash with the given werkzeug method (PASSWORD_HASH_METHOD: scrypt, or fast in tests)."""
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:

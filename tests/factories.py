@@ -77,5 +77,5 @@ class Factory:
         if oem is not None:
             kw.setdefault("oem_id", oem.id)
         user = User(**{"email": f"user{n}@example.com", "role": str(role), **kw})
-        user.set_password(password)
+        user.set_password(password, self.app.config["PASSWORD_HASH_METHOD"])
         return self._save(user)

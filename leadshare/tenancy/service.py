@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -266,7 +267,7 @@ def create_user(actor: User, data: Mapping[str, Any]) -> User:
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict("A user with this email already exists.", reason="email_taken")
     user = User(email=email, role=data["role"], name=data.get("name"))
-    user.set_password(data["password"])
+    user.set_password(data["password"], current_app.config["PASSWORD_HASH_METHOD"])
     _place_user(actor, user, data)
     db.session.add(user)
     _commit("email_taken", "A user with this email already exists.")
@@ -285,7 +286,7 @@ def update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> User:
     ):
         raise Invalid("current_password", "The current password is wrong.", reason="wrong_password")
     if "password" in data:
-        user.set_password(data["password"])
+        user.set_password(data["password"], current_app.config["PASSWORD_HASH_METHOD"])
     if "is_active" in data:
         user.is_active_user = data["is_active"]
     if "name" in data:

@@ -1,6 +1,7 @@
 """Rewards (SPEC 6): programs, credits in full or not at all, reversals, voids, payouts, statements."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -327,7 +328,9 @@ def test_editing_a_program_never_rewrites_past_credits(client, world):
 
 
 def test_program_covers_only_leads_created_within_its_dates(client, world):
-    create_program(client, world, starts_on=(date.today() + timedelta(days=1)).isoformat())
+    # Tomorrow in the group's time zone (Asia/Shanghai), whatever the machine's clock says.
+    tomorrow = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+    create_program(client, world, starts_on=tomorrow.isoformat())
     claim(client, world, shared_lead(client, world))
     assert balance(client, world, world.referrer.id) == "0.00"
 

@@ -100,7 +100,7 @@ def _seed(url: str) -> dict[str, Any]:
                 user = User(
                     email=email, role=str(role), name=email, group_id=group.id, dealer_id=row.id
                 )
-                user.set_password(PASSWORD)
+                user.set_password(PASSWORD, app.config["PASSWORD_HASH_METHOD"])
                 db.session.add(user)
                 users[email] = (store, str(role))
         db.session.commit()
