@@ -57,12 +57,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api import register_api
+    from .auth.current import guard_request
+    from .database import register_unavailable_handler
     from .notify import outbox as _outbox  # noqa: F401 - its handlers write the outbox
     from .rewards import service as _rewards  # noqa: F401 - its lead-event handlers credit
     from .web import register_web
 
     register_api(app)
     register_web(app)
+    register_unavailable_handler(app)
+    app.before_request(guard_request)  # every route's sign-in and role rule (auth/scope.py)
 
     @app.get("/healthz")
     def healthz():

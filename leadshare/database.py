@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc
 
 from .extensions import db
 
@@ -35,3 +35,48 @@ def configure_sqlite(app: Flask) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+"""Errors of a database that does not answer (down, unreachable, pool exhausted, locked)."""
+RETRY_AFTER_SECONDS = 5
+
+
+def is_unavailable(error: BaseException) -> bool:
+    return isinstance(error, UNAVAILABLE)
+
+
+def forget_failed_transaction() -> None:
+    """Roll back after a database failure; a connection that never opened has nothing to undo."""
+    try:
+        db.session.rollback()
+    except UNAVAILABLE:
+        db.session.close()
+
+
+def handle_unavailable(error: Exception):
+    """503 `database_unavailable` with Retry-After, as JSON on the API and a page elsewhere."""
+    from flask import current_app, jsonify, request
+
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
+    )
+    forget_failed_transaction()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        body = {
+            "code": 503,
+            "status": "Service Unavailable",
+            "message": "The database is not answering; try again in a few seconds.",
+            "reason": "database_unavailable",
+        }
+        return jsonify(body), 503, headers
+    from .web.errors import error_page
+
+    page, status = error_page(503)
+    return page, status, headers
+
+
+def register_unavailable_handler(app: Flask) -> None:
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, handle_unavailable)

@@ -80,10 +80,10 @@ class NotificationRetry(MethodView):
 class DealerWebhookSecret(MethodView):
     @blp.response(200, WebhookSecretSchema)
     def get(self, dealer_id):
-        """The store's key for verifying X-Leadshare-Signature (group admin; made on first use)."""
+        """The store's key for verifying X-Leadshare-Signature (group admin); 404 until made."""
         return service.get_webhook_secret(current_actor(), dealer_id)
 
     @blp.response(200, WebhookSecretSchema)
     def post(self, dealer_id):
-        """Replace the store's signing key; messages sent from now on use the new one."""
+        """Make or replace the store's signing key; messages sent from now on use the new one."""
         return service.rotate_webhook_secret(current_actor(), dealer_id)

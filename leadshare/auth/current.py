@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
 from ..errors import Unauthorized
 from ..models import User
+from . import scope
 from .tokens import user_from_token
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -41,3 +42,23 @@ def current_actor() -> User:
         )
     g.actor = actor
     return actor
+
+
+def guard_request():
+    """Before every view: the route's rule in auth/scope.py (sign-in, then the role) is checked.
+
+    API routes answer 401/403 as JSON; pages send a signed-out visitor to the sign-in page and
+    show the 403 page to a role that may not open them. A route with no rule is closed.
+    """
+    endpoint = request.endpoint
+    if endpoint is None or scope.is_public(endpoint):
+        return None
+    if endpoint.startswith("web."):
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        allowed = scope.roles_for(endpoint, request.method)
+        if not allowed or current_user.role not in allowed:
+            abort(403)
+        return None
+    scope.require_endpoint(current_actor(), endpoint, request.method)
+    return None

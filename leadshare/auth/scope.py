@@ -1,9 +1,135 @@
-"""Scope rules of SPEC section 1: outside your scope is 404, a role that may not act is 403."""
+"""Every "may this user see / do this" decision (SPEC 1 and 13), asked by views, pages and services.
+
+Two layers, both here:
+- the door: `ENDPOINT_ROLES` names, for every route of the app, the roles that may call it
+  (checked before the view runs, so no route can forget it; `PUBLIC` routes need no sign-in);
+- the object: `can_see_lead`, `sees_contact`, `acting_store`, ... decide for one row. Outside
+  your scope is 404 (the row's existence is not revealed); a role that may not act is 403.
+"""
 
 from __future__ import annotations
 
-from ..errors import Forbidden
-from ..models import Role, User
+from sqlalchemy import exists, select
+
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from ..models import DEALER_ROLES, Dealer, Lead, OemBrand, Offer, Role, User
+
+PA, GA, OEM = Role.PLATFORM_ADMIN, Role.GROUP_ADMIN, Role.OEM_AUDITOR
+STAFF, MANAGER = Role.STAFF, Role.MANAGER
+EVERYONE = frozenset(Role)
+DEALERS = frozenset(DEALER_ROLES)
+ADMINS = frozenset({PA, GA})
+AUDITORS = frozenset({OEM, GA})
+
+PUBLIC = frozenset(
+    {
+        "auth.Token",
+        "api-docs.openapi_json",
+        "api-docs.openapi_swagger_ui",
+        "swagger_assets",
+        "healthz",
+        "static",
+        "web.static",
+        "web.login",
+        "web.set_language",
+    }
+)
+"""Routes anyone may call without signing in."""
+
+ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
+    # API
+    "auth.Me": {"GET": EVERYONE},
+    "geocode.Geocode": {"GET": EVERYONE},
+    "groups.Groups": {"GET": ADMINS | DEALERS, "POST": frozenset({PA})},
+    "groups.GroupById": {"GET": ADMINS | DEALERS, "PATCH": frozenset({PA})},
+    "oems.Oems": {"GET": frozenset({PA, OEM}), "POST": frozenset({PA})},
+    "dealers.Dealers": {"GET": ADMINS | DEALERS, "POST": ADMINS},
+    "dealers.DealerById": {"GET": ADMINS | DEALERS, "PATCH": ADMINS | {MANAGER}},
+    "rewards.dealer_statement": {"GET": ADMINS | {MANAGER}},
+    "notifications.DealerWebhookSecret": {"GET": ADMINS, "POST": ADMINS},
+    "notifications.Notifications": {"GET": ADMINS},
+    "notifications.NotificationById": {"GET": ADMINS},
+    "notifications.NotificationRetry": {"POST": ADMINS},
+    "users.Users": {"GET": ADMINS, "POST": ADMINS},
+    "users.UserById": {"GET": EVERYONE, "PATCH": EVERYONE},  # yourself, or as an admin
+    "leads.Leads": {"GET": EVERYONE, "POST": DEALERS},
+    "leads.LeadById": {"GET": EVERYONE},
+    "leads.trail": {"GET": EVERYONE},
+    "leads.verify": {"GET": EVERYONE},
+    "leads.board": {"GET": DEALERS},
+    "leads.claim": {"POST": DEALERS},
+    "leads.decline": {"POST": DEALERS},
+    "leads.progress": {"POST": DEALERS},
+    "leads.withdraw": {"POST": DEALERS},
+    "leads.location": {"PATCH": DEALERS},
+    "rewards.void": {"POST": ADMINS},
+    "rewards.Programs": {"GET": ADMINS, "POST": ADMINS},
+    "rewards.ProgramById": {"GET": ADMINS, "PATCH": ADMINS},
+    "rewards.fund": {"POST": ADMINS},
+    "rewards.skips": {"GET": ADMINS},
+    "rewards.payouts": {"POST": ADMINS},
+    "rewards.accounts": {"GET": frozenset({GA, MANAGER})},
+    "rewards.entries": {"GET": frozenset({GA, MANAGER})},
+    "audit.leads": {"GET": AUDITORS},
+    "audit.funnel": {"GET": AUDITORS},
+    "audit.flows": {"GET": AUDITORS},
+    "audit.verify": {"GET": AUDITORS},
+    # pages
+    "web.home": {"GET": EVERYONE},
+    "web.logout": {"POST": EVERYONE},
+    "web.leads": {"GET": EVERYONE},
+    "web.lead": {"GET": EVERYONE},
+    "web.inbox": {"GET": DEALERS},
+    "web.held": {"GET": DEALERS},
+    "web.board": {"GET": DEALERS},
+    "web.referrals": {"GET": DEALERS},
+    "web.new_lead": {"GET": DEALERS, "POST": DEALERS},
+    "web.claim": {"POST": DEALERS},
+    "web.decline": {"POST": DEALERS},
+    "web.progress": {"POST": DEALERS},
+    "web.withdraw": {"POST": DEALERS},
+    "web.locate": {"POST": DEALERS},
+    "web.store_settings": {"GET": frozenset({MANAGER}), "POST": frozenset({MANAGER})},
+    "web.store_statement": {"GET": frozenset({MANAGER})},
+    "web.statements": {"GET": frozenset({GA, MANAGER})},
+    "web.void_lead": {"POST": frozenset({GA})},
+    "web.admin_dealers": {"GET": frozenset({GA})},
+    "web.admin_dealer": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.admin_users": {"GET": frozenset({GA})},
+    "web.admin_new_user": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.admin_user_active": {"POST": frozenset({GA})},
+    "web.programs": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.program": {"GET": frozenset({GA})},
+    "web.program_update": {"POST": frozenset({GA})},
+    "web.program_fund": {"POST": frozenset({GA})},
+    "web.ledger": {"GET": frozenset({GA})},
+    "web.payouts": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.funnel": {"GET": AUDITORS},
+    "web.flows": {"GET": AUDITORS},
+}
+"""Who may call each route, by method (HEAD and OPTIONS follow GET)."""
+
+
+def is_public(endpoint: str | None) -> bool:
+    return endpoint in PUBLIC
+
+
+def roles_for(endpoint: str | None, method: str) -> frozenset[Role] | None:
+    """The roles that may call this route with this method; None when no rule names it."""
+    rules = ENDPOINT_ROLES.get(endpoint or "")
+    if rules is None:
+        return None
+    return rules.get("GET" if method in ("HEAD", "OPTIONS") else method, frozenset())
+
+
+def require_endpoint(actor: User, endpoint: str | None, method: str) -> None:
+    """The door: a route without a rule is closed to everyone (fail closed), not open."""
+    allowed = roles_for(endpoint, method)
+    if not allowed or actor.role not in allowed:
+        raise Forbidden(
+            f"A {actor.role} may not do this.", reason="role_not_allowed", role=actor.role
+        )
 
 
 def require_role(actor: User, *roles: Role) -> None:
@@ -24,4 +150,89 @@ def sees_group(actor: User, group_id: int | None) -> bool:
 def is_group_admin_of(actor: User, group_id: int | None) -> bool:
     return actor.role == Role.PLATFORM_ADMIN or (
         actor.role == Role.GROUP_ADMIN and actor.group_id == group_id
+    )
+
+
+# --- stores and leads -----------------------------------------------------------------------
+
+
+def acting_store(actor: User) -> Dealer:
+    """The store a staff member or manager acts for; it must belong to the user's own group.
+
+    Defence in depth: a store whose group differs from its user's (a moved store, a bad import)
+    acts for nobody, so it can neither claim nor see another group's leads.
+    """
+    if actor.role not in DEALER_ROLES or actor.dealer_id is None:
+        raise Forbidden("Only a store's staff or manager may do this.", reason="role_not_allowed")
+    dealer = db.session.get(Dealer, actor.dealer_id)
+    if dealer is None or dealer.group_id != actor.group_id:
+        raise Forbidden(
+            "Your store does not belong to your group; ask your group admin.",
+            reason="store_not_in_group",
+        )
+    return dealer
+
+
+def acts_in_group(actor: User, group_id: int | None) -> bool:
+    """A dealer user acts in a group only through a store of that group (see acting_store)."""
+    if actor.role not in DEALER_ROLES or actor.group_id != group_id or actor.dealer_id is None:
+        return False
+    store_group = db.session.scalar(select(Dealer.group_id).where(Dealer.id == actor.dealer_id))
+    return store_group == group_id
+
+
+def oem_brand_keys(oem_id: int | None) -> set[str]:
+    return set(db.session.scalars(select(OemBrand.key).where(OemBrand.oem_id == oem_id)))
+
+
+def _has_offer(lead: Lead, dealer_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            select(exists().where(Offer.lead_id == lead.id, Offer.dealer_id == dealer_id))
+        )
+    )
+
+
+def may_claim_open(lead: Lead, dealer: Dealer) -> bool:
+    """SPEC 3: an open lead may be claimed by a dealer of its group meeting rules 1, 2 and 4."""
+    from ..leads.states import LeadStatus
+    from ..routing import service as routing
+    from ..routing.eligibility import may_claim_from_board
+
+    if lead.status != LeadStatus.OPEN or dealer.group_id != lead.group_id:
+        return False
+    facts = routing.dealer_facts([dealer], {})[0]
+    return may_claim_from_board(routing.lead_facts(lead), facts)
+
+
+def can_see_lead(actor: User, lead: Lead) -> bool:
+    """Referrer, offered stores, holder, board-eligible stores, the group's admins, the brand's OEM."""
+    if actor.role == Role.PLATFORM_ADMIN:
+        return True
+    if actor.role == Role.GROUP_ADMIN:
+        return lead.group_id == actor.group_id
+    if actor.role == Role.OEM_AUDITOR:
+        return lead.brand_key in oem_brand_keys(actor.oem_id)
+    if not acts_in_group(actor, lead.group_id):
+        return False
+    dealer_id = actor.dealer_id
+    if dealer_id in (lead.referrer_id, lead.holder_id) or _has_offer(lead, dealer_id):
+        return True
+    return may_claim_open(lead, db.session.get(Dealer, dealer_id))
+
+
+def visible_lead(actor: User, lead: Lead | None) -> Lead:
+    """The lead if the actor may see it; a 404 otherwise, exactly as if it did not exist."""
+    if lead is None or not can_see_lead(actor, lead):
+        raise NotFound("No such lead.")
+    return lead
+
+
+def sees_contact(actor: User, lead: Lead) -> bool:
+    """PIPL: only the store holding the lead, and the store that collected it, see the contact.
+
+    The contact is the name, phone, WeChat ID, notes, street address and exact coordinates.
+    """
+    return actor.role in DEALER_ROLES and (
+        actor.group_id == lead.group_id and actor.dealer_id in (lead.referrer_id, lead.holder_id)
     )

@@ -6,15 +6,79 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..auth.scope import sees_contact
 from ..extensions import db
 from ..models import Dealer, Lead, LeadEvent, Offer, User
+from ..routing.geocode.gazetteer import Gazetteer
 from .contact import mask_name, mask_phone, mask_wechat
 from .events import lead_events
-from .service import current_offer, sees_contact
+from .service import current_offer
 
 
 def dealer_ref(dealer: Dealer | None) -> dict[str, Any] | None:
     return None if dealer is None else {"id": dealer.id, "code": dealer.code, "name": dealer.name}
+
+
+COARSE_PRECISIONS = frozenset({"district", "city", "province"})
+"""Precisions whose stored point is already an administrative centroid, not the customer's."""
+
+
+def shown_km(km: float | None, unmasked: bool) -> float | None:
+    """Exact distances to several known stores give the customer's point away: whole km only."""
+    if km is None or unmasked:
+        return km
+    return float(round(km))
+
+
+def shown_location(lead: Lead, unmasked: bool) -> dict[str, Any]:
+    """The referrer and holder see the exact point and street address; others the district.
+
+    Everyone else gets the administrative area and a point no finer than its centroid (the
+    gazetteer's point for the lead's adcode), with the precision that point really has.
+    """
+    location = {
+        "address": lead.address,
+        "latitude": lead.latitude,
+        "longitude": lead.longitude,
+        "precision": lead.geo_precision,
+        "province": lead.province,
+        "city": lead.city,
+        "district": lead.district,
+        "adcode": lead.adcode,
+        "source": lead.geo_source,
+    }
+    if unmasked:
+        return location
+    location["address"] = None
+    if lead.latitude is not None and lead.geo_precision not in COARSE_PRECISIONS:
+        centroid = Gazetteer.default().by_adcode(lead.adcode) if lead.adcode else None
+        location["latitude"] = centroid.latitude if centroid else None
+        location["longitude"] = centroid.longitude if centroid else None
+        location["precision"] = centroid.precision if centroid else None
+    return location
+
+
+def _shown_decision(decision: dict[str, Any], unmasked: bool) -> dict[str, Any]:
+    def candidate(c: dict[str, Any] | None) -> dict[str, Any] | None:
+        return c and {**c, "distance_km": shown_km(c.get("distance_km"), unmasked)}
+
+    return {
+        **decision,
+        "chosen": candidate(decision.get("chosen")),
+        "runners_up": [candidate(c) for c in decision.get("runners_up", [])],
+    }
+
+
+def shown_event_data(data: dict[str, Any] | None, unmasked: bool) -> dict[str, Any] | None:
+    """An event's data for this reader: distances (its own and the decision's) rounded."""
+    if not data or unmasked:
+        return data
+    shown = dict(data)
+    if "distance_km" in shown:
+        shown["distance_km"] = shown_km(shown["distance_km"], unmasked)
+    if isinstance(shown.get("decision"), dict):
+        shown["decision"] = _shown_decision(shown["decision"], unmasked)
+    return shown
 
 
 def present_lead(lead: Lead, actor: User) -> dict[str, Any]:
@@ -36,17 +100,7 @@ def present_lead(lead: Lead, actor: User) -> dict[str, Any]:
         "budget": lead.budget,
         "timeframe": lead.timeframe,
         "customer": customer,
-        "location": {
-            "address": lead.address if unmasked else None,
-            "latitude": lead.latitude,
-            "longitude": lead.longitude,
-            "precision": lead.geo_precision,
-            "province": lead.province,
-            "city": lead.city,
-            "district": lead.district,
-            "adcode": lead.adcode,
-            "source": lead.geo_source,
-        },
+        "location": shown_location(lead, unmasked),
         "source": {"channel": lead.channel, "campaign": lead.campaign},
         "notes": lead.notes if unmasked else None,
         "referrer": dealer_ref(lead.referrer),
@@ -55,7 +109,7 @@ def present_lead(lead: Lead, actor: User) -> dict[str, Any]:
         if offer is None
         else {
             "dealer": dealer_ref(offer.dealer),
-            "distance_km": offer.distance_km,
+            "distance_km": shown_km(offer.distance_km, unmasked),
             "offered_at": offer.offered_at,
             "expires_at": offer.expires_at,
         },
@@ -78,6 +132,7 @@ def present_trail(lead: Lead, actor: User) -> dict[str, Any]:
     )
     dealer_ids |= {o.dealer_id for o in offers}
     dealers = {d.id: d for d in db.session.scalars(select(Dealer).where(Dealer.id.in_(dealer_ids)))}
+    unmasked = sees_contact(actor, lead)
     return {
         "lead": present_lead(lead, actor),
         "events": [
@@ -87,7 +142,7 @@ def present_trail(lead: Lead, actor: User) -> dict[str, Any]:
                 "at": e.at,
                 "actor_id": e.actor_id,
                 "dealer": dealer_ref(dealers.get(e.dealer_id)),
-                "data": e.data,
+                "data": shown_event_data(e.data, unmasked),
                 "prev_hash": e.prev_hash,
                 "hash": e.hash,
             }
@@ -98,7 +153,7 @@ def present_trail(lead: Lead, actor: User) -> dict[str, Any]:
                 "dealer": dealer_ref(dealers.get(o.dealer_id)),
                 "kind": o.kind,
                 "status": o.status,
-                "distance_km": o.distance_km,
+                "distance_km": shown_km(o.distance_km, unmasked),
                 "offered_at": o.offered_at,
                 "expires_at": o.expires_at,
                 "responded_at": o.responded_at,

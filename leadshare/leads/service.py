@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select, text, update
 
+from ..auth import scope
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import DEALER_ROLES, Dealer, Lead, OemBrand, Offer, Role, User, brand_key, utcnow
+from ..models import DEALER_ROLES, Dealer, Lead, Offer, Role, User, brand_key, utcnow
 from ..pagination import Page
 from ..routing import service as routing
-from ..routing.eligibility import LeadFacts, covers_adcode, may_claim_from_board
+from ..routing.eligibility import covers_adcode
 from ..routing.geo import haversine_km
 from ..routing.geocode.gazetteer import Gazetteer, Place
 from ..routing.geocode.service import geocode_address
@@ -45,58 +46,7 @@ def new_public_id() -> str:
     return "ld_" + secrets.token_hex(8)
 
 
-# --- who may see and do what ------------------------------------------------------------
-
-
-def _dealer_of(actor: User) -> Dealer:
-    if actor.role not in DEALER_ROLES or actor.dealer_id is None:
-        raise Forbidden("Only a store's staff or manager may do this.", reason="role_not_allowed")
-    return db.session.get(Dealer, actor.dealer_id)
-
-
-def _oem_brand_keys(oem_id: int | None) -> set[str]:
-    return set(db.session.scalars(select(OemBrand.key).where(OemBrand.oem_id == oem_id)))
-
-
-def _has_offer(lead: Lead, dealer_id: int) -> bool:
-    return bool(
-        db.session.scalar(
-            select(exists().where(Offer.lead_id == lead.id, Offer.dealer_id == dealer_id))
-        )
-    )
-
-
-def board_facts(lead: Lead) -> LeadFacts:
-    return routing.lead_facts(lead)
-
-
-def may_claim_open(lead: Lead, dealer: Dealer) -> bool:
-    """SPEC 3: an open lead may be claimed by a dealer meeting rules 1, 2 and 4."""
-    if lead.status != LeadStatus.OPEN:
-        return False
-    facts = routing.dealer_facts([dealer], {})[0]
-    return may_claim_from_board(routing.lead_facts(lead), facts)
-
-
-def can_see(actor: User, lead: Lead) -> bool:
-    """Referrer, offered dealers, holder, board-eligible dealers, the group's admins, the brand's OEM."""
-    if actor.role == Role.PLATFORM_ADMIN:
-        return True
-    if actor.role == Role.GROUP_ADMIN:
-        return lead.group_id == actor.group_id
-    if actor.role == Role.OEM_AUDITOR:
-        return lead.brand_key in _oem_brand_keys(actor.oem_id)
-    if actor.role in DEALER_ROLES and actor.group_id == lead.group_id:
-        dealer_id = actor.dealer_id
-        if dealer_id in (lead.referrer_id, lead.holder_id) or _has_offer(lead, dealer_id):
-            return True
-        return may_claim_open(lead, db.session.get(Dealer, dealer_id))
-    return False
-
-
-def sees_contact(actor: User, lead: Lead) -> bool:
-    """PIPL: only the store holding the lead, and the store that collected it, see the contact."""
-    return actor.role in DEALER_ROLES and actor.dealer_id in (lead.referrer_id, lead.holder_id)
+# --- who may see and do what (the rules live in auth/scope.py) --------------------------
 
 
 def _locked(public_id: str) -> Lead | None:
@@ -115,9 +65,7 @@ def _visible(actor: User, public_id: str, *, lock: bool = False) -> Lead:
         if lock
         else db.session.scalar(select(Lead).where(Lead.public_id == public_id))
     )
-    if lead is None or not can_see(actor, lead):
-        raise NotFound("No such lead.")
-    return lead
+    return scope.visible_lead(actor, lead)
 
 
 def _store_lead(actor: User, public_id: str, side: str, refusal: str) -> Lead:
@@ -221,7 +169,7 @@ def post_lead(
 ) -> Lead:
     """SPEC 2: validate, de-duplicate, geocode, decide the share reason, store, route."""
     now = now or utcnow()
-    referrer = _dealer_of(actor)
+    referrer = scope.acting_store(actor)
     reservation = reserve(actor, *idempotency) if idempotency else None
     group = referrer.group
     customer, source = data["customer"], data["source"]
@@ -454,11 +402,22 @@ def _refuse_claim(lead: Lead, dealer_id: int, offer: Offer | None, now: datetime
     raise Conflict("This lead was not offered to your store.", reason="not_offered")
 
 
+def _won_by(lead: Lead, offer: Offer | None, actor: User) -> bool:
+    """This user's own claim already won the lead (a retry after a lost answer)."""
+    return (
+        offer is not None
+        and lead.holder_id == offer.dealer_id
+        and offer.status == ACCEPTED
+        and offer.responded_by_id == actor.id
+    )
+
+
 def _claimable(actor: User, dealer: Dealer, public_id: str) -> Lead:
     """A store that sells the brand learns why it lost a claim (409), not just 404."""
     lead = _locked(public_id)
     if lead is None or not (
-        can_see(actor, lead) or (lead.group_id == dealer.group_id and dealer.sells(lead.brand))
+        scope.can_see_lead(actor, lead)
+        or (lead.group_id == dealer.group_id and dealer.sells(lead.brand))
     ):
         raise NotFound("No such lead.")
     return lead
@@ -467,9 +426,12 @@ def _claimable(actor: User, dealer: Dealer, public_id: str) -> Lead:
 def claim_lead(actor: User, public_id: str, now: datetime | None = None) -> Lead:
     """SPEC 3: exactly one claim wins: the lead row is locked and the offer moves conditionally."""
     now = now or utcnow()
-    dealer = _dealer_of(actor)
+    dealer = scope.acting_store(actor)
     lead = _claimable(actor, dealer, public_id)
     offer = _pending_offer(lead, dealer.id)
+    if _won_by(lead, offer, actor):  # a retried claim that already won: the same answer again
+        db.session.commit()
+        return lead
     if offer is not None and offer.status == PENDING:
         won = db.session.execute(
             update(Offer)
@@ -483,7 +445,7 @@ def claim_lead(actor: User, public_id: str, now: datetime | None = None) -> Lead
             _refuse_claim(lead, dealer.id, offer, now)
         db.session.refresh(offer)
         via = "offer"
-    elif lead.status == LeadStatus.OPEN and offer is None and may_claim_open(lead, dealer):
+    elif lead.status == LeadStatus.OPEN and offer is None and scope.may_claim_open(lead, dealer):
         won = db.session.execute(
             update(Lead)
             .where(Lead.id == lead.id, Lead.status == LeadStatus.OPEN)
@@ -524,7 +486,7 @@ def decline_lead(
 ) -> Lead:
     """The offered store passes, with a reason; the lead goes to the next eligible store."""
     now = now or utcnow()
-    dealer = _dealer_of(actor)
+    dealer = scope.acting_store(actor)
     lead = _visible(actor, public_id, lock=True)
     offer = _pending_offer(lead, dealer.id)
     if offer is None or offer.status != PENDING:
@@ -642,9 +604,11 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
     elif actor.role == Role.GROUP_ADMIN:
         query = query.where(Lead.group_id == actor.group_id)
     elif actor.role == Role.OEM_AUDITOR:
-        query = query.where(Lead.brand_key.in_(_oem_brand_keys(actor.oem_id)))
+        query = query.where(Lead.brand_key.in_(scope.oem_brand_keys(actor.oem_id)))
     else:
-        dealer_id = _dealer_of(actor).id
+        dealer = scope.acting_store(actor)
+        dealer_id = dealer.id
+        query = query.where(Lead.group_id == dealer.group_id)
         offered = select(Offer.lead_id).where(Offer.dealer_id == dealer_id)
         views = {
             "posted": Lead.referrer_id == dealer_id,
@@ -680,7 +644,7 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
 
 def board(actor: User, page: int, per_page: int) -> Page:
     """Open leads the actor's store may claim, nearest first (SPEC 3)."""
-    dealer = _dealer_of(actor)
+    dealer = scope.acting_store(actor)
     sweep(utcnow(), group_id=dealer.group_id)
     if not (dealer.is_active and dealer.is_accepting):
         return Page(items=[], page=page, per_page=per_page, total=0)

@@ -49,9 +49,14 @@ def _admin_dealer(actor: User, dealer_id: int) -> Dealer:
 
 
 def get_webhook_secret(actor: User, dealer_id: int) -> WebhookSecret:
+    """The store's secret if one is set (a read never makes one): 404 `not_set` otherwise."""
     dealer = _admin_dealer(actor, dealer_id)
-    found = webhook_secret(dealer.id)
-    db.session.commit()
+    found = db.session.scalar(select(WebhookSecret).where(WebhookSecret.dealer_id == dealer.id))
+    if found is None:
+        raise NotFound(
+            "This store has no signing secret yet; POST to this address to make one.",
+            reason="not_set",
+        )
     return found
 
 

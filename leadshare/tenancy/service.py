@@ -191,6 +191,12 @@ def new_dealer(group_id: int, data: Mapping[str, Any]) -> Dealer:
 
 def update_dealer(actor: User, dealer_id: int, data: Mapping[str, Any]) -> Dealer:
     dealer = get_dealer(actor, dealer_id)
+    if "group_id" in data:
+        raise Invalid(
+            "group_id",
+            "A store's group is fixed when it is created; create the store in the other group.",
+            reason="immutable_field",
+        )
     if not is_group_admin_of(actor, dealer.group_id):
         if actor.role != Role.MANAGER or actor.dealer_id != dealer.id:
             raise Forbidden(

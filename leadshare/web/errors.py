@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..api.errors import handle_http_exception
+from ..database import handle_unavailable, is_unavailable
 from ..errors import DomainError, Forbidden, NotFound, Unauthorized
 from ..extensions import db
 from ..leads.states import InvalidTransition
@@ -50,12 +51,14 @@ def error_page(code: int, message: str | None = None):
         403: _("Not allowed"),
         404: _("Not found"),
         405: _("Not allowed"),
+        503: _("Try again in a moment"),
     }
     texts = {
         400: _("The request was not understood. Go back, reload the page and try again."),
         403: _("Your role may not open this page."),
         404: _("This page does not exist, or it is not yours to see."),
         405: _("This page cannot be opened that way."),
+        503: _("The service cannot reach its database right now. Wait a few seconds and reload."),
     }
     title = titles.get(code, _("Something went wrong"))
     text = message or texts.get(code, _("Something went wrong on our side; it has been logged."))
@@ -112,6 +115,8 @@ def _invalid_input(error: ma.ValidationError):
 def _unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return error_page(error.code or 500)
+    if is_unavailable(error):
+        return handle_unavailable(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
     return error_page(500)

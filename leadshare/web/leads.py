@@ -11,6 +11,7 @@ from flask_babel import to_utc
 from flask_login import current_user, login_required
 
 from ..api.leads import DeclineSchema, LocationInSchema, ProgressSchema
+from ..auth import scope
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..leads import service
@@ -171,7 +172,7 @@ def lead_actions(user: User, lead: Lead, shown: dict[str, Any]) -> dict[str, boo
         and offer["dealer"]["id"] == dealer_id,
         "claim_board": dealer_id is not None
         and status == LeadStatus.OPEN
-        and service.may_claim_open(lead, user.dealer),
+        and scope.may_claim_open(lead, user.dealer),
         "progress": dealer_id is not None
         and dealer_id == lead.holder_id
         and bool(next_moves(lead.status)),

@@ -11,7 +11,7 @@ from ..api.dealers import DealerWriteSchema
 from ..api.leads import LeadCreateSchema
 from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..leads import service
-from ..leads.presenter import present_lead
+from ..leads.presenter import present_lead, shown_km
 from ..models import DEALER_ROLES, Lead, Role, User, utcnow
 from ..routing.geo import haversine_km
 from ..tenancy.service import update_dealer
@@ -139,7 +139,7 @@ def board():
         distance = None
         if store.latitude is not None and item.latitude is not None:
             distance = haversine_km(store.latitude, store.longitude, item.latitude, item.longitude)
-        rows.append((present_lead(item, user), distance))
+        rows.append((present_lead(item, user), shown_km(distance, unmasked=False)))
     return render_template(
         "staff/board.html",
         rows=rows,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from leadshare.extensions import db
 from leadshare.leads import service as lead_service
-from leadshare.models import Lead, Notification, Offer, Role, utcnow
+from leadshare.models import Lead, Notification, Offer, Role, WebhookSecret, utcnow
 from leadshare.notify.deliver import Outcome, Settings, claim, deliver_pending, record, send
 from leadshare.notify.formats import verify
 
@@ -103,9 +103,11 @@ def offer_of(app_ctx, lead) -> Offer:
 
 
 def secret_of(client, world, dealer) -> str:
-    response = client.get(
-        f"/api/v1/dealers/{dealer.id}/webhook-secret", headers=world.headers["admin"]
-    )
+    """The store's secret; made with a POST when none is set yet (a GET never makes one)."""
+    path = f"/api/v1/dealers/{dealer.id}/webhook-secret"
+    response = client.get(path, headers=world.headers["admin"])
+    if response.status_code == 404 and response.json["reason"] == "not_set":
+        response = client.post(path, headers=world.headers["admin"])
     assert response.status_code == 200, response.json
     return response.json["secret"]
 
@@ -621,13 +623,17 @@ def test_a_name_rebound_to_a_private_address_is_refused_at_send_time(
 def test_only_group_admins_read_and_rotate_the_signing_secret(
     app, client, world, receiver, make, auth
 ):
+    path = f"/api/v1/dealers/{world.tianhe.id}/webhook-secret"
+    unset = client.get(path, headers=world.headers["admin"])
+    assert unset.status_code == 404 and unset.json["reason"] == "not_set"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebhookSecret)) == 0
     first = secret_of(client, world, world.tianhe)
     assert first.startswith("whsec_") and secret_of(client, world, world.tianhe) == first
     body = client.get(
         f"/api/v1/dealers/{world.tianhe.id}/webhook-secret", headers=world.headers["admin"]
     ).json
     assert body["algorithm"] == "hmac-sha256" and body["header"] == "X-Leadshare-Signature"
-    path = f"/api/v1/dealers/{world.tianhe.id}/webhook-secret"
     for who in ("tianhe", "tianhe2", "referrer"):
         response = client.get(path, headers=world.headers[who])
         assert response.status_code == 403 and response.json["reason"] == "role_not_allowed"
