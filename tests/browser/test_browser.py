@@ -26,6 +26,7 @@ if not CHROMIUM.exists() and os.environ.get("LEADSHARE_BROWSER_TESTS") != "1":
 
 from flask_migrate import upgrade  # noqa: E402
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -122,11 +123,23 @@ def flash_text(driver) -> str:
     return wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, ".flash"))).text
 
 
+NEW_PAGE_LOADED = (
+    "return document.readyState === 'complete' && !document.documentElement.dataset.oldPage"
+)
+
+
 def submit(driver, button) -> None:
-    """Click a form's button and wait for the next page."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Click a form's button and wait for the next page's own marker to be loaded.
+
+    The old page is marked first; the wait asks the browser until a fully loaded document
+    without that mark answers. Questions asked mid-navigation may fail (ChromeDriver's
+    "unhandled inspector error"): they are asked again, never taken as the answer.
+    """
+    driver.execute_script("document.documentElement.dataset.oldPage = '1'")
     button.click()
-    wait(driver, EC.staleness_of(page))
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(NEW_PAGE_LOADED)
+    )
 
 
 def sign_in(driver, base: str, email: str, shot: str | None = None) -> None:
