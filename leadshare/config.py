@@ -70,15 +70,9 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         "JSON_SORT_KEYS": False,
     }
-    allow_private = _env("ALLOW_PRIVATE_WEBHOOKS")
-    if allow_private is not None:
-        config["ALLOW_PRIVATE_WEBHOOKS"] = allow_private == "1"
+    # Refused by default on every database: a local receiver is an explicit choice.
+    config["ALLOW_PRIVATE_WEBHOOKS"] = _env("ALLOW_PRIVATE_WEBHOOKS", "0") == "1"
     secret = overrides.get("SECRET_KEY") or _env("SECRET_KEY")
     config["SECRET_KEY"] = secret or _secret_key(instance_path)
     config.update(overrides)
-    # Unset: allowed for the embedded single-host default (SQLite) and tests, refused elsewhere.
-    config.setdefault(
-        "ALLOW_PRIVATE_WEBHOOKS",
-        config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") or bool(config.get("TESTING")),
-    )
     return config

@@ -16,6 +16,8 @@ from leadshare.extensions import db
 
 from .factories import Factory
 
+TEST_SECRET_KEY = "test-secret-key-of-at-least-32-characters"
+
 
 def reset_database(url: str) -> None:
     """Start from an empty database, so migrations are exercised from nothing."""
@@ -41,7 +43,8 @@ def app(database_url):
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "ALLOW_PRIVATE_WEBHOOKS": True,  # the fake receivers listen on 127.0.0.1
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": True,
             "GEOCODER": "none",
