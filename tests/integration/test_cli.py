@@ -1,5 +1,8 @@
 """Command line: create-admin, demo data and dealer import."""
 
+import csv
+import io
+
 from sqlalchemy import func, select
 
 from leadshare.extensions import db
@@ -116,3 +119,35 @@ def test_import_dealers_into_unknown_group_fails_clearly(app, tmp_path):
         args=["leadshare", "import-dealers", str(path), "--group", "NOPE"]
     )
     assert result.exit_code != 0 and "No group with code 'NOPE'" in result.output
+
+
+def test_import_report_is_an_excel_csv_with_typed_formulas_inert(app, make, tmp_path):
+    make.group(code="IMPR")
+    source, report = tmp_path / "dealers.csv", tmp_path / "report.csv"
+    source.write_text(
+        "code,name,brands,latitude,longitude\n"
+        'R1,"=HYPERLINK(""http://evil.example"",""点我"")",丰田,30.18,120.26\n'
+        "-R2,@坏店,,30.18,120.26\n",
+        encoding="utf-8",
+    )
+    result = app.test_cli_runner().invoke(
+        args=[
+            "leadshare",
+            "import-dealers",
+            str(source),
+            "--group",
+            "IMPR",
+            "--report",
+            str(report),
+        ]
+    )
+    assert result.exit_code == 1, result.output
+    raw = report.read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [(r["line"], r["code"], r["outcome"]) for r in rows] == [
+        ("2", "R1", "created"),
+        ("3", "'-R2", "rejected"),
+    ]
+    assert rows[0]["name"] == '\'=HYPERLINK("http://evil.example","点我")'
+    assert rows[1]["name"] == "'@坏店" and "brands: Missing data" in rows[1]["message"]
