@@ -39,10 +39,18 @@ def create_admin(email: str, password: str) -> None:
 
 
 @leadshare_cli.command("demo")
-def demo() -> None:
+@click.option("--force", is_flag=True, help="Load it even on a database that is not SQLite.")
+def demo(force: bool) -> None:
     """Load the demo group, stores and users (once; a second run changes nothing)."""
+    from .config import is_sqlite
     from .demo import DEMO_PASSWORD, load_demo
 
+    if not (force or is_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"])):
+        raise click.ClickException(
+            "The demo creates users whose password is published (see README); this database is"
+            " not SQLite, so it may be a production one. Run `flask leadshare demo --force` if"
+            " you really want the demo here."
+        )
     group = load_demo()
     if group is None:
         click.echo("Demo data already loaded.")

@@ -14,9 +14,8 @@ from sqlalchemy import create_engine, text
 from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 
+from . import TEST_SECRET_KEY
 from .factories import Factory
-
-TEST_SECRET_KEY = "test-secret-key-of-at-least-32-characters"
 
 
 def reset_database(url: str) -> None:

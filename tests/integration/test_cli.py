@@ -9,6 +9,12 @@ from leadshare.extensions import db
 from leadshare.models import Dealer, Group, Role, User
 
 
+def demo_args(app) -> list[str]:
+    """`leadshare demo`, with --force when the suite runs on PostgreSQL."""
+    on_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    return ["leadshare", "demo", *([] if on_sqlite else ["--force"])]
+
+
 def test_create_admin_makes_a_platform_admin(app, app_ctx):
     result = app.test_cli_runner().invoke(
         args=["leadshare", "create-admin", "Boss@Example.com", "--password", "s3cret-pass"]
@@ -24,7 +30,7 @@ def test_create_admin_makes_a_platform_admin(app, app_ctx):
 
 
 def test_demo_loads_forty_stores_in_fifteen_cities_and_every_role(app, app_ctx):
-    result = app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    result = app.test_cli_runner().invoke(args=demo_args(app))
     assert result.exit_code == 0, result.output
     with app_ctx:
         group = db.session.scalar(select(Group).where(Group.code == "DEMO"))
@@ -36,7 +42,7 @@ def test_demo_loads_forty_stores_in_fifteen_cities_and_every_role(app, app_ctx):
         roles = set(db.session.scalars(select(User.role)))
         assert roles == {r.value for r in Role}
         count = len(dealers)
-    second = app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    second = app.test_cli_runner().invoke(args=demo_args(app))
     assert "already loaded" in second.output
     with app_ctx:
         assert (
@@ -46,7 +52,7 @@ def test_demo_loads_forty_stores_in_fifteen_cities_and_every_role(app, app_ctx):
 
 
 def test_demo_login_works(app, client):
-    app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    app.test_cli_runner().invoke(args=demo_args(app))
     response = client.post(
         "/api/v1/auth/token",
         json={"email": "staff.sz01@demo.leadshare.cn", "password": "leadshare-demo"},
