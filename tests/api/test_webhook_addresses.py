@@ -11,6 +11,7 @@ from leadshare.extensions import db
 from leadshare.models import Notification
 from leadshare.notify.deliver import deliver_pending
 
+from .. import TEST_SECRET_KEY
 from ..webhook_receiver import Receiver
 from .lead_world import build_world, lead_payload
 
@@ -126,6 +127,7 @@ def test_a_saved_url_that_became_bad_is_not_sent(app, app_ctx, client, world, mo
 def test_private_webhooks_are_refused_by_default_on_every_database(tmp_path, monkeypatch, database):
     monkeypatch.delenv("ALLOW_PRIVATE_WEBHOOKS", raising=False)
     monkeypatch.setenv("DATABASE_URL", database)
-    assert load_config(tmp_path, {"TESTING": True})["ALLOW_PRIVATE_WEBHOOKS"] is False
+    settings = {"TESTING": True, "SECRET_KEY": TEST_SECRET_KEY}
+    assert load_config(tmp_path, settings)["ALLOW_PRIVATE_WEBHOOKS"] is False
     monkeypatch.setenv("ALLOW_PRIVATE_WEBHOOKS", "1")
-    assert load_config(tmp_path)["ALLOW_PRIVATE_WEBHOOKS"] is True
+    assert load_config(tmp_path, settings)["ALLOW_PRIVATE_WEBHOOKS"] is True
