@@ -1,5 +1,12 @@
 """The WSGI entry point: `gunicorn wsgi:app`, and what `flask` finds from the project root."""
 
-from leadshare import create_app
+import sys
 
-app = create_app()
+from leadshare import create_app
+from leadshare.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as exc:  # a clear message instead of a traceback, from gunicorn and flask alike
+    print(f"leadshare cannot start: {exc}", file=sys.stderr)
+    raise SystemExit(4) from None  # gunicorn's "App failed to load": stop instead of respawning

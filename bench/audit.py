@@ -597,7 +597,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     with scratch_database(args.database_url, args.keep_database) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench-secret-key-of-at-least-32-characters",
+            }
+        )
         with app.app_context():
             flask_migrate.upgrade(MIGRATIONS, revision=BEFORE_AUDIT_INDEXES)
             world = build_world(random.Random(SEED))
@@ -618,7 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serial = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url,
-                "SECRET_KEY": "bench",
+                "SECRET_KEY": "bench-secret-key-of-at-least-32-characters",
                 "SQLALCHEMY_ENGINE_OPTIONS": {
                     "connect_args": {"options": "-c max_parallel_workers_per_gather=0"}
                 },

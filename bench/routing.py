@@ -553,7 +553,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     rng = random.Random(SEED)
     with database(args.database_url, args.keep_database) as (url, description):
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench-secret-key-of-at-least-32-characters",
+            }
+        )
         with app.app_context():
             flask_migrate.upgrade(directory=str(leadshare.MIGRATIONS_DIR))
             group = Group(name="Bench Motors", code="bench", timezone="Asia/Shanghai")

@@ -11,6 +11,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 
 from .extensions import babel, csrf, db, login_manager, migrate
+from .security_headers import register_security_headers
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
+    register_security_headers(app)
     return app
 
 

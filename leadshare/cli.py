@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from .csvsafe import cells, csv_text
 from .errors import DomainError, Invalid
 from .extensions import db
 from .models import Dealer, Group, Role, User
@@ -38,10 +39,18 @@ def create_admin(email: str, password: str) -> None:
 
 
 @leadshare_cli.command("demo")
-def demo() -> None:
+@click.option("--force", is_flag=True, help="Load it even on a database that is not SQLite.")
+def demo(force: bool) -> None:
     """Load the demo group, stores and users (once; a second run changes nothing)."""
+    from .config import is_sqlite
     from .demo import DEMO_PASSWORD, load_demo
 
+    if not (force or is_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"])):
+        raise click.ClickException(
+            "The demo creates users whose password is published (see README); this database is"
+            " not SQLite, so it may be a production one. Run `flask leadshare demo --force` if"
+            " you really want the demo here."
+        )
     group = load_demo()
     if group is None:
         click.echo("Demo data already loaded.")
@@ -84,7 +93,13 @@ def _flatten(messages: dict) -> str:
 @leadshare_cli.command("import-dealers")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--group", "group_code", required=True, help="Code of the group to import into.")
-def import_dealers(file: Path, group_code: str) -> None:
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write a CSV with the outcome of every line (for Excel).",
+)
+def import_dealers(file: Path, group_code: str, report_path: Path | None) -> None:
     """Create or update a group's dealers from a CSV (header row; see README for columns)."""
     from .api.dealers import DealerWriteSchema
     from .tenancy.service import apply_dealer_fields, new_dealer
@@ -99,8 +114,10 @@ def import_dealers(file: Path, group_code: str) -> None:
     schema = DealerWriteSchema()
     created = updated = 0
     failures: list[tuple[int, str]] = []
+    outcomes: list[tuple[int, str, str, str, str]] = []
     with click.progressbar(enumerate(rows, start=2), length=len(rows), label="Importing") as bar:
         for line, row in bar:
+            outcome, message = "rejected", ""
             try:
                 data = schema.load(_row_payload(row))
                 existing = db.session.scalar(
@@ -110,16 +127,25 @@ def import_dealers(file: Path, group_code: str) -> None:
                     if existing:
                         apply_dealer_fields(existing, data)
                         updated += 1
+                        outcome = "updated"
                     else:
                         new_dealer(group.id, data)
                         created += 1
+                        outcome = "created"
             except ValidationError as exc:
                 failures.append((line, _flatten(exc.messages)))
             except Invalid as exc:
                 failures.append((line, f"{exc.field}: {exc.message}"))
             except DomainError as exc:
                 failures.append((line, exc.message))
+            if outcome == "rejected":
+                message = failures[-1][1]
+            outcomes.append((line, row.get("code") or "", row.get("name") or "", outcome, message))
     db.session.commit()
+    if report_path is not None:
+        header = ("line", "code", "name", "outcome", "message")
+        table = (header, ((line, *cells(rest)) for line, *rest in outcomes))
+        report_path.write_text(csv_text(table), encoding="utf-8", newline="")
     click.echo(f"{created} created, {updated} updated, {len(failures)} rejected.")
     for line, message in failures:
         click.echo(f"  line {line}: {message}", err=True)

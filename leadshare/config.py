@@ -8,6 +8,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+MIN_SECRET_KEY_CHARS = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting that stops the service from starting; the message says which and how to fix it."""
+
+
+def is_sqlite(url: str) -> bool:
+    """The embedded single-host database, where a generated key and the demo are fine."""
+    return url.startswith("sqlite")
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -70,15 +81,18 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         "JSON_SORT_KEYS": False,
     }
-    allow_private = _env("ALLOW_PRIVATE_WEBHOOKS")
-    if allow_private is not None:
-        config["ALLOW_PRIVATE_WEBHOOKS"] = allow_private == "1"
+    # Refused by default on every database: a local receiver is an explicit choice.
+    config["ALLOW_PRIVATE_WEBHOOKS"] = _env("ALLOW_PRIVATE_WEBHOOKS", "0") == "1"
     secret = overrides.get("SECRET_KEY") or _env("SECRET_KEY")
+    database = overrides.get("SQLALCHEMY_DATABASE_URI", database_url)
+    if not is_sqlite(database) and len(secret or "") < MIN_SECRET_KEY_CHARS:
+        # Every host must sign with the same strong key; a generated per-host key would not do.
+        raise ConfigError(
+            f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_CHARS} characters (the same on"
+            " every host) when DATABASE_URL is not SQLite; it is "
+            + (f"only {len(secret)} characters long." if secret else "not set.")
+            + ' Generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
     config["SECRET_KEY"] = secret or _secret_key(instance_path)
     config.update(overrides)
-    # Unset: allowed for the embedded single-host default (SQLite) and tests, refused elsewhere.
-    config.setdefault(
-        "ALLOW_PRIVATE_WEBHOOKS",
-        config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") or bool(config.get("TESTING")),
-    )
     return config

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 
+from . import TEST_SECRET_KEY
 from .factories import Factory
 
 
@@ -41,7 +42,8 @@ def app(database_url):
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "ALLOW_PRIVATE_WEBHOOKS": True,  # the fake receivers listen on 127.0.0.1
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": True,
             "GEOCODER": "none",

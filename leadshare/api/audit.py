@@ -14,6 +14,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..audit import export, reports
 from ..auth.current import current_actor
+from ..csvsafe import Table, csv_chunks
 from ..leads.states import LeadStatus
 from ..models import utcnow
 from .common import (
@@ -237,10 +238,10 @@ class RangeVerifySchema(ma.Schema):
 # --- views ---------------------------------------------------------------------------------
 
 
-def csv_download(name: str, table: export.Table) -> Response:
+def csv_download(name: str, table: Table) -> Response:
     """Stream a table as an Excel-ready CSV attachment named after the report and the time."""
     filename = f"leadshare-{name}-{utcnow():%Y%m%d-%H%M%S}.csv"
-    return csv_attachment(stream_with_context(export.csv_chunks(table)), filename)
+    return csv_attachment(stream_with_context(csv_chunks(table)), filename)
 
 
 @blp.route("/leads")

@@ -76,8 +76,3 @@ def csv_attachment(body: str | Iterable[str], filename: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def csv_response(text: str, filename: str) -> Response:
-    """CSV that Excel opens with Chinese intact: UTF-8 with a BOM, as an attachment."""
-    return csv_attachment("\ufeff" + text, filename)

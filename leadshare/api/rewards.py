@@ -15,7 +15,7 @@ from ..rewards.statements import statement, statement_csv
 from .common import (
     PageArgsSchema,
     UTCDateTime,
-    csv_response,
+    csv_attachment,
     filtered_page,
     format_arg,
     page_of,
@@ -271,7 +271,7 @@ def dealer_statement(args, dealer_id):
     """A dealer's monthly reward statement (format=csv for Excel)."""
     data = statement(current_actor(), dealer_id, args["month"])
     if args["format"] == "csv":
-        return csv_response(
+        return csv_attachment(
             statement_csv(data), f"statement-{data['dealer']['code']}-{args['month']}.csv"
         )
     return data

@@ -1,61 +1,13 @@
-"""CSV forms of the audit reports, made for Excel: UTF-8 with a BOM, CRLF rows, a header row.
-
-Without the BOM Excel reads UTF-8 as the local code page and Chinese turns to mojibake. Text
-that starts like a formula (=, +, -, @) is prefixed with an apostrophe so a lost reason typed
-by a store cannot run as a formula on an auditor's machine (CSV injection). Times are UTC.
+"""CSV forms of the audit reports as tables for leadshare.csvsafe (BOM, CRLF, formula-like text
+made inert, so a lost reason typed by a store cannot run on an auditor's machine). Times are UTC.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FLUSH_CHARS = 64 * 1024
-
-Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
-"""A header and its rows of cells (see `cell`), ready for csv_chunks."""
-
-
-def cell(value: Any) -> Any:
-    """One value as Excel should read it: empty for None, 'YYYY-MM-DD HH:MM:SS' for times."""
-    if type(value) is int or type(value) is float:  # most cells: numbers, as they are
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def cells(values: Iterable[Any]) -> list[Any]:
-    return list(map(cell, values))
-
-
-def csv_chunks(table: Table) -> Iterator[str]:
-    """The table as CSV text in chunks of about 64 KB, the BOM first (rows may be streamed).
-
-    Rows are written as they come: each table makes its own cells, so a matrix of numbers does
-    not pay for a formula check on every figure.
-    """
-    header, rows = table
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write(BOM)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(row)
-        if buffer.tell() >= FLUSH_CHARS:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+from ..csvsafe import Table, cell, cells
 
 
 def _ref(ref: Mapping[str, Any] | None) -> list[Any]:

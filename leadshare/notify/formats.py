@@ -2,6 +2,11 @@
 
 A message never carries customer contact details (PIPL): the customer's name is masked before it
 is stored, and phone, WeChat ID, address and free-text notes are never part of it.
+
+Free text (store, program and customer names, models, places) is made inert before it is placed
+into WeCom markdown: WeCom documents no escape character, so the characters that form links,
+emphasis, code, quotes, headings, mentions (`<@userid>`) and `<font>` tags are replaced by their
+full-width forms, line breaks by spaces, and `://` is broken so no bare URL is linked.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ STAGE_TITLES = {
 }
 REWARD_EVENT_NAMES = {"accepted": "接单", "visited": "到店", "ordered": "下单", "delivered": "交车"}
 CURRENCY_SIGNS = {"CNY": "¥"}
+MARKDOWN_SPECIAL = "[]()*_`~<>#!|&\\\r\n\t\u2028\u2029"
+MARKDOWN_INERT = str.maketrans(MARKDOWN_SPECIAL, "［］（）＊＿｀～＜＞＃！｜＆＼     ")
 
 
 @dataclass(frozen=True)
@@ -96,14 +103,21 @@ def _local(value: str | None, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
+def inert(value: Any) -> str:
+    """Text that WeCom markdown shows as it is: it cannot form a link, formatting or a mention."""
+    text = "" if value is None else str(value)
+    return text.translate(MARKDOWN_INERT).replace("://", "：//")
+
+
 def _name(ref: Mapping[str, Any] | None) -> str:
-    return ref["name"] if ref else ""
+    return inert(ref["name"]) if ref else ""
 
 
 def _customer_lines(data: Mapping[str, Any]) -> list[str]:
     place = "".join(filter(None, (data.get("city"), data.get("district")))) or data.get("province")
-    customer = data.get("customer_name") or ""
-    interest = " ".join(filter(None, (data.get("brand"), data.get("model"))))
+    place = inert(place)
+    customer = inert(data.get("customer_name"))
+    interest = inert(" ".join(filter(None, (data.get("brand"), data.get("model")))))
     return [
         f"> 客户：{customer}" + (f"（{place}）" if place else ""),
         f"> 意向：{interest}",
@@ -112,7 +126,8 @@ def _customer_lines(data: Mapping[str, Any]) -> list[str]:
 
 def _money(data: Mapping[str, Any]) -> str:
     sign_ = CURRENCY_SIGNS.get(data.get("currency") or "")
-    return f"{sign_}{data['amount']}" if sign_ else f"{data['amount']} {data.get('currency')}"
+    amount = inert(data["amount"])
+    return f"{sign_}{amount}" if sign_ else f"{amount} {inert(data.get('currency'))}"
 
 
 def markdown_text(message: Message) -> str:
@@ -155,12 +170,12 @@ def markdown_text(message: Message) -> str:
         lines = [
             "**推荐奖励到账**",
             f'> 金额：<font color="info">{_money(data)}</font>',
-            f"> 奖励计划：{data.get('program')}",
-            f"> 奖励事件：{event_name}",
+            f"> 奖励计划：{inert(data.get('program'))}",
+            f"> 奖励事件：{inert(event_name)}",
             *_customer_lines(data),
         ]
     else:
-        lines = [f"**线索通知：{message.event}**", *_customer_lines(data)]
+        lines = [f"**线索通知：{inert(message.event)}**", *_customer_lines(data)]
     if message.lead_url:
         lines.append(f"[查看线索]({message.lead_url})")
     return "\n".join(lines)

@@ -5,6 +5,10 @@ when a message is sent: the host name is resolved then, every address it resolve
 public, and the connection goes to the address that was checked, so a DNS answer that changes
 to a private address between the check and the connection (DNS rebinding) is refused too.
 `allow_private` (ALLOW_PRIVATE_WEBHOOKS) lifts the address rule, never the scheme rule.
+
+IPv6 addresses that carry an IPv4 address (IPv4-mapped and -compatible, SIIT, NAT64, 6to4) are
+judged by the IPv4 address they carry, since a gateway or the host's own stack may deliver them
+there; Teredo tunnels, unique-local, link-local, loopback, multicast and reserved ranges are refused.
 """
 
 from __future__ import annotations
@@ -39,11 +43,37 @@ def literal_ip(host: str) -> IPAddress | None:
     return None
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+SIIT_PREFIX = 0xFFFF0000  # ::ffff:0:a.b.c.d, the upper 96 bits shifted down by 32
+TEREDO = ipaddress.IPv6Network("2001::/32")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, when it is one of the forms that embed one."""
+    value = int(address)
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if value >> 32 == 0 or value >> 32 == SIIT_PREFIX or address in NAT64:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: IPAddress) -> bool:
     """Globally routable unicast only: no loopback, private, link-local, CGNAT or reserved range."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(address)
+        if embedded is not None:
+            return is_public(embedded)
+        if address in TEREDO:
+            return False
+    return address.is_global and not (address.is_multicast or address.is_reserved)
+
+
+def _describe(address: IPAddress) -> str:
+    embedded = embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
+    return f"{address}, which stands for {embedded}" if embedded is not None else str(address)
 
 
 def split_host(url: str) -> tuple[str, str, int]:
@@ -71,7 +101,9 @@ def check_url(url: str, *, allow_private: bool) -> None:
         raise UnsafeUrl("Webhook URLs may not point at this machine.")
     address = literal_ip(host)
     if address is not None and not is_public(address):
-        raise UnsafeUrl(f"Webhook URLs may not point at a private or reserved address ({address}).")
+        raise UnsafeUrl(
+            f"Webhook URLs may not point at a private or reserved address ({_describe(address)})."
+        )
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -95,7 +127,10 @@ def resolve_for_sending(
     if not addresses:
         raise UnsafeUrl(f"The host {host} has no address.")
     if not allow_private:
-        private = [a for a in addresses if not is_public(ipaddress.ip_address(a.split("%")[0]))]
+        resolved = [ipaddress.ip_address(a.split("%")[0]) for a in addresses]
+        private = [a for a in resolved if not is_public(a)]
         if private:
-            raise UnsafeUrl(f"The host {host} resolves to a private address ({private[0]}).")
+            raise UnsafeUrl(
+                f"The host {host} resolves to a private address ({_describe(private[0])})."
+            )
     return scheme, host, port, addresses[0]

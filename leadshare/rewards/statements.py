@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from ..auth.scope import is_group_admin_of
+from ..csvsafe import cell, cells, csv_text
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import (
@@ -96,14 +95,11 @@ def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
 
 
 def statement_csv(data: dict[str, Any]) -> str:
-    """The statement as CSV for Excel: UTF-8 with BOM (added by the caller), header row first."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["date", "kind", "lead", "program", "event", "amount", "memo"])
-    writer.writerow(["", "opening_balance", "", "", "", data["opening_balance"], ""])
+    """The statement as CSV for Excel (BOM, header row). Program names and memos are typed by
+    people, so text goes through `cells`; amounts are the service's own decimals, kept readable."""
+    rows = [("", "opening_balance", "", "", "", data["opening_balance"], "")]
     for line in data["lines"]:
-        writer.writerow([line["at"].isoformat(sep=" ", timespec="seconds"), line["kind"],
-                         line["lead_id"] or "", line["program"] or "", line["event"] or "",
-                         line["amount"], line["memo"] or ""])  # fmt: skip
-    writer.writerow(["", "closing_balance", "", "", "", data["closing_balance"], ""])
-    return out.getvalue()
+        text = cells((line["at"], line["kind"], line["lead_id"], line["program"], line["event"]))
+        rows.append((*text, line["amount"], cell(line["memo"])))
+    rows.append(("", "closing_balance", "", "", "", data["closing_balance"], ""))
+    return csv_text((("date", "kind", "lead", "program", "event", "amount", "memo"), rows))

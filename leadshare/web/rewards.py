@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
 
-from ..api.common import csv_response
+from ..api.common import csv_attachment
 from ..api.rewards import (
     FundSchema,
     PayoutSchema,
@@ -333,7 +333,9 @@ def _statement_page(user: User, dealer_id: int | None, dealers: list[Dealer] | N
         flash(_("Choose a month as YYYY-MM, e.g. 2026-11; showing this month."), "error")
     data = statement(user, dealer_id, month) if dealer_id is not None else None
     if data is not None and request.args.get("format") == "csv":
-        return csv_response(statement_csv(data), f"statement-{data['dealer']['code']}-{month}.csv")
+        return csv_attachment(
+            statement_csv(data), f"statement-{data['dealer']['code']}-{month}.csv"
+        )
     return render_template(
         "rewards/statement.html",
         data=data,

@@ -553,3 +553,18 @@ def test_a_lost_reason_typed_as_a_formula_stays_text_in_every_csv(client, scene)
     holders = _csv(client.get("/api/v1/audit/funnel?format=csv&table=lost_by_holder", headers=h["audi"]))  # fmt: skip
     tianhe = next(r for r in holders if r["holder_name"] == "广州天河奥迪")
     assert tianhe["lost_reasons"] == "'" + formula + ": 1"
+
+
+def test_a_store_name_typed_as_a_formula_stays_text_in_the_flow_csvs(client, scene):
+    h = scene.headers
+    formula = "+cmd|' /C calc'!A0"
+    renamed = client.patch(
+        f"/api/v1/dealers/{scene.world.tianhe.id}", json={"name": formula}, headers=h["admin"]
+    )
+    assert renamed.status_code == 200, renamed.json
+    matrix = _csv(client.get("/api/v1/audit/flows?level=dealer&format=csv", headers=h["admin"]))
+    assert "'" + formula in {row["to_name"] for row in matrix}
+    assert all(row["leads"].isdigit() for row in matrix)  # figures stay numbers
+    pairs = _csv(client.get("/api/v1/audit/flows?format=csv&table=reciprocity", headers=h["admin"]))
+    names = {row["a_name"] for row in pairs} | {row["b_name"] for row in pairs}
+    assert "'" + formula in names and formula not in names

@@ -255,8 +255,8 @@ def test_every_event_reaches_its_store_as_wecom_markdown(app, app_ctx, client, w
         f"[查看线索]({BASE}/leads/{second['id']})",
     )
     who1, who2 = (
-        f"> 客户：张*（{place1}）\n> 意向：奥迪 A6L",
-        f"> 客户：李*（{place2}）\n> 意向：奥迪 A6L",
+        f"> 客户：张＊（{place1}）\n> 意向：奥迪 A6L",
+        f"> 客户：李＊（{place2}）\n> 意向：奥迪 A6L",
     )
 
     def offered(who, row, link):
@@ -720,3 +720,21 @@ def test_deliver_command_sends_what_is_pending_and_exits(app, app_ctx, client, w
     assert len(receiver.requests) == 1
     with app_ctx:
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_typed_names_and_models_arrive_in_wecom_markdown_inert(app, client, world, receiver):
+    set_webhook(client, world, world.tianhe, receiver.wecom_url("tianhe-key"))
+    renamed = client.patch(
+        f"/api/v1/dealers/{world.referrer.id}",
+        json={"name": "<@zhangsan>**置顶**"},
+        headers=world.headers["admin"],
+    )
+    assert renamed.status_code == 200, renamed.json
+    post_lead(client, world, model="[点我](http://evil.example/x) `A6L`")
+    assert deliver(app).sent == 1
+    (request,) = receiver.requests
+    content = request.json["markdown"]["content"]
+    assert "> 意向：奥迪 ［点我］（http：//evil.example/x） ｀A6L｀" in content
+    assert "> 推荐门店：＜@zhangsan＞＊＊置顶＊＊" in content
+    assert content.count("](") == 1 and content.endswith(")")  # the one link is the lead page
+    assert "<@" not in content and "http://evil" not in content

@@ -1,5 +1,7 @@
 """Rewards (SPEC 6): programs, credits in full or not at all, reversals, voids, payouts, statements."""
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -463,3 +465,26 @@ def test_wechat_lead_near_home_brand_credit_uses_brand_rule(client, world):
         f"/api/v1/ledger/entries?lead_id={lead_id}", headers=world.headers["admin"]
     ).json
     assert with_entries["total"] == 1
+
+
+def test_statement_csv_keeps_typed_formulas_inert_and_amounts_as_numbers(client, world):
+    formula = '=HYPERLINK("http://evil.example","点我")'
+    create_program(client, world, name=formula)
+    claim(client, world, shared_lead(client, world))
+    paid = client.post(
+        "/api/v1/payouts",
+        json={"dealer_id": world.referrer.id, "amount": "20.00", "memo": "@SUM(1+1)"},
+        headers=world.headers["admin"],
+    )
+    assert paid.status_code == 201, paid.json
+    response = client.get(
+        f"/api/v1/dealers/{world.referrer.id}/statement?month={MONTH}&format=csv",
+        headers=world.headers["admin"],
+    )
+    assert response.data.startswith("\ufeff".encode()) and b"\xef\xbb\xbf" not in response.data[3:]
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    credit = next(r for r in rows if r["kind"] == "credit")
+    assert credit["program"] == "'" + formula and credit["memo"].startswith("'" + formula)
+    payout = next(r for r in rows if r["kind"] == "payout")
+    assert payout["amount"] == "-20.00" and payout["memo"] == "'@SUM(1+1)"
+    assert not any(value.startswith("=") for row in rows for value in row.values())

@@ -5,6 +5,8 @@ from sqlalchemy import select
 from leadshare.extensions import db
 from leadshare.models import GeocodeCacheEntry, Role
 
+from .. import TEST_SECRET_KEY
+
 
 def test_geocode_answers_the_place_and_caches_it(client, make, auth, app_ctx):
     headers = auth(make.user(Role.STAFF, dealer=make.dealer(make.group())))
@@ -47,7 +49,7 @@ def test_healthz_is_503_when_database_is_unreachable(tmp_path):
 
     app = create_app(
         {
-            "SECRET_KEY": "x",
+            "SECRET_KEY": TEST_SECRET_KEY,
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
         }
     )

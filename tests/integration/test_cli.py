@@ -1,9 +1,18 @@
 """Command line: create-admin, demo data and dealer import."""
 
+import csv
+import io
+
 from sqlalchemy import func, select
 
 from leadshare.extensions import db
 from leadshare.models import Dealer, Group, Role, User
+
+
+def demo_args(app) -> list[str]:
+    """`leadshare demo`, with --force when the suite runs on PostgreSQL."""
+    on_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    return ["leadshare", "demo", *([] if on_sqlite else ["--force"])]
 
 
 def test_create_admin_makes_a_platform_admin(app, app_ctx):
@@ -21,7 +30,7 @@ def test_create_admin_makes_a_platform_admin(app, app_ctx):
 
 
 def test_demo_loads_forty_stores_in_fifteen_cities_and_every_role(app, app_ctx):
-    result = app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    result = app.test_cli_runner().invoke(args=demo_args(app))
     assert result.exit_code == 0, result.output
     with app_ctx:
         group = db.session.scalar(select(Group).where(Group.code == "DEMO"))
@@ -33,7 +42,7 @@ def test_demo_loads_forty_stores_in_fifteen_cities_and_every_role(app, app_ctx):
         roles = set(db.session.scalars(select(User.role)))
         assert roles == {r.value for r in Role}
         count = len(dealers)
-    second = app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    second = app.test_cli_runner().invoke(args=demo_args(app))
     assert "already loaded" in second.output
     with app_ctx:
         assert (
@@ -43,7 +52,7 @@ def test_demo_loads_forty_stores_in_fifteen_cities_and_every_role(app, app_ctx):
 
 
 def test_demo_login_works(app, client):
-    app.test_cli_runner().invoke(args=["leadshare", "demo"])
+    app.test_cli_runner().invoke(args=demo_args(app))
     response = client.post(
         "/api/v1/auth/token",
         json={"email": "staff.sz01@demo.leadshare.cn", "password": "leadshare-demo"},
@@ -116,3 +125,35 @@ def test_import_dealers_into_unknown_group_fails_clearly(app, tmp_path):
         args=["leadshare", "import-dealers", str(path), "--group", "NOPE"]
     )
     assert result.exit_code != 0 and "No group with code 'NOPE'" in result.output
+
+
+def test_import_report_is_an_excel_csv_with_typed_formulas_inert(app, make, tmp_path):
+    make.group(code="IMPR")
+    source, report = tmp_path / "dealers.csv", tmp_path / "report.csv"
+    source.write_text(
+        "code,name,brands,latitude,longitude\n"
+        'R1,"=HYPERLINK(""http://evil.example"",""点我"")",丰田,30.18,120.26\n'
+        "-R2,@坏店,,30.18,120.26\n",
+        encoding="utf-8",
+    )
+    result = app.test_cli_runner().invoke(
+        args=[
+            "leadshare",
+            "import-dealers",
+            str(source),
+            "--group",
+            "IMPR",
+            "--report",
+            str(report),
+        ]
+    )
+    assert result.exit_code == 1, result.output
+    raw = report.read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [(r["line"], r["code"], r["outcome"]) for r in rows] == [
+        ("2", "R1", "created"),
+        ("3", "'-R2", "rejected"),
+    ]
+    assert rows[0]["name"] == '\'=HYPERLINK("http://evil.example","点我")'
+    assert rows[1]["name"] == "'@坏店" and "brands: Missing data" in rows[1]["message"]

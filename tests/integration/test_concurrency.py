@@ -33,13 +33,14 @@ from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 from leadshare.models import Dealer, Group, Role, User
 
+from .. import TEST_SECRET_KEY
 from ..factories import GUANGZHOU_TIANHE, SHANGHAI_PUDONG, SHENZHEN_NANSHAN
 from .scratch import scratch_database
 
 pytestmark = pytest.mark.no_rollback
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SECRET_KEY = "concurrency-test-secret"
+SECRET_KEY = TEST_SECRET_KEY
 PASSWORD = "password123"
 BEIJING = (39.9042, 116.4074)  # far from every dealer of the group: nobody is in range
 ROUNDS = 3

@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 
+from .. import TEST_SECRET_KEY
 from .scratch import scratch_database
 
 
@@ -21,7 +22,7 @@ def scratch_url(tmp_path) -> Iterator[str]:
 
 @pytest.mark.no_rollback
 def test_migrations_upgrade_from_empty_and_downgrade_to_nothing(scratch_url):
-    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": scratch_url})
+    app = create_app({"SECRET_KEY": TEST_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
         tables = set(inspect(db.engine).get_table_names())
@@ -47,7 +48,7 @@ def test_models_match_the_migrations(scratch_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": scratch_url})
+    app = create_app({"SECRET_KEY": TEST_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
         with db.engine.connect() as conn:

@@ -27,6 +27,7 @@ from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 from leadshare.models import Dealer, Group, Notification
 
+from .. import TEST_SECRET_KEY
 from ..webhook_receiver import Answer, Receiver
 from .scratch import scratch_database
 
@@ -55,7 +56,7 @@ def receiver():
 
 
 def _app(url: str):
-    return create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    return create_app({"SECRET_KEY": TEST_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": url})
 
 
 def _add_messages(url: str, webhook_url: str, count: int) -> list[str]:
@@ -111,7 +112,7 @@ def _deliverer(url: str, *args: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "SECRET_KEY": "x",
+        "SECRET_KEY": TEST_SECRET_KEY,
         "ALLOW_PRIVATE_WEBHOOKS": "1",
         "LOG_LEVEL": "WARNING",
         "NOTIFY_TIMEOUT": "90",  # the gated receiver below must not time them out

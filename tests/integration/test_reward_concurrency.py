@@ -42,6 +42,7 @@ from leadshare.models import (
 )
 from leadshare.rewards.ledger import AccountKind, account_key
 
+from .. import TEST_SECRET_KEY
 from ..factories import SHANGHAI_PUDONG, SHENZHEN_NANSHAN
 from .scratch import scratch_database
 from .test_concurrency import (
@@ -55,7 +56,7 @@ from .test_concurrency import (
 
 pytestmark = pytest.mark.no_rollback
 
-SECRET_KEY = "reward-concurrency-test-secret"
+SECRET_KEY = TEST_SECRET_KEY
 PASSWORD = "password123"
 RECEIVERS = ("S1", "S2", "S3", "S4")  # co-located: ties go to the least loaded, so leads spread
 CUSTOMER = (SHENZHEN_NANSHAN[0] + 0.01, SHENZHEN_NANSHAN[1])  # ~1 km from every receiver

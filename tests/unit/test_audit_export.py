@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from leadshare.audit.export import BOM, cell, csv_chunks
 from leadshare.audit.reports import percentile, rate
+from leadshare.csvsafe import BOM, cell, csv_chunks
 
 
 def test_rates_round_to_four_places_and_are_null_without_a_denominator():

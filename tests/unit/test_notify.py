@@ -14,6 +14,7 @@ import pytest
 from leadshare.notify.deliver import BACKOFF_CAP_SECONDS, backoff_seconds
 from leadshare.notify.formats import (
     Message,
+    inert,
     is_wecom_robot,
     json_body,
     markdown_text,
@@ -70,7 +71,7 @@ def test_wecom_markdown_body_is_exactly_this_with_local_time_and_link():
     content = (
         "**新线索待接单**\n"
         "> 门店：广州天河奥迪\n"
-        "> 客户：张*（广州市天河区）\n"
+        "> 客户：张＊（广州市天河区）\n"
         "> 意向：奥迪 A6L\n"
         "> 距离：0.72 公里\n"
         "> 推荐门店：深圳南山奥迪\n"
@@ -239,3 +240,24 @@ def test_formats_and_url_rules_import_no_framework(module):
         for alias in node.names
     }
     assert not imported & {"flask", "sqlalchemy", "marshmallow"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("[点我](http://evil)", "［点我］（http：//evil）"),
+        ("**x** __y__ `z` ~~w~~", "＊＊x＊＊ ＿＿y＿＿ ｀z｀ ～～w～～"),
+        ('<@userid> <font color="info">', '＜@userid＞ ＜font color="info"＞'),
+        ("A6L\n> 客户：李四\n# 标题", "A6L ＞ 客户：李四 ＃ 标题"),
+        (
+            "![img](https://x/y.png) a|b &amp; c\\d",
+            "！［img］（https：//x/y.png） a｜b ＆amp; c＼d",
+        ),
+        ("奥迪 A6L 2.0T", "奥迪 A6L 2.0T"),
+    ],
+)
+def test_free_text_in_wecom_markdown_cannot_form_links_or_formatting(typed, shown):
+    assert inert(typed) == shown
+    data = {**LEAD, "model": typed, "dealer": {**TIANHE, "name": typed}}
+    text = markdown_text(Message("m", "offered", datetime(2026, 1, 1), "l", "s", "u/l", data))
+    assert f"> 门店：{shown}" in text and text.count("](") == 1

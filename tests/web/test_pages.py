@@ -13,6 +13,7 @@ from leadshare.models import Dealer, Lead, LeadEvent, Offer, Role, User, utcnow
 from leadshare.web.nav import nav_for
 from tests.api.lead_world import build_world, lead_payload
 
+from .. import TEST_SECRET_KEY
 from .pages import VALID_VIN, Browser, lead_form, lead_id_from
 
 STAFF_PAGES = ("/inbox", "/held", "/leads/new", "/board", "/referrals", "/leads")
@@ -169,7 +170,7 @@ def test_navigation_shows_each_role_its_pages(app, world):
 
 
 def test_navigation_slot_appears_once_a_feature_registers_its_page(app, world, database_url):
-    other = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
+    other = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": TEST_SECRET_KEY})
     with other.test_request_context():
         other.view_functions.pop("web.programs")  # as before the rewards pages existed
         assert "web.programs" not in [item.endpoint for item in nav_for(world.users["admin"])]
