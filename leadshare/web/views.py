@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth.service import authenticate
+from ..auth.sessions import end_session, start_session
 from ..errors import Unauthorized
 from ..models import Role
 from . import blp
@@ -60,6 +61,7 @@ def login():
         session.clear()  # a fresh session for the signed-in user, keeping the chosen language
         if lang:
             session["lang"] = lang
+        start_session(user)
         login_user(user)
         return redirect(safe_target(request.args.get("next")))
     status = 400 if request.method == "POST" else 200
@@ -69,6 +71,7 @@ def login():
 @blp.post("/logout")
 @login_required
 def logout():
+    end_session(current_user.get_id())
     logout_user()
     return redirect(url_for("web.login"))
 
