@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_migrate import upgrade
 
+from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
-from leadshare.models import LoginFailure, Role
+from leadshare.models import LoginFailure, Role, User
+
+from ..integration.scratch import scratch_database
 
 WRONG = "wrong-password"
 
@@ -164,3 +168,41 @@ def test_api_and_login_page_count_the_same_failures(app, client, make):
     user = make.user(Role.PLATFORM_ADMIN)
     _fail(client, user.email, 5, address="203.0.113.9")
     assert _login(app.test_client(), user.email, "password123").status_code == 429
+
+
+# --- behind a proxy ---------------------------------------------------------------------------
+
+
+@pytest.mark.no_rollback
+def test_behind_trusted_proxies_the_forwarded_address_is_the_client(tmp_path):
+    with scratch_database(tmp_path, "proxies") as url:
+        app = create_app(
+            {
+                "SECRET_KEY": "proxy-test",
+                "SQLALCHEMY_DATABASE_URI": url,
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                "TRUSTED_PROXIES": 1,
+            }
+        )
+        with app.app_context():
+            upgrade(directory=str(MIGRATIONS_DIR))
+            user = User(email="proxied@example.com", role=str(Role.PLATFORM_ADMIN))
+            user.set_password("password123", app.config["PASSWORD_HASH_METHOD"])
+            db.session.add(user)
+            db.session.commit()
+        client = app.test_client()
+
+        def sign_in(password: str, forwarded_for: str) -> int:
+            return client.post(
+                "/api/v1/auth/token",
+                json={"email": "proxied@example.com", "password": password},
+                headers={"X-Forwarded-For": forwarded_for},
+            ).status_code
+
+        try:
+            assert [sign_in(WRONG, "198.51.100.5") for _ in range(5)] == [401] * 5
+            assert sign_in("password123", "198.51.100.5") == 429
+            assert sign_in("password123", "198.51.100.6") == 200
+        finally:
+            with app.app_context():
+                db.engine.dispose()
