@@ -20,6 +20,8 @@ from ..extensions import db
 from ..models import LoginFailure, User, utcnow
 from .throttle import Failure, LoginPolicy, retry_after
 
+_PRUNE_BATCH = 500  # each failure adds one row, so a batch per write keeps the table small
+
 
 @cache
 def _dummy_hash(method: str) -> str:
@@ -78,7 +80,13 @@ def _record_failure(policy: LoginPolicy, account: str, address: str, now: dateti
         .where(pair, LoginFailure.occurred_at >= now - policy.pair_window)
     )
     streak = policy.next_streak(recent or 0, _last_failure(pair), now)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.occurred_at < now - policy.keep_for))
+    stale = (
+        select(LoginFailure.id)
+        .where(LoginFailure.occurred_at < now - policy.keep_for)
+        .limit(_PRUNE_BATCH)
+        .with_for_update(skip_locked=True)  # concurrent failures never wait on each other
+    )
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(stale.scalar_subquery())))
     db.session.add(
         LoginFailure(account_hash=account, address=address, streak=streak, occurred_at=now)
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask_migrate import upgrade
@@ -56,8 +57,8 @@ def servers(tmp_path_factory) -> Iterator[tuple[Server, Server]]:
                 _stop_gunicorn(proc, signal.SIGINT)
 
 
-def _sign_in(server: Server, password: str) -> tuple[int, dict, str]:
-    return server.call("POST", "/api/v1/auth/token", body={"email": EMAIL, "password": password})
+def _sign_in(server: Server, password: str, email: str = EMAIL) -> tuple[int, dict, str]:
+    return server.call("POST", "/api/v1/auth/token", body={"email": email, "password": password})
 
 
 def test_failures_split_across_two_servers_are_counted_together(servers):
@@ -71,3 +72,11 @@ def test_failures_split_across_two_servers_are_counted_together(servers):
         assert status == 429, raw
         assert body["reason"] == "too_many_attempts"
         assert 1 <= body["retry_after"] <= 60
+
+
+def test_simultaneous_failures_on_both_servers_are_each_refused_cleanly(servers):
+    """Concurrent failures, each writing and pruning (SKIP LOCKED on PostgreSQL): never a 5xx."""
+    jobs = [(servers[n % 2], f"ghost{n}@example.com") for n in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda job: _sign_in(job[0], "wrong", job[1]), jobs))
+    assert [status for status, _body, _raw in results] == [401] * len(jobs), results
