@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import babel, csrf, db, login_manager, migrate
 from .security_headers import register_security_headers
@@ -23,6 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.config.update(load_config(Path(app.instance_path), config))
     app.json.ensure_ascii = False  # Chinese names stay readable in JSON answers
+    if app.config["TRUSTED_PROXIES"] > 0:  # X-Forwarded-For of that many proxies is believed
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     register_extensions(app)
     register_blueprints(app)
@@ -50,11 +53,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "web.login"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
+    def load_user(session_token: str):
+        from .auth.sessions import user_of_session
 
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active_user else None
+        return user_of_session(session_token)
 
 
 def register_blueprints(app: Flask) -> None:

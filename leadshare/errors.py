@@ -18,6 +18,11 @@ class DomainError(Exception):
             self.reason = reason
         self.extra = extra
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the JSON body (none by default)."""
+        return {}
+
 
 class NotFound(DomainError):
     """Missing, or outside the caller's scope: both answer the same so nothing leaks."""
@@ -34,6 +39,21 @@ class Forbidden(DomainError):
 class Unauthorized(DomainError):
     status = 401
     reason = "unauthorized"
+
+
+class TooManyRequests(DomainError):
+    """Refused for now; `retry_after` (whole seconds) goes into the body and `Retry-After`."""
+
+    status = 429
+    reason = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, reason: str | None = None) -> None:
+        super().__init__(message, reason=reason, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Conflict(DomainError):

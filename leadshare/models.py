@@ -208,6 +208,7 @@ class User(db.Model):
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"), index=True)
     oem_id: Mapped[int | None] = mapped_column(ForeignKey("oems.id"), index=True)
     is_active_user: Mapped[bool] = mapped_column("is_active", default=True)
+    auth_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     group: Mapped[Group | None] = relationship()
@@ -227,8 +228,14 @@ class User(db.Model):
     def is_anonymous(self) -> bool:
         return False
 
+    # The web session this object was loaded for (not a column): Flask-Login stores get_id()
+    # in the cookie, so the cookie names a server-side session that can be ended.
+    session_token = None
+
     def get_id(self) -> str:
-        return str(self.id)
+        if not self.session_token:
+            raise RuntimeError("a web session starts with auth.sessions.start_session")
+        return self.session_token
 
     def set_password(self, password: str, method: str) -> None:
         """Hash with the given werkzeug method (PASSWORD_HASH_METHOD: scrypt, or fast in tests)."""
@@ -236,6 +243,38 @@ class User(db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class UserSession(db.Model):
+    """A signed-in web session; the cookie holds a random token, the row only its hash."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
+class LoginFailure(db.Model):
+    """One refused sign-in: keyed by a hash of the email and the client address, never a password.
+
+    `streak` is the pair's consecutive failures including this one (auth/throttle.py), so the
+    growing delay is read from the pair's latest row alone.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_account_occurred", "account_hash", "occurred_at"),
+        Index("ix_login_failures_address_occurred", "address", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_hash: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    streak: Mapped[int]
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class GeocodeCacheEntry(db.Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
@@ -31,9 +31,17 @@ class TokenSchema(ma.Schema):
 class Token(MethodView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
+    @blp.alt_response(
+        429,
+        description=(
+            "Too many failed sign-ins for this account or from this address (reason "
+            "`too_many_attempts`); `Retry-After` says how many seconds to wait."
+        ),
+        headers={"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    )
     def post(self, args):
         """Sign in and get a Bearer token."""
-        user = authenticate(args["email"], args["password"])
+        user = authenticate(args["email"], args["password"], request.remote_addr)
         token, expires_at = issue_token(
             user, current_app.config["SECRET_KEY"], current_app.config["TOKEN_TTL_SECONDS"]
         )

@@ -50,7 +50,7 @@ def handle_domain_error(error: DomainError):
     if isinstance(error, Invalid):
         extra["errors"] = {"json": {error.field: [error.message]}}
     body = error_body(error.status, error.message, error.reason, **extra)
-    return jsonify(body), error.status
+    return jsonify(body), error.status, error.headers
 
 
 def handle_invalid_transition(error: InvalidTransition):

@@ -1,27 +1,131 @@
-"""Checking credentials: one message for every failure, so emails cannot be probed."""
+"""Checking credentials: one message and one cost for every failure, so emails cannot be probed.
+
+Failures are counted in the database (login_failures), so the limits of auth/throttle.py hold
+across every worker and host. A refusal while waiting checks no password at all.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from datetime import datetime
 from functools import cache
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import ColumnElement, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import Unauthorized
+from ..errors import TooManyRequests, Unauthorized
 from ..extensions import db
-from ..models import User
+from ..models import LoginFailure, User, utcnow
+from .throttle import Failure, LoginPolicy, retry_after
+
+_PRUNE_BATCH = 500  # each failure adds one row, so a batch per write keeps the table small
 
 
 @cache
-def _dummy_hash() -> str:
-    """Checked when the email is unknown, so both failures cost the same time."""
-    return generate_password_hash("leadshare-dummy-password")
+def _dummy_hash(method: str) -> str:
+    """Checked when the email is unknown, so every failure costs the same time."""
+    return generate_password_hash("leadshare-dummy-password", method=method)
 
 
-def authenticate(email: str, password: str) -> User:
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+def _account_hash(email: str) -> str:
+    """Keyed with SECRET_KEY, so the table does not reveal which emails were tried."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
+
+
+def _nth_newest(where: ColumnElement[bool], n: int, since: datetime) -> datetime | None:
+    return db.session.scalar(
+        select(LoginFailure.occurred_at)
+        .where(where, LoginFailure.occurred_at >= since)
+        .order_by(LoginFailure.occurred_at.desc())
+        .offset(n - 1)
+        .limit(1)
+    )
+
+
+def _last_failure(pair: ColumnElement[bool]) -> Failure | None:
+    row = db.session.execute(
+        select(LoginFailure.occurred_at, LoginFailure.streak)
+        .where(pair)
+        .order_by(LoginFailure.occurred_at.desc(), LoginFailure.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else Failure(at=row.occurred_at, streak=row.streak)
+
+
+def _wait_seconds(policy: LoginPolicy, account: str, address: str, now: datetime) -> int:
+    """0, or how long this account, this address or the two together must wait."""
+    since = now - policy.limit_window
+    pair = (LoginFailure.account_hash == account) & (LoginFailure.address == address)
+    return retry_after(
+        now,
+        policy.pair_free_at(_last_failure(pair)),
+        policy.limit_free_at(
+            _nth_newest(LoginFailure.account_hash == account, policy.account_max_failures, since)
+        ),
+        policy.limit_free_at(
+            _nth_newest(LoginFailure.address == address, policy.address_max_failures, since)
+        ),
+    )
+
+
+def _record_failure(policy: LoginPolicy, account: str, address: str, now: datetime) -> None:
+    """Count one failure of the pair and drop the rows too old to matter (commits)."""
+    pair = (LoginFailure.account_hash == account) & (LoginFailure.address == address)
+    recent = db.session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(pair, LoginFailure.occurred_at >= now - policy.pair_window)
+    )
+    streak = policy.next_streak(recent or 0, _last_failure(pair), now)
+    stale = (
+        select(LoginFailure.id)
+        .where(LoginFailure.occurred_at < now - policy.keep_for)
+        .limit(_PRUNE_BATCH)
+        .with_for_update(skip_locked=True)  # concurrent failures never wait on each other
+    )
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(stale.scalar_subquery())))
+    db.session.add(
+        LoginFailure(account_hash=account, address=address, streak=streak, occurred_at=now)
+    )
+    db.session.commit()
+
+
+def authenticate(email: str, password: str, address: str | None) -> User:
+    """The active user with this email and password, seen from client `address`.
+
+    429 `too_many_attempts` while a limit refuses (even the right password); 401 for an unknown
+    email, a deactivated user or a wrong password alike, each after one password check with
+    the configured hash method. A success clears the failures of this account and address.
+    """
+    policy = LoginPolicy.from_config(current_app.config)
+    email = email.strip().lower()
+    account, address = _account_hash(email), (address or "unknown")[:64]
+    now = utcnow()
+    wait = _wait_seconds(policy, account, address, now)
+    if wait:
+        db.session.rollback()
+        raise TooManyRequests(
+            f"Too many failed sign-ins; try again in {wait} seconds.",
+            reason="too_many_attempts",
+            retry_after=wait,
+        )
+    user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        check_password_hash(_dummy_hash(), password)
-    if user is None or not user.is_active_user or not user.check_password(password):
+        matches = check_password_hash(
+            _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password
+        )
+    else:
+        matches = user.check_password(password)
+    if user is None or not user.is_active_user or not matches:
+        _record_failure(policy, account, address, now)
         raise Unauthorized("Wrong email or password.", reason="invalid_credentials")
+    db.session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.account_hash == account, LoginFailure.address == address
+        )
+    )
+    db.session.commit()
     return user

@@ -1,4 +1,8 @@
-"""Signed, expiring Bearer tokens that die with a password change or a deactivation."""
+"""Signed, expiring Bearer tokens that die with a password change or a deactivation.
+
+A token carries the user's auth epoch, bumped by both (auth/sessions.py), so reactivating a
+user does not revive older tokens; the password fingerprint also catches any other reset.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def _fingerprint(user: User) -> str:
 
 def issue_token(user: User, secret_key: str, ttl_seconds: int) -> tuple[str, datetime]:
     serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
-    token = serializer.dumps({"u": user.id, "p": _fingerprint(user)})
+    token = serializer.dumps({"u": user.id, "p": _fingerprint(user), "e": user.auth_epoch})
     expires_at = datetime.now(UTC) + timedelta(seconds=ttl_seconds)
     return token, expires_at.replace(microsecond=0)
 
@@ -35,5 +39,7 @@ def user_from_token(token: str, secret_key: str, ttl_seconds: int) -> User | Non
         return None
     user = db.session.get(User, payload.get("u"))
     if user is None or not user.is_active_user or payload.get("p") != _fingerprint(user):
+        return None
+    if payload.get("e") != user.auth_epoch:
         return None
     return user

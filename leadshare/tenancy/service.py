@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.scope import is_group_admin_of, require_role, sees_group
+from ..auth.sessions import end_every_session
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import DEALER_ROLES, Dealer, DealerBrand, Group, Oem, OemBrand, Role, User, brand_key
@@ -295,6 +296,8 @@ def update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> User:
         user.set_password(data["password"], current_app.config["PASSWORD_HASH_METHOD"])
     if "is_active" in data:
         user.is_active_user = data["is_active"]
+    if "password" in data or data.get("is_active") is False:
+        end_every_session(user)
     if "name" in data:
         user.name = data["name"]
     db.session.commit()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth.service import authenticate
-from ..errors import Unauthorized
+from ..auth.sessions import end_session, start_session
+from ..errors import TooManyRequests, Unauthorized
 from ..models import Role
 from . import blp
 from .errors import safe_target
@@ -22,6 +25,14 @@ LANDING = {
     Role.GROUP_ADMIN: "web.leads",
     Role.OEM_AUDITOR: "web.leads",
 }
+
+
+def _too_many_attempts(minutes: int) -> str:
+    return ngettext(
+        "Too many failed sign-ins. Try again in %(num)d minute.",
+        "Too many failed sign-ins. Try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 def roles_required(*roles: Role):
@@ -47,7 +58,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
+            user = authenticate(form.email.data, form.password.data, request.remote_addr)
+        except TooManyRequests as exc:
+            minutes = math.ceil(exc.retry_after / 60)
+            message = _too_many_attempts(minutes)
+            with force_locale("en"):
+                english = _too_many_attempts(minutes)
+            flash(message if message == english else f"{message} {english}", "error")
+            page = render_template("login.html", form=form)
+            return page, 429, exc.headers
         except Unauthorized as exc:
             message = _("Wrong email or password.")
             if (
@@ -60,6 +79,7 @@ def login():
         session.clear()  # a fresh session for the signed-in user, keeping the chosen language
         if lang:
             session["lang"] = lang
+        start_session(user)
         login_user(user)
         return redirect(safe_target(request.args.get("next")))
     status = 400 if request.method == "POST" else 200
@@ -69,6 +89,7 @@ def login():
 @blp.post("/logout")
 @login_required
 def logout():
+    end_session(current_user.get_id())
     logout_user()
     return redirect(url_for("web.login"))
 

@@ -149,3 +149,84 @@ def test_session_cookie_cannot_write_through_the_api(app, make):
     )
     response = client.post("/api/v1/groups", json={"name": "X", "code": "X"})
     assert response.status_code == 401
+
+
+# --- web sessions end when they should --------------------------------------------------------
+
+
+def _signed_in_client(app, user, password: str = "password123"):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert client.get("/api/v1/auth/me").status_code == 200
+    return client
+
+
+def _replay(app, client):
+    """A second browser carrying a copy of the first one's session cookie."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_session_cookie_copied_before_sign_out_is_refused_after_it(app, make):
+    user = make.user(Role.PLATFORM_ADMIN)
+    client = _signed_in_client(app, user)
+    copy = _replay(app, client)
+    assert copy.get("/api/v1/auth/me").status_code == 200
+    home = client.get("/").get_data(as_text=True)
+    csrf = home.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
+    assert copy.get("/api/v1/auth/me").status_code == 401
+    assert copy.get("/").status_code == 302
+
+
+def test_session_ends_when_the_password_changes(app, client, make, auth):
+    group = make.group()
+    admin = make.user(Role.GROUP_ADMIN, group=group)
+    staff = make.user(Role.STAFF, dealer=make.dealer(group))
+    session = _signed_in_client(app, staff)
+    copy = _replay(app, session)
+    changed = client.patch(
+        f"/api/v1/users/{staff.id}", json={"password": "new-password-1"}, headers=auth(admin)
+    )
+    assert changed.status_code == 200
+    assert session.get("/api/v1/auth/me").status_code == 401
+    assert copy.get("/api/v1/auth/me").status_code == 401
+    assert _signed_in_client(app, staff, "new-password-1").get("/").status_code == 302
+
+
+def test_session_and_token_end_on_deactivation_and_stay_dead_after_reactivation(
+    app, client, make, auth
+):
+    group = make.group()
+    admin = make.user(Role.GROUP_ADMIN, group=group)
+    staff = make.user(Role.STAFF, dealer=make.dealer(group))
+    session = _signed_in_client(app, staff)
+    copy = _replay(app, session)
+    staff_headers = auth(staff)
+    admin_headers = auth(admin)
+    off = client.patch(f"/api/v1/users/{staff.id}", json={"active": False}, headers=admin_headers)
+    assert off.status_code == 200
+    assert session.get("/api/v1/auth/me").status_code == 401
+    on = client.patch(f"/api/v1/users/{staff.id}", json={"active": True}, headers=admin_headers)
+    assert on.status_code == 200 and on.json["active"] is True
+    assert session.get("/api/v1/auth/me").status_code == 401
+    assert copy.get("/api/v1/auth/me").status_code == 401
+    assert client.get("/api/v1/auth/me", headers=staff_headers).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=auth(staff)).status_code == 200
+
+
+def test_session_cookie_holds_a_random_token_not_the_user_id(app, make, app_ctx):
+    from leadshare.extensions import db
+    from leadshare.models import UserSession
+
+    user = make.user(Role.PLATFORM_ADMIN)
+    _signed_in_client(app, user)
+    with app_ctx:
+        rows = db.session.query(UserSession).filter_by(user_id=user.id).all()
+    assert len(rows) == 1 and rows[0].ended_at is None and len(rows[0].token_hash) == 64

@@ -170,10 +170,12 @@ def _wait_healthy(proc: subprocess.Popen, server: Server, deadline_s: float = 45
     pytest.fail(f"gunicorn did not become healthy in {deadline_s}s:\n{server.log_tail()}")
 
 
-def _start_gunicorn(url: str, port: int, log_path: Path, secret_key: str) -> subprocess.Popen:
+def _start_gunicorn(
+    url: str, port: int, log_path: Path, secret_key: str, workers: int = 4
+) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret_key, "GEOCODER": "none",
            "LOG_LEVEL": "WARNING"}  # fmt: skip
-    argv = [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "1",
+    argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "1",
             "--bind", f"127.0.0.1:{port}", "--chdir", str(REPO_ROOT), "--timeout", "60",
             "--graceful-timeout", "5", "wsgi:app"]  # fmt: skip
     with log_path.open("wb") as log:

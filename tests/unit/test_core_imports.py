@@ -17,6 +17,7 @@ STDLIB_ONLY = [
     "leadshare/leads/states.py",
     "leadshare/leads/vin.py",
     "leadshare/audit/chain.py",
+    "leadshare/auth/throttle.py",
 ]
 OPTIONAL = [
     "leadshare/rewards/rules.py",
