@@ -9,9 +9,11 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..auth.current import current_actor
+from ..auth.public import public
 from ..auth.service import authenticate
 from ..auth.tokens import issue_token
 from .common import UTCDateTime
+from .openapi import refusals
 from .users import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
@@ -28,9 +30,18 @@ class TokenSchema(ma.Schema):
 
 
 @blp.route("/token")
+@public
 class Token(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
+    @refusals(
+        blp,
+        {
+            401: "Wrong email or password; reason: invalid_credentials.",
+            429: "Too many attempts; wait and retry; reason: too_many_requests.",
+        },
+    )
     def post(self, args):
         """Sign in and get a Bearer token."""
         user = authenticate(args["email"], args["password"])

@@ -321,7 +321,7 @@ def progress(data, lead_id):
 
 
 @blp.route("/leads/<string:lead_id>/withdraw", methods=["POST"])
-@blp.arguments(WithdrawSchema)
+@blp.arguments(WithdrawSchema, required=False)
 @blp.response(200, LeadSchema)
 def withdraw(data, lead_id):
     """Withdraw a lead your store posted, before any store accepted it."""
