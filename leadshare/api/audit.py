@@ -18,6 +18,7 @@ from ..leads.states import LeadStatus
 from ..models import utcnow
 from .common import (
     PageArgsSchema,
+    QueryArgsSchema,
     UTCDateTime,
     csv_attachment,
     filtered_page,
@@ -40,7 +41,7 @@ CSV_DOC = {
 # --- input ---------------------------------------------------------------------------------
 
 
-class ForwardRangeSchema(ma.Schema):
+class ForwardRangeSchema(QueryArgsSchema):
     """`created_from` must come before `created_to`; the error names them as the client does."""
 
     @validates_schema

@@ -12,14 +12,14 @@ from ..auth.current import current_actor
 from ..auth.public import public
 from ..auth.service import authenticate
 from ..auth.tokens import issue_token
-from .common import UTCDateTime
+from .common import InputSchema, UTCDateTime
 from .openapi import refusals
 from .users import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
 
 
-class TokenRequestSchema(ma.Schema):
+class TokenRequestSchema(InputSchema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
 

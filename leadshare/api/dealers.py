@@ -12,7 +12,7 @@ from ..auth.current import current_actor
 from ..auth.scope import is_group_admin_of
 from ..notify.urls import UnsafeUrl, check_url
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, brand_list, filtered_page, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, brand_list, filtered_page, page_of
 
 blp = Blueprint("dealers", __name__, url_prefix="/api/v1/dealers", description="Dealers")
 
@@ -45,7 +45,7 @@ class DealerSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class DealerWriteSchema(ma.Schema):
+class DealerWriteSchema(InputSchema):
     group_id = fields.Integer()
     code = fields.String(
         required=True,

@@ -9,11 +9,12 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..routing.geocode.service import locate
+from .common import QueryArgsSchema
 
 blp = Blueprint("geocode", __name__, url_prefix="/api/v1/geocode", description="Geocoding")
 
 
-class GeocodeArgsSchema(ma.Schema):
+class GeocodeArgsSchema(QueryArgsSchema):
     q = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 

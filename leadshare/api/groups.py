@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, page_of
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Dealer groups")
 
@@ -44,7 +44,7 @@ class GroupSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class GroupWriteSchema(ma.Schema):
+class GroupWriteSchema(InputSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     code = fields.String(required=True, validate=CODE)
     timezone = fields.String(validate=_timezone)

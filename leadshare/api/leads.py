@@ -18,7 +18,7 @@ from ..leads.events import verify_lead_chain
 from ..leads.presenter import present_lead, present_trail
 from ..leads.service import DECLINE_REASONS
 from ..leads.states import LeadStatus
-from .common import PageArgsSchema, UTCDateTime, filtered_page, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, filtered_page, page_of
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1", description="Leads")
 
@@ -31,7 +31,7 @@ PROGRESS_TARGETS = ("contacted", "visited", "ordered", "delivered", "lost")
 # --- input ---------------------------------------------------------------------------------
 
 
-class CustomerInSchema(ma.Schema):
+class CustomerInSchema(InputSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     phone = fields.String(validate=validate.Length(max=40))
     wechat_id = fields.String(validate=validate.Length(min=1, max=100))
@@ -56,7 +56,7 @@ class CustomerInSchema(ma.Schema):
         return data
 
 
-class LocationInSchema(ma.Schema):
+class LocationInSchema(InputSchema):
     latitude = fields.Float(validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(validate=validate.Range(min=-180, max=180))
     address = fields.String(validate=validate.Length(min=1, max=500))
@@ -69,12 +69,12 @@ class LocationInSchema(ma.Schema):
             raise ValidationError("Give an address, or latitude and longitude.", "address")
 
 
-class SourceInSchema(ma.Schema):
+class SourceInSchema(InputSchema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     campaign = fields.String(validate=validate.Length(min=1, max=100))
 
 
-class LeadCreateSchema(ma.Schema):
+class LeadCreateSchema(InputSchema):
     customer = fields.Nested(CustomerInSchema, required=True)
     location = fields.Nested(LocationInSchema, required=True)
     brand = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -101,12 +101,12 @@ class LeadQueryArgsSchema(PageArgsSchema):
     created_to = UTCDateTime()
 
 
-class DeclineSchema(ma.Schema):
+class DeclineSchema(InputSchema):
     reason = fields.String(required=True, validate=validate.OneOf(DECLINE_REASONS))
     note = fields.String(validate=validate.Length(max=500))
 
 
-class ProgressSchema(ma.Schema):
+class ProgressSchema(InputSchema):
     status = fields.String(required=True, validate=validate.OneOf(PROGRESS_TARGETS))
     order_ref = fields.String(validate=validate.Length(min=1, max=100))
     vin = fields.String(validate=validate.Length(max=40))
@@ -114,7 +114,7 @@ class ProgressSchema(ma.Schema):
     note = fields.String(validate=validate.Length(max=500))
 
 
-class WithdrawSchema(ma.Schema):
+class WithdrawSchema(InputSchema):
     reason = fields.String(validate=validate.Length(max=500))
 
 

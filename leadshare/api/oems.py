@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, brand_list, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, brand_list, page_of
 
 blp = Blueprint("oems", __name__, url_prefix="/api/v1/oems", description="Manufacturers")
 
@@ -21,7 +21,7 @@ class OemSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class OemCreateSchema(ma.Schema):
+class OemCreateSchema(InputSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     brands = brand_list(required=True)
 

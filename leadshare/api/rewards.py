@@ -13,7 +13,10 @@ from ..rewards.money import format_amount, parse_amount
 from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
 from .common import (
+    Date,
+    InputSchema,
     PageArgsSchema,
+    QueryArgsSchema,
     UTCDateTime,
     csv_response,
     filtered_page,
@@ -48,15 +51,15 @@ class RuleSchema(ma.Schema):
     channel = fields.String(allow_none=True, validate=validate.OneOf(CHANNELS))
 
 
-class RuleInSchema(RuleSchema):
+class RuleInSchema(RuleSchema, InputSchema):
     amount = Money(required=True)
 
 
-class ProgramWriteSchema(ma.Schema):
+class ProgramWriteSchema(InputSchema):
     group_id = fields.Integer()
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(allow_none=True)
+    starts_on = Date(required=True)
+    ends_on = Date(allow_none=True)
     budget = Money(required=True)
     rules = fields.List(
         fields.Nested(RuleInSchema), required=True, validate=validate.Length(min=1, max=50)
@@ -82,7 +85,7 @@ class ProgramPatchSchema(ProgramWriteSchema):
             )
 
 
-class FundSchema(ma.Schema):
+class FundSchema(InputSchema):
     amount = Money(required=True)
 
 
@@ -152,15 +155,19 @@ class EntryQuerySchema(PageArgsSchema):
     lead_id = fields.String()
 
 
-class PayoutSchema(ma.Schema):
+class PayoutSchema(InputSchema):
     dealer_id = fields.Integer(required=True)
     amount = Money(required=True)
     memo = fields.String(validate=validate.Length(max=500))
 
 
-class StatementArgsSchema(ma.Schema):
-    month = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11."))  # fmt: skip
+class StatementArgsSchema(QueryArgsSchema):
+    month = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$", error="Use YYYY-MM from 2000-01 to 2100-12."
+        ),
+    )
     format = format_arg()
 
 
@@ -183,7 +190,7 @@ class StatementSchema(ma.Schema):
     closing_balance = fields.String()
 
 
-class VoidSchema(ma.Schema):
+class VoidSchema(InputSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
