@@ -17,6 +17,7 @@ from ..auth.current import current_actor
 from ..leads.states import LeadStatus
 from ..models import utcnow
 from .common import (
+    CSV_DOC,
     PageArgsSchema,
     QueryArgsSchema,
     UTCDateTime,
@@ -30,12 +31,6 @@ from .leads import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 blp = Blueprint(
     "audit", __name__, url_prefix="/api/v1/audit", description="Audit for OEMs and group admins"
 )
-
-CSV_DOC = {
-    "content_type": "text/csv",
-    "schema": {"type": "string", "description": "UTF-8 CSV with a BOM and a header row"},
-    "description": "JSON, or with format=csv a CSV attachment.",
-}
 
 
 # --- input ---------------------------------------------------------------------------------

@@ -129,6 +129,13 @@ class Date(fields.Date):
         return day
 
 
+CSV_DOC = {
+    "content_type": "text/csv",
+    "schema": {"type": "string", "description": "UTF-8 CSV with a BOM and a header row"},
+    "description": "JSON, or with format=csv a CSV attachment.",
+}
+
+
 def format_arg() -> fields.String:
     """`format=json` (the default) or `format=csv`."""
     return fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))

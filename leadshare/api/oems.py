@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from ..auth.current import current_actor
 from ..tenancy import service
 from .common import InputSchema, PageArgsSchema, UTCDateTime, brand_list, page_of
+from .openapi import refusals
 
 blp = Blueprint("oems", __name__, url_prefix="/api/v1/oems", description="Manufacturers")
 
@@ -36,6 +37,7 @@ class Oems(MethodView):
 
     @blp.arguments(OemCreateSchema)
     @blp.response(201, OemSchema)
+    @refusals(blp, {409: "Name or brand taken; reasons: name_taken, brand_taken."})
     def post(self, data):
         """Create an OEM with its brands (platform admin)."""
         return service.create_oem(current_actor(), data)

@@ -13,6 +13,7 @@ from ..rewards.money import format_amount, parse_amount
 from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
 from .common import (
+    CSV_DOC,
     Date,
     InputSchema,
     PageArgsSchema,
@@ -24,12 +25,24 @@ from .common import (
     page_of,
 )
 from .leads import CHANNELS, LeadSchema, presented
+from .openapi import refusals
+
+MONEY_DOC = {
+    "type": "string",
+    "pattern": r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$",
+    "example": "200.00",
+    "description": "exact amount in major units, at most 2 decimals",
+}
 
 blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="Rewards and ledger")
 
 
 class Money(fields.Field):
     """Exact money: a decimal string like "200.00" (or an integer) in, a decimal string out."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", MONEY_DOC)
+        super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else format_amount(value)
@@ -266,6 +279,12 @@ def entries(args):
 @blp.route("/payouts", methods=["POST"])
 @blp.arguments(PayoutSchema)
 @blp.response(201, EntrySchema)
+@refusals(
+    blp,
+    {
+        409: "The balance is too small (`balance` says how much there is); reasons: insufficient_balance."
+    },
+)
 def payouts(data):
     """Pay a dealer: from its reward account to paid-out, never more than the balance."""
     return service.pay_out(current_actor(), data["dealer_id"], data["amount"], data.get("memo"))
@@ -274,6 +293,7 @@ def payouts(data):
 @blp.route("/dealers/<int:dealer_id>/statement")
 @blp.arguments(StatementArgsSchema, location="query")
 @blp.response(200, StatementSchema)
+@blp.alt_response(200, success=True, **CSV_DOC)
 def dealer_statement(args, dealer_id):
     """A dealer's monthly reward statement (format=csv for Excel)."""
     data = statement(current_actor(), dealer_id, args["month"])
@@ -287,6 +307,7 @@ def dealer_statement(args, dealer_id):
 @blp.route("/leads/<string:lead_id>/void", methods=["POST"])
 @blp.arguments(VoidSchema)
 @blp.response(200, LeadSchema)
+@refusals(blp, {409: "reasons: already_voided."})
 def void(data, lead_id):
     """Void a fraudulent lead (group admin): every credit it earned is reversed."""
     return presented(service.void_lead, lead_id, data["reason"])

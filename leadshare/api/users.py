@@ -11,6 +11,7 @@ from ..auth.current import current_actor
 from ..models import DEALER_ROLES, Role
 from ..tenancy import service
 from .common import InputSchema, PageArgsSchema, UTCDateTime, filtered_page, page_of
+from .openapi import refusals
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users and roles")
 
@@ -69,6 +70,7 @@ class Users(MethodView):
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
+    @refusals(blp, {409: "A user has this email; reason: email_taken."})
     def post(self, data):
         """Create a user."""
         return service.create_user(current_actor(), data)
