@@ -30,7 +30,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-MAX_EXAMPLES = 4
+MAX_EXAMPLES = 3
 
 
 @pytest.fixture
