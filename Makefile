@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test test-pg lint format bench bench-audit screenshots
+.PHONY: install run test test-pg test-fuzz lint format bench bench-audit screenshots
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ test: install
 # The same suite against PostgreSQL (TEST_DATABASE_URL, default the machine's `test` database).
 test-pg: install
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+
+# schemathesis over the OpenAPI document, every operation as every role (about a minute);
+# on TEST_DATABASE_URL when set, else SQLite. `make test` leaves it out.
+test-fuzz: install
+	$(BIN)/pytest -m fuzz tests/integration/test_fuzz_api.py
 
 # The browser story again, saving its pictures into docs/screenshots/ for the README.
 screenshots: install

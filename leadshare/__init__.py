@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import register_api
     from .auth.current import guard_request
+    from .auth.public import public
     from .database import register_unavailable_handler
     from .notify import outbox as _outbox  # noqa: F401 - its handlers write the outbox
     from .rewards import service as _rewards  # noqa: F401 - its lead-event handlers credit
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(guard_request)  # every route's sign-in and role rule (auth/scope.py)
 
     @app.get("/healthz")
+    @public
     def healthz():
         """Liveness plus a database round trip: 503 when the database does not answer."""
         try:

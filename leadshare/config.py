@@ -79,7 +79,9 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": (_env("SESSION_COOKIE_SECURE", "0") == "1"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A failed statement's log line must not carry its values (a customer's phone).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "MAX_CONTENT_LENGTH": int(_env("MAX_REQUEST_BYTES", str(1024 * 1024))),
         # flask-smorest / OpenAPI; Swagger UI assets are served locally (no CDN).
         "API_TITLE": "leadshare",
         "API_VERSION": "v1",

@@ -7,9 +7,12 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Flask, send_from_directory
 
+from ..auth.public import public
 from ..extensions import api, csrf
 from . import audit, auth, dealers, geocode, groups, leads, notifications, oems, rewards, users
-from .errors import register_error_handlers
+from .errors import ErrorSchema, register_error_handlers
+from .guards import register_guards
+from .openapi import RefusalsPlugin
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 BLUEPRINTS = (
@@ -35,13 +38,20 @@ def register_api(app: Flask) -> None:
             "info": {"description": "Lead-sharing marketplace for car dealer groups."},
         },
     )
-    api.init_app(app)
+    api.ERROR_SCHEMA = ErrorSchema
+    api.DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists its statuses instead
+    api.init_app(app, spec_kwargs={"extra_plugins": [RefusalsPlugin()]})
     for blueprint in BLUEPRINTS:
         csrf.exempt(blueprint)  # the API authenticates writes by Bearer token, not cookies
         api.register_blueprint(blueprint)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith("api-docs."):  # the OpenAPI document and the docs page
+            app.view_functions[endpoint] = public(view)
     register_error_handlers(app)
+    register_guards(app)
 
     @app.get("/api/v1/docs/assets/<path:filename>")
+    @public
     def swagger_assets(filename: str):
         """Swagger UI's files from the installed package: the docs work with no network."""
         return send_from_directory(SWAGGER_DIST, filename, max_age=86400)

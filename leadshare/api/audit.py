@@ -18,7 +18,9 @@ from ..csvsafe import Table, csv_chunks
 from ..leads.states import LeadStatus
 from ..models import utcnow
 from .common import (
+    CSV_DOC,
     PageArgsSchema,
+    QueryArgsSchema,
     UTCDateTime,
     csv_attachment,
     filtered_page,
@@ -31,17 +33,11 @@ blp = Blueprint(
     "audit", __name__, url_prefix="/api/v1/audit", description="Audit for OEMs and group admins"
 )
 
-CSV_DOC = {
-    "content_type": "text/csv",
-    "schema": {"type": "string", "description": "UTF-8 CSV with a BOM and a header row"},
-    "description": "JSON, or with format=csv a CSV attachment.",
-}
-
 
 # --- input ---------------------------------------------------------------------------------
 
 
-class ForwardRangeSchema(ma.Schema):
+class ForwardRangeSchema(QueryArgsSchema):
     """`created_from` must come before `created_to`; the error names them as the client does."""
 
     @validates_schema

@@ -9,15 +9,18 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..auth.current import current_actor
+from ..auth.public import public
 from ..auth.service import authenticate
 from ..auth.tokens import issue_token
-from .common import UTCDateTime
+from .common import InputSchema, UTCDateTime
+from .errors import ErrorSchema
+from .openapi import refusals
 from .users import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
 
 
-class TokenRequestSchema(ma.Schema):
+class TokenRequestSchema(InputSchema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
 
@@ -28,11 +31,15 @@ class TokenSchema(ma.Schema):
 
 
 @blp.route("/token")
+@public
 class Token(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
+    @refusals(blp, {401: "Wrong email or password; reason: invalid_credentials."})
     @blp.alt_response(
         429,
+        schema=ErrorSchema,
         description=(
             "Too many failed sign-ins for this account or from this address (reason "
             "`too_many_attempts`); `Retry-After` says how many seconds to wait."

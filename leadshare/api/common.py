@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import UTC
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date
 from functools import cache
 from typing import Any
 
@@ -13,9 +13,62 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 
+MAX_INT = 2**31 - 1  # PostgreSQL `integer`: ids and counts beyond it cannot be stored
+MAX_PAGE = 100_000
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)  # dates whose arithmetic cannot overflow
 
-class PageArgsSchema(ma.Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+def _with_inner(field: fields.Field) -> Iterable[fields.Field]:
+    yield field
+    inner = getattr(field, "inner", None)
+    if inner is not None:
+        yield from _with_inner(inner)
+
+
+class InputSchema(ma.Schema):
+    """Every schema that reads input: integers strict and bounded, booleans strict.
+
+    A JSON body's integers must be integers (5.9 is refused, not cut to 5) within PostgreSQL's
+    `integer`, and its booleans true or false (not 0 or 1); query arguments (`from_query`) are
+    text, so there integers are digits and booleans `true` or `false`.
+    """
+
+    from_query = False
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        for field in _with_inner(field_obj):
+            if isinstance(field, fields.Integer):
+                field.strict = not self.from_query
+                if not any(isinstance(v, validate.Range) for v in field.validators):
+                    field.validators.append(validate.Range(min=-MAX_INT - 1, max=MAX_INT))
+
+    @ma.pre_load
+    def strict_booleans(self, data, **kwargs):
+        if not isinstance(data, Mapping):
+            return data
+        wrong = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            if not isinstance(field, fields.Boolean) or key not in data:
+                continue
+            value = data[key]
+            if self.from_query:
+                valid = value in ("true", "false")
+            else:
+                valid = isinstance(value, bool) or (value is None and field.allow_none)
+            if not valid:
+                wrong[key] = ["Not a valid boolean: use true or false."]
+        if wrong:
+            raise ma.ValidationError(wrong)
+        return data
+
+
+class QueryArgsSchema(InputSchema):
+    from_query = True
+
+
+class PageArgsSchema(QueryArgsSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
@@ -59,9 +112,28 @@ class UTCDateTime(fields.DateTime):
 
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= moment.date() <= LATEST:
+            raise ma.ValidationError(f"Use a time between {EARLIEST} and {LATEST}.")
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC).replace(tzinfo=None)
         return moment
+
+
+class Date(fields.Date):
+    """A calendar day between EARLIEST and LATEST, so adding days to it cannot overflow."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= day <= LATEST:
+            raise ma.ValidationError(f"Use a date between {EARLIEST} and {LATEST}.")
+        return day
+
+
+CSV_DOC = {
+    "content_type": "text/csv",
+    "schema": {"type": "string", "description": "UTF-8 CSV with a BOM and a header row"},
+    "description": "JSON, or with format=csv a CSV attachment.",
+}
 
 
 def format_arg() -> fields.String:

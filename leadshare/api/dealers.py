@@ -12,7 +12,8 @@ from ..auth.current import current_actor
 from ..auth.scope import is_group_admin_of
 from ..notify.urls import UnsafeUrl, check_url
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, brand_list, filtered_page, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, brand_list, filtered_page, page_of
+from .openapi import refusals
 
 blp = Blueprint("dealers", __name__, url_prefix="/api/v1/dealers", description="Dealers")
 
@@ -45,7 +46,7 @@ class DealerSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class DealerWriteSchema(ma.Schema):
+class DealerWriteSchema(InputSchema):
     group_id = fields.Integer()
     code = fields.String(
         required=True,
@@ -107,6 +108,7 @@ class Dealers(MethodView):
 
     @blp.arguments(DealerWriteSchema)
     @blp.response(201, DealerSchema)
+    @refusals(blp, {409: "The group has a dealer with this code; reason: code_taken."})
     def post(self, data):
         """Create a dealer (group admin); the address is geocoded when no coordinates are given."""
         return service.create_dealer(current_actor(), data)
@@ -121,6 +123,13 @@ class DealerById(MethodView):
 
     @blp.arguments(DealerWriteSchema(partial=True))
     @blp.response(200, DealerSchema)
+    @refusals(
+        blp,
+        {
+            403: "reasons: role_not_allowed, field_not_allowed.",
+            409: "The group has a dealer with this code; reason: code_taken.",
+        },
+    )
     def patch(self, data, dealer_id):
         """Change a dealer (group admin; its manager: operating settings only)."""
         return service.update_dealer(current_actor(), dealer_id, data)

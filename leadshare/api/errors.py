@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import marshmallow as ma
 from flask import Flask, jsonify, request
+from marshmallow import fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -29,6 +31,23 @@ _REASONS = {
 }
 
 
+MAX_LISTED_ERRORS = 20  # an error answer names at most this many fields per level
+MAX_KEY_CHARS = 100
+
+
+class ErrorSchema(ma.Schema):
+    """Every error answer; some refusals add fields of their own (`duplicate_of`, `balance`)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    code = fields.Integer(required=True)
+    status = fields.String(required=True)
+    message = fields.String(required=True)
+    reason = fields.String(required=True)
+    errors = fields.Dict(metadata={"description": "offending fields by location (422)"})
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
@@ -42,6 +61,16 @@ def error_body(code: int, message: str, reason: str | None = None, **extra) -> d
     }
     body.update(extra)
     return body
+
+
+def bounded(errors):
+    """The first MAX_LISTED_ERRORS entries at each level: a huge bad body gets a short answer."""
+    if isinstance(errors, dict):
+        items = list(errors.items())[:MAX_LISTED_ERRORS]
+        return {str(key)[:MAX_KEY_CHARS]: bounded(value) for key, value in items}
+    if isinstance(errors, list | tuple):
+        return [bounded(value) for value in errors[:MAX_LISTED_ERRORS]]
+    return errors
 
 
 def handle_domain_error(error: DomainError):
@@ -67,11 +96,13 @@ def handle_http_exception(error: HTTPException):
     extra = {}
     errors = data.get("errors") or data.get("messages")
     if errors:
-        extra["errors"] = errors
+        extra["errors"] = bounded(errors)
         if error.code == 422:
             message = "Some fields are missing or invalid; see errors."
     body = error_body(error.code or 500, message, data.get("reason"), **extra)
-    return jsonify(body), error.code, data.get("headers") or {}
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    headers.extend((data.get("headers") or {}).items())
+    return jsonify(body), error.code, headers
 
 
 def handle_unexpected(error: Exception):

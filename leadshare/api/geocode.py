@@ -9,11 +9,13 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..routing.geocode.service import locate
+from .common import QueryArgsSchema
+from .openapi import refusals
 
 blp = Blueprint("geocode", __name__, url_prefix="/api/v1/geocode", description="Geocoding")
 
 
-class GeocodeArgsSchema(ma.Schema):
+class GeocodeArgsSchema(QueryArgsSchema):
     q = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
@@ -32,6 +34,7 @@ class PlaceSchema(ma.Schema):
 class Geocode(MethodView):
     @blp.arguments(GeocodeArgsSchema, location="query")
     @blp.response(200, PlaceSchema)
+    @refusals(blp, {404: "The address cannot be located; reason: not_found."})
     def get(self, args):
         """Locate an address."""
         current_actor()

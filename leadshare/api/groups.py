@@ -12,7 +12,8 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, page_of
+from .openapi import refusals
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Dealer groups")
 
@@ -44,7 +45,7 @@ class GroupSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class GroupWriteSchema(ma.Schema):
+class GroupWriteSchema(InputSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     code = fields.String(required=True, validate=CODE)
     timezone = fields.String(validate=_timezone)
@@ -66,6 +67,7 @@ class Groups(MethodView):
 
     @blp.arguments(GroupWriteSchema)
     @blp.response(201, GroupSchema)
+    @refusals(blp, {409: "A group has this code; reason: code_taken."})
     def post(self, data):
         """Create a group (platform admin)."""
         return service.create_group(current_actor(), data)
@@ -80,6 +82,7 @@ class GroupById(MethodView):
 
     @blp.arguments(GroupWriteSchema(partial=True))
     @blp.response(200, GroupSchema)
+    @refusals(blp, {409: "A group has this code; reason: code_taken."})
     def patch(self, data, group_id):
         """Change a group's settings (platform admin)."""
         return service.update_group(current_actor(), group_id, data)

@@ -18,7 +18,8 @@ from ..leads.events import verify_lead_chain
 from ..leads.presenter import present_lead, present_trail
 from ..leads.service import DECLINE_REASONS
 from ..leads.states import LeadStatus
-from .common import PageArgsSchema, UTCDateTime, filtered_page, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, filtered_page, page_of
+from .openapi import refusals
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1", description="Leads")
 
@@ -31,7 +32,7 @@ PROGRESS_TARGETS = ("contacted", "visited", "ordered", "delivered", "lost")
 # --- input ---------------------------------------------------------------------------------
 
 
-class CustomerInSchema(ma.Schema):
+class CustomerInSchema(InputSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     phone = fields.String(validate=validate.Length(max=40))
     wechat_id = fields.String(validate=validate.Length(min=1, max=100))
@@ -56,7 +57,7 @@ class CustomerInSchema(ma.Schema):
         return data
 
 
-class LocationInSchema(ma.Schema):
+class LocationInSchema(InputSchema):
     latitude = fields.Float(validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(validate=validate.Range(min=-180, max=180))
     address = fields.String(validate=validate.Length(min=1, max=500))
@@ -69,12 +70,12 @@ class LocationInSchema(ma.Schema):
             raise ValidationError("Give an address, or latitude and longitude.", "address")
 
 
-class SourceInSchema(ma.Schema):
+class SourceInSchema(InputSchema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     campaign = fields.String(validate=validate.Length(min=1, max=100))
 
 
-class LeadCreateSchema(ma.Schema):
+class LeadCreateSchema(InputSchema):
     customer = fields.Nested(CustomerInSchema, required=True)
     location = fields.Nested(LocationInSchema, required=True)
     brand = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -101,12 +102,12 @@ class LeadQueryArgsSchema(PageArgsSchema):
     created_to = UTCDateTime()
 
 
-class DeclineSchema(ma.Schema):
+class DeclineSchema(InputSchema):
     reason = fields.String(required=True, validate=validate.OneOf(DECLINE_REASONS))
     note = fields.String(validate=validate.Length(max=500))
 
 
-class ProgressSchema(ma.Schema):
+class ProgressSchema(InputSchema):
     status = fields.String(required=True, validate=validate.OneOf(PROGRESS_TARGETS))
     order_ref = fields.String(validate=validate.Length(min=1, max=100))
     vin = fields.String(validate=validate.Length(max=40))
@@ -114,7 +115,7 @@ class ProgressSchema(ma.Schema):
     note = fields.String(validate=validate.Length(max=500))
 
 
-class WithdrawSchema(ma.Schema):
+class WithdrawSchema(InputSchema):
     reason = fields.String(validate=validate.Length(max=500))
 
 
@@ -284,6 +285,12 @@ class Leads(MethodView):
     @idempotent
     @blp.arguments(LeadCreateSchema)
     @blp.response(201, LeadSchema)
+    @refusals(
+        blp,
+        {
+            409: "Refused (`duplicate_of` names the live lead); reasons: duplicate_lead, not_shareable, idempotency_key_reused, request_in_progress."
+        },
+    )
     def post(self, data, idempotency=None):
         """Share a lead: it is geocoded and routed to the nearest eligible store."""
         return presented(service.post_lead, data, idempotency=idempotency)
@@ -299,6 +306,7 @@ class LeadById(MethodView):
 
 @blp.route("/leads/<string:lead_id>/claim", methods=["POST"])
 @blp.response(200, LeadSchema)
+@refusals(blp, {409: "reasons: already_claimed, offer_expired, not_offered, invalid_transition."})
 def claim(lead_id):
     """Claim a lead offered to your store, or an open lead from the board."""
     return presented(service.claim_lead, lead_id)
@@ -307,6 +315,7 @@ def claim(lead_id):
 @blp.route("/leads/<string:lead_id>/decline", methods=["POST"])
 @blp.arguments(DeclineSchema)
 @blp.response(200, LeadSchema)
+@refusals(blp, {409: "reasons: offer_expired, not_offered, invalid_transition."})
 def decline(data, lead_id):
     """Decline an offer, with a reason; the lead goes to the next store."""
     return presented(service.decline_lead, lead_id, data["reason"], data.get("note"))
@@ -315,14 +324,18 @@ def decline(data, lead_id):
 @blp.route("/leads/<string:lead_id>/progress", methods=["POST"])
 @blp.arguments(ProgressSchema)
 @blp.response(200, LeadSchema)
+@refusals(blp, {403: "reasons: role_not_allowed, not_holder.", 409: "reasons: invalid_transition."})
 def progress(data, lead_id):
     """Record progress on a lead your store holds (skipped stages count as reached)."""
     return presented(service.record_progress, lead_id, data)
 
 
 @blp.route("/leads/<string:lead_id>/withdraw", methods=["POST"])
-@blp.arguments(WithdrawSchema)
+@blp.arguments(WithdrawSchema, required=False)
 @blp.response(200, LeadSchema)
+@refusals(
+    blp, {403: "reasons: role_not_allowed, not_referrer.", 409: "reasons: invalid_transition."}
+)
 def withdraw(data, lead_id):
     """Withdraw a lead your store posted, before any store accepted it."""
     return presented(service.withdraw_lead, lead_id, data.get("reason"))
@@ -331,6 +344,13 @@ def withdraw(data, lead_id):
 @blp.route("/leads/<string:lead_id>/location", methods=["PATCH"])
 @blp.arguments(LocationInSchema)
 @blp.response(200, LeadSchema)
+@refusals(
+    blp,
+    {
+        403: "reasons: role_not_allowed, not_referrer.",
+        409: "reasons: location_already_set, not_shareable.",
+    },
+)
 def location(data, lead_id):
     """Give a lead stored as needs_location its location; routing then runs."""
     return presented(service.set_location, lead_id, data)

@@ -13,6 +13,7 @@ from ..notify import service
 from ..notify.formats import SIGNATURE_HEADER
 from ..notify.outbox import EVENTS
 from .common import PageArgsSchema, UTCDateTime, filtered_page, page_of
+from .openapi import refusals
 
 blp = Blueprint(
     "notifications", __name__, url_prefix="/api/v1", description="Webhook notifications"
@@ -71,6 +72,7 @@ class NotificationById(MethodView):
 @blp.route("/notifications/<message_id>/retry")
 class NotificationRetry(MethodView):
     @blp.response(200, NotificationSchema)
+    @refusals(blp, {409: "Only a dead or cancelled message is retried; reasons: not_retryable."})
     def post(self, message_id):
         """Send a dead or cancelled message again, with a fresh set of attempts (group admin)."""
         return service.retry_notification(current_actor(), message_id)

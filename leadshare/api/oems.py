@@ -9,7 +9,8 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, brand_list, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, brand_list, page_of
+from .openapi import refusals
 
 blp = Blueprint("oems", __name__, url_prefix="/api/v1/oems", description="Manufacturers")
 
@@ -21,7 +22,7 @@ class OemSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class OemCreateSchema(ma.Schema):
+class OemCreateSchema(InputSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     brands = brand_list(required=True)
 
@@ -36,6 +37,7 @@ class Oems(MethodView):
 
     @blp.arguments(OemCreateSchema)
     @blp.response(201, OemSchema)
+    @refusals(blp, {409: "Name or brand taken; reasons: name_taken, brand_taken."})
     def post(self, data):
         """Create an OEM with its brands (platform admin)."""
         return service.create_oem(current_actor(), data)

@@ -13,7 +13,11 @@ from ..rewards.money import format_amount, parse_amount
 from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
 from .common import (
+    CSV_DOC,
+    Date,
+    InputSchema,
     PageArgsSchema,
+    QueryArgsSchema,
     UTCDateTime,
     csv_attachment,
     filtered_page,
@@ -21,12 +25,24 @@ from .common import (
     page_of,
 )
 from .leads import CHANNELS, LeadSchema, presented
+from .openapi import refusals
+
+MONEY_DOC = {
+    "type": "string",
+    "pattern": r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$",
+    "example": "200.00",
+    "description": "exact amount in major units, at most 2 decimals",
+}
 
 blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="Rewards and ledger")
 
 
 class Money(fields.Field):
     """Exact money: a decimal string like "200.00" (or an integer) in, a decimal string out."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", MONEY_DOC)
+        super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else format_amount(value)
@@ -48,15 +64,15 @@ class RuleSchema(ma.Schema):
     channel = fields.String(allow_none=True, validate=validate.OneOf(CHANNELS))
 
 
-class RuleInSchema(RuleSchema):
+class RuleInSchema(RuleSchema, InputSchema):
     amount = Money(required=True)
 
 
-class ProgramWriteSchema(ma.Schema):
+class ProgramWriteSchema(InputSchema):
     group_id = fields.Integer()
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(allow_none=True)
+    starts_on = Date(required=True)
+    ends_on = Date(allow_none=True)
     budget = Money(required=True)
     rules = fields.List(
         fields.Nested(RuleInSchema), required=True, validate=validate.Length(min=1, max=50)
@@ -82,7 +98,7 @@ class ProgramPatchSchema(ProgramWriteSchema):
             )
 
 
-class FundSchema(ma.Schema):
+class FundSchema(InputSchema):
     amount = Money(required=True)
 
 
@@ -152,15 +168,19 @@ class EntryQuerySchema(PageArgsSchema):
     lead_id = fields.String()
 
 
-class PayoutSchema(ma.Schema):
+class PayoutSchema(InputSchema):
     dealer_id = fields.Integer(required=True)
     amount = Money(required=True)
     memo = fields.String(validate=validate.Length(max=500))
 
 
-class StatementArgsSchema(ma.Schema):
-    month = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11."))  # fmt: skip
+class StatementArgsSchema(QueryArgsSchema):
+    month = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$", error="Use YYYY-MM from 2000-01 to 2100-12."
+        ),
+    )
     format = format_arg()
 
 
@@ -183,7 +203,7 @@ class StatementSchema(ma.Schema):
     closing_balance = fields.String()
 
 
-class VoidSchema(ma.Schema):
+class VoidSchema(InputSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
@@ -259,6 +279,12 @@ def entries(args):
 @blp.route("/payouts", methods=["POST"])
 @blp.arguments(PayoutSchema)
 @blp.response(201, EntrySchema)
+@refusals(
+    blp,
+    {
+        409: "The balance is too small (`balance` says how much there is); reasons: insufficient_balance."
+    },
+)
 def payouts(data):
     """Pay a dealer: from its reward account to paid-out, never more than the balance."""
     return service.pay_out(current_actor(), data["dealer_id"], data["amount"], data.get("memo"))
@@ -267,6 +293,7 @@ def payouts(data):
 @blp.route("/dealers/<int:dealer_id>/statement")
 @blp.arguments(StatementArgsSchema, location="query")
 @blp.response(200, StatementSchema)
+@blp.alt_response(200, success=True, **CSV_DOC)
 def dealer_statement(args, dealer_id):
     """A dealer's monthly reward statement (format=csv for Excel)."""
     data = statement(current_actor(), dealer_id, args["month"])
@@ -280,6 +307,7 @@ def dealer_statement(args, dealer_id):
 @blp.route("/leads/<string:lead_id>/void", methods=["POST"])
 @blp.arguments(VoidSchema)
 @blp.response(200, LeadSchema)
+@refusals(blp, {409: "reasons: already_voided."})
 def void(data, lead_id):
     """Void a fraudulent lead (group admin): every credit it earned is reversed."""
     return presented(service.void_lead, lead_id, data["reason"])

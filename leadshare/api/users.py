@@ -10,7 +10,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ..auth.current import current_actor
 from ..models import DEALER_ROLES, Role
 from ..tenancy import service
-from .common import PageArgsSchema, UTCDateTime, filtered_page, page_of
+from .common import InputSchema, PageArgsSchema, UTCDateTime, filtered_page, page_of
+from .openapi import refusals
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users and roles")
 
@@ -29,7 +30,7 @@ class UserSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class UserCreateSchema(ma.Schema):
+class UserCreateSchema(InputSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
     name = fields.String(validate=validate.Length(min=1, max=100))
@@ -47,7 +48,7 @@ class UserCreateSchema(ma.Schema):
             raise ValidationError(f"A {data['role']} needs a {field}.", field)
 
 
-class UserUpdateSchema(ma.Schema):
+class UserUpdateSchema(InputSchema):
     password = fields.String(load_only=True, validate=PASSWORD)
     current_password = fields.String(load_only=True)
     name = fields.String(validate=validate.Length(min=1, max=100))
@@ -69,6 +70,7 @@ class Users(MethodView):
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
+    @refusals(blp, {409: "A user has this email; reason: email_taken."})
     def post(self, data):
         """Create a user."""
         return service.create_user(current_actor(), data)

@@ -2,18 +2,21 @@
 
 Two layers, both here:
 - the door: `ENDPOINT_ROLES` names, for every route of the app, the roles that may call it
-  (checked before the view runs, so no route can forget it; `PUBLIC` routes need no sign-in);
+  (checked before the view runs, so no route can forget it); views marked `@public`
+  (auth/public.py) need no sign-in;
 - the object: `can_see_lead`, `sees_contact`, `acting_store`, ... decide for one row. Outside
   your scope is 404 (the row's existence is not revealed); a role that may not act is 403.
 """
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import exists, select
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import DEALER_ROLES, Dealer, Lead, OemBrand, Offer, Role, User
+from .public import is_public as is_public_view
 
 PA, GA, OEM = Role.PLATFORM_ADMIN, Role.GROUP_ADMIN, Role.OEM_AUDITOR
 STAFF, MANAGER = Role.STAFF, Role.MANAGER
@@ -21,21 +24,6 @@ EVERYONE = frozenset(Role)
 DEALERS = frozenset(DEALER_ROLES)
 ADMINS = frozenset({PA, GA})
 AUDITORS = frozenset({OEM, GA})
-
-PUBLIC = frozenset(
-    {
-        "auth.Token",
-        "api-docs.openapi_json",
-        "api-docs.openapi_swagger_ui",
-        "swagger_assets",
-        "healthz",
-        "static",
-        "web.static",
-        "web.login",
-        "web.set_language",
-    }
-)
-"""Routes anyone may call without signing in."""
 
 ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     # API
@@ -112,7 +100,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
 
 
 def is_public(endpoint: str | None) -> bool:
-    return endpoint in PUBLIC
+    """Marked with `auth.public.public`: the only routes anyone may call without signing in."""
+    view = current_app.view_functions.get(endpoint or "")
+    return view is not None and is_public_view(view)
 
 
 def roles_for(endpoint: str | None, method: str) -> frozenset[Role] | None:

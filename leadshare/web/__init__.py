@@ -51,6 +51,7 @@ def _headers(response):
 
 def register_web(app: Flask) -> None:
     """The pages, their Jinja helpers and the HTML error pages."""
+    from ..auth.public import public
     from ..extensions import login_manager
     from ..models import utcnow
     from . import i18n
@@ -58,6 +59,8 @@ def register_web(app: Flask) -> None:
     from .nav import nav_for
 
     app.register_blueprint(blp)
+    for endpoint in ("static", "web.static"):  # stylesheets, scripts and images
+        app.view_functions[endpoint] = public(app.view_functions[endpoint])
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.localize_callback = str

@@ -38,6 +38,11 @@ from .messages import flatten_errors
 LIST_SEPARATORS = re.compile(r"[,，、;；|\n]+")
 
 
+def whole_number(text: str) -> int | str | None:
+    """A form's digits as the int the API schemas take strictly; other text for them to refuse."""
+    return int(text) if text.isascii() and text.isdigit() else (text or None)
+
+
 def split_list(text: str | None) -> list[str]:
     """`奥迪, 大众、宝马` -> ["奥迪", "大众", "宝马"]: commas (either width), 、, ; or new lines."""
     return [part.strip() for part in LIST_SEPARATORS.split(text or "") if part.strip()]
@@ -228,7 +233,7 @@ class StoreSettingsForm(FlaskForm):
         capacity = (self.daily_capacity.data or "").strip()
         return {
             "accepting_leads": bool(self.accepting_leads.data),
-            "daily_capacity": capacity or None,
+            "daily_capacity": whole_number(capacity),
             "service_radius_km": (self.service_radius_km.data or "").strip() or None,
         }
 
@@ -262,7 +267,7 @@ class DealerForm(FlaskForm):
         if brands:
             data["brands"] = brands
         data["region_codes"] = split_list(self.region_codes.data)
-        data["daily_capacity"] = (self.daily_capacity.data or "").strip() or None
+        data["daily_capacity"] = whole_number((self.daily_capacity.data or "").strip())
         data["webhook_url"] = (self.webhook_url.data or "").strip() or None
         data["accepting_leads"] = bool(self.accepting_leads.data)
         data["active"] = bool(self.active.data)
@@ -292,5 +297,5 @@ class UserForm(FlaskForm):
         if self.role.data == "group_admin":
             data["group_id"] = group_id
         elif self.dealer_id.data:
-            data["dealer_id"] = self.dealer_id.data
+            data["dealer_id"] = whole_number(self.dealer_id.data)
         return data

@@ -29,7 +29,7 @@ from ..rewards.money import format_amount
 from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
 from . import blp
-from .forms import compact, load, load_or_flash, store_choices
+from .forms import compact, load, load_or_flash, store_choices, whole_number
 from .i18n import localtime
 from .leads import actor, page_number, refuse
 from .lookups import group_dealers, store_label, store_names
@@ -114,7 +114,11 @@ class PayoutForm(FlaskForm):
 
     def payload(self) -> dict[str, Any]:
         return compact(
-            {"dealer_id": self.dealer_id.data, "amount": self.amount.data, "memo": self.memo.data}
+            {
+                "dealer_id": whole_number(self.dealer_id.data),
+                "amount": self.amount.data,
+                "memo": self.memo.data,
+            }
         )
 
 

@@ -10,6 +10,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..auth.public import public
 from ..auth.service import authenticate
 from ..auth.sessions import end_session, start_session
 from ..errors import TooManyRequests, Unauthorized
@@ -52,6 +53,7 @@ def roles_required(*roles: Role):
 
 
 @blp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("web.home"))
@@ -95,6 +97,7 @@ def logout():
 
 
 @blp.post("/language")
+@public
 def set_language():
     """The switch: stored in the session, so it holds across pages and across sign-in."""
     lang = request.form.get("lang", "")
