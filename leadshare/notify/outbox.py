@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..leads.contact import mask_name
 from ..leads.events import on_event
-from ..leads.presenter import dealer_ref
+from ..leads.presenter import dealer_ref, shown_km
 from ..leads.states import LeadStatus
 from ..models import (
     Dealer,
@@ -106,7 +106,7 @@ def _offer_notification(lead: Lead, offer: Offer, event: str, at: datetime) -> N
     data = {
         "dealer": dealer_ref(recipient),
         **lead_data(db.session, lead),
-        "distance_km": offer.distance_km,
+        "distance_km": shown_km(offer.distance_km, unmasked=False),  # not the holder yet
         "offered_at": iso(offer.offered_at),
         "expires_at": iso(offer.expires_at),
     }

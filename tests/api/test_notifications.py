@@ -162,7 +162,7 @@ def _expected_json(app_ctx, world, first, offer, second, second_offer):
         return {
             "dealer": tianhe,
             **facts,
-            "distance_km": offer_row.distance_km,
+            "distance_km": float(round(offer_row.distance_km)),
             "offered_at": iso(offer_row.offered_at),
             "expires_at": iso(offer_row.expires_at),
         }
@@ -261,7 +261,7 @@ def test_every_event_reaches_its_store_as_wecom_markdown(app, app_ctx, client, w
 
     def offered(who, row, link):
         return (
-            f"**新线索待接单**\n> 门店：广州天河奥迪\n{who}\n> 距离：{row.distance_km} 公里\n"
+            f"**新线索待接单**\n> 门店：广州天河奥迪\n{who}\n> 距离：{float(round(row.distance_km))} 公里\n"
             f"> 推荐门店：深圳南山奥迪\n"
             f'请于 <font color="warning">{shanghai(row.expires_at)}</font> 前接单，过期将转给下一家门店。\n'
             f"{link}"
