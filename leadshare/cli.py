@@ -111,7 +111,10 @@ def import_dealers(file: Path, group_code: str, report_path: Path | None) -> Non
         rows = list(csv.DictReader(f))
     if rows and "code" not in rows[0]:
         raise click.ClickException(f"The header must name the columns: {', '.join(CSV_FIELDS)}.")
-    schema = DealerWriteSchema()
+    class CsvRowSchema(DealerWriteSchema):
+        from_query = True  # CSV cells are text, like a query string: "40", "true"
+
+    schema = CsvRowSchema()
     created = updated = 0
     failures: list[tuple[int, str]] = []
     outcomes: list[tuple[int, str, str, str, str]] = []
