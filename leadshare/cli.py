@@ -86,7 +86,7 @@ def _flatten(messages: dict) -> str:
 @click.option("--group", "group_code", required=True, help="Code of the group to import into.")
 def import_dealers(file: Path, group_code: str) -> None:
     """Create or update a group's dealers from a CSV (header row; see README for columns)."""
-    from .api.dealers import DealerWriteSchema
+    from .api.dealers import DealerTextSchema
     from .tenancy.service import apply_dealer_fields, new_dealer
 
     group = db.session.scalar(select(Group).where(Group.code == group_code))
@@ -96,7 +96,7 @@ def import_dealers(file: Path, group_code: str) -> None:
         rows = list(csv.DictReader(f))
     if rows and "code" not in rows[0]:
         raise click.ClickException(f"The header must name the columns: {', '.join(CSV_FIELDS)}.")
-    schema = DealerWriteSchema()
+    schema = DealerTextSchema()
     created = updated = 0
     failures: list[tuple[int, str]] = []
     with click.progressbar(enumerate(rows, start=2), length=len(rows), label="Importing") as bar:
