@@ -101,7 +101,7 @@ def _flatten(messages: dict) -> str:
 )
 def import_dealers(file: Path, group_code: str, report_path: Path | None) -> None:
     """Create or update a group's dealers from a CSV (header row; see README for columns)."""
-    from .api.dealers import DealerWriteSchema
+    from .api.dealers import DealerTextSchema
     from .tenancy.service import apply_dealer_fields, new_dealer
 
     group = db.session.scalar(select(Group).where(Group.code == group_code))
@@ -111,10 +111,7 @@ def import_dealers(file: Path, group_code: str, report_path: Path | None) -> Non
         rows = list(csv.DictReader(f))
     if rows and "code" not in rows[0]:
         raise click.ClickException(f"The header must name the columns: {', '.join(CSV_FIELDS)}.")
-    class CsvRowSchema(DealerWriteSchema):
-        from_query = True  # CSV cells are text, like a query string: "40", "true"
-
-    schema = CsvRowSchema()
+    schema = DealerTextSchema()
     created = updated = 0
     failures: list[tuple[int, str]] = []
     outcomes: list[tuple[int, str, str, str, str]] = []

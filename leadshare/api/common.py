@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date
 from functools import cache
@@ -18,6 +19,23 @@ MAX_PAGE = 100_000
 EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)  # dates whose arithmetic cannot overflow
 
 
+BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no database stores them
+
+
+def bad_strings(value: Any, path: tuple = ()) -> list[tuple]:
+    """Paths of the strings (keys included) in a JSON value holding a NUL or a lone surrogate."""
+    if isinstance(value, str):
+        return [path] if BAD_CHARS.search(value) else []
+    found: list[tuple] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += [path + (key,)] if BAD_CHARS.search(key) else bad_strings(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += bad_strings(item, path + (index,))
+    return found
+
+
 def _with_inner(field: fields.Field) -> Iterable[fields.Field]:
     yield field
     inner = getattr(field, "inner", None)
@@ -26,7 +44,7 @@ def _with_inner(field: fields.Field) -> Iterable[fields.Field]:
 
 
 class InputSchema(ma.Schema):
-    """Every schema that reads input: integers strict and bounded, booleans strict.
+    """Every schema that reads input: integers strict and bounded, booleans strict, clean strings.
 
     A JSON body's integers must be integers (5.9 is refused, not cut to 5) within PostgreSQL's
     `integer`, and its booleans true or false (not 0 or 1); query arguments (`from_query`) are
@@ -43,12 +61,15 @@ class InputSchema(ma.Schema):
                     field.validators.append(validate.Range(min=-MAX_INT - 1, max=MAX_INT))
 
     @ma.pre_load
-    def strict_booleans(self, data, **kwargs):
+    def strict_values(self, data, **kwargs):
+        """Booleans are true or false; no string holds a NUL or a lone surrogate (web forms too)."""
         if not isinstance(data, Mapping):
             return data
         wrong = {}
         for name, field in self.load_fields.items():
             key = field.data_key or name
+            if key in data and bad_strings(data[key]):
+                wrong[key] = ["NUL characters and lone surrogates are not allowed."]
             if not isinstance(field, fields.Boolean) or key not in data:
                 continue
             value = data[key]

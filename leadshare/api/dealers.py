@@ -90,6 +90,12 @@ class DealerWriteSchema(InputSchema):
             raise ValidationError("Give an address, or latitude and longitude.", "address")
 
 
+class DealerTextSchema(DealerWriteSchema):
+    """A dealer from text (a CSV row): numbers as digits, booleans as true or false."""
+
+    from_query = True
+
+
 class DealerQueryArgsSchema(PageArgsSchema):
     group_id = fields.Integer()
     brand = fields.String()

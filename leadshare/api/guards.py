@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, UnprocessableEntity
 
 from ..auth import scope
 from ..auth.current import current_actor
+from .common import BAD_CHARS, bad_strings
 
 MAX_JSON_DEPTH = 64
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`: larger ids cannot exist
-_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKET = re.compile(rb"[\[\]{}]")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -41,20 +40,6 @@ def too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def bad_strings(value: Any, path: tuple = ()) -> list[tuple]:
-    """Paths of the strings (keys included) in a JSON value holding a NUL or a lone surrogate."""
-    if isinstance(value, str):
-        return [path] if _BAD_CHARS.search(value) else []
-    found: list[tuple] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += [path + (key,)] if _BAD_CHARS.search(key) else bad_strings(item, path + (key,))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += bad_strings(item, path + (index,))
-    return found
-
-
 def _nested(paths: list[tuple], message: str) -> dict:
     """{"customer": {"name": [message]}} for the path ("customer", "name")."""
     errors: dict = {}
@@ -70,7 +55,7 @@ def _nested(paths: list[tuple], message: str) -> dict:
 
 
 def _printable(part) -> str | int:
-    return _BAD_CHARS.sub("\ufffd", part) if isinstance(part, str) else part
+    return BAD_CHARS.sub("\ufffd", part) if isinstance(part, str) else part
 
 
 def _needs_body() -> bool:
@@ -118,7 +103,7 @@ def _check_url() -> None:
         names = [
             (name,)
             for name, value in (values.items(multi=True) if location == "query" else values.items())
-            if _BAD_CHARS.search(name) or (isinstance(value, str) and _BAD_CHARS.search(value))
+            if BAD_CHARS.search(name) or (isinstance(value, str) and BAD_CHARS.search(value))
         ]
         if names:
             raise _refuse(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import marshmallow as ma
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from leadshare.api.leads import LeadCreateSchema
 from leadshare.extensions import db
 
 from .lead_world import build_world, lead_payload
@@ -96,6 +98,12 @@ def test_a_nul_in_any_string_is_refused_naming_the_field(client, world):
     body = refused(client.get("/api/v1/leads?brand=a%00b", headers=world.headers["admin"]), 422)
     assert "brand" in body["errors"]["query"]
     refused(client.get("/api/v1/leads/a%00b", headers=world.headers["admin"]), 422)
+
+
+def test_the_input_schemas_refuse_nul_for_the_web_forms_too(app):
+    with app.test_request_context(), pytest.raises(ma.ValidationError) as refusal:
+        LeadCreateSchema().load(lead_payload(notes="a\x00b"))
+    assert "notes" in refusal.value.messages
 
 
 def test_a_lone_surrogate_sent_as_a_json_escape_is_refused(client, world):
