@@ -1,12 +1,11 @@
 """Unknown, deactivated and existing accounts take the same time to refuse, with scrypt.
 
-Slow on purpose (60 scrypt checks, ~10 s): runs when LEADSHARE_TIMING_TESTS=1, as CI sets it.
+Slow on purpose (60 scrypt checks, ~10 s): part of `make test-slow`, which CI runs.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import statistics
 import time
 
@@ -14,12 +13,7 @@ import pytest
 
 from leadshare.models import Role
 
-pytestmark = [
-    pytest.mark.timing,
-    pytest.mark.skipif(
-        os.environ.get("LEADSHARE_TIMING_TESTS") != "1", reason="set LEADSHARE_TIMING_TESTS=1"
-    ),
-]
+pytestmark = [pytest.mark.timing, pytest.mark.slow]  # scrypt, ~10 s: `make test-slow`
 
 ATTEMPTS = 20
 _addresses = (f"10.9.{n // 250}.{n % 250}" for n in itertools.count())

@@ -38,7 +38,7 @@ from .. import TEST_SECRET_KEY
 from ..factories import GUANGZHOU_TIANHE, SHANGHAI_PUDONG, SHENZHEN_NANSHAN
 from .scratch import scratch_database
 
-pytestmark = pytest.mark.no_rollback
+pytestmark = [pytest.mark.no_rollback, pytest.mark.slow]  # multi-process: `make test-slow`
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = TEST_SECRET_KEY

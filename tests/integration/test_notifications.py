@@ -31,7 +31,7 @@ from .. import TEST_SECRET_KEY
 from ..webhook_receiver import Answer, Receiver
 from .scratch import scratch_database
 
-pytestmark = pytest.mark.no_rollback
+pytestmark = [pytest.mark.no_rollback, pytest.mark.slow]  # multi-process: `make test-slow`
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DELIVERERS = 3

@@ -54,7 +54,7 @@ from .test_concurrency import (
     _wait_healthy,
 )
 
-pytestmark = pytest.mark.no_rollback
+pytestmark = [pytest.mark.no_rollback, pytest.mark.slow]  # multi-process: `make test-slow`
 
 SECRET_KEY = TEST_SECRET_KEY
 PASSWORD = "password123"

@@ -21,7 +21,7 @@ from leadshare.models import Role, User
 from .scratch import scratch_database
 from .test_concurrency import Server, _free_port, _start_gunicorn, _stop_gunicorn, _wait_healthy
 
-pytestmark = pytest.mark.no_rollback
+pytestmark = [pytest.mark.no_rollback, pytest.mark.slow]  # multi-process: `make test-slow`
 
 SECRET_KEY = "sign-in-processes-test-secret"
 EMAIL = "throttled@example.com"
