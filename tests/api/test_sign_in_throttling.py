@@ -11,6 +11,7 @@ from leadshare import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 from leadshare.models import LoginFailure, Role, User
 
+from .. import TEST_SECRET_KEY
 from ..integration.scratch import scratch_database
 
 WRONG = "wrong-password"
@@ -178,7 +179,7 @@ def test_behind_trusted_proxies_the_forwarded_address_is_the_client(tmp_path):
     with scratch_database(tmp_path, "proxies") as url:
         app = create_app(
             {
-                "SECRET_KEY": "proxy-test",
+                "SECRET_KEY": TEST_SECRET_KEY,
                 "SQLALCHEMY_DATABASE_URI": url,
                 "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                 "TRUSTED_PROXIES": 1,

@@ -23,7 +23,7 @@ from .test_concurrency import Server, _free_port, _start_gunicorn, _stop_gunicor
 
 pytestmark = [pytest.mark.no_rollback, pytest.mark.slow]  # multi-process: `make test-slow`
 
-SECRET_KEY = "sign-in-processes-test-secret"
+SECRET_KEY = "sign-in-processes-test-secret-of-32-characters-or-more"
 EMAIL = "throttled@example.com"
 PASSWORD = "password123"
 
