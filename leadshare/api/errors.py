@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 import marshmallow as ma
 from flask import Flask, jsonify, request
 from marshmallow import fields
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -105,11 +107,34 @@ def handle_http_exception(error: HTTPException):
     return jsonify(body), error.code, headers
 
 
+def log_unexpected(error: Exception) -> None:
+    """Log a bug with its traceback; a database error without the values of its row.
+
+    The engine hides bound parameters (`hide_parameters`), but PostgreSQL's own DETAIL
+    ("Failing row contains (...)") would still carry a customer's phone: log the primary
+    message and the statement only.
+    """
+    if not isinstance(error, DBAPIError):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return
+    diag = getattr(error.orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) or str(error.orig).split("\n")[0]
+    log.error(
+        "unhandled %s on %s %s: %s [SQL: %s]\n%s",
+        type(error.orig).__name__,
+        request.method,
+        request.path,
+        primary,
+        error.statement,
+        "".join(traceback.format_tb(error.__traceback__)),
+    )
+
+
 def handle_unexpected(error: Exception):
     """Log the bug, roll back, and answer a JSON 500 that leaks nothing."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log_unexpected(error)
     db.session.rollback()
     if not _wants_json():
         return InternalServerError()
