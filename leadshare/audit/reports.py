@@ -28,12 +28,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased, joinedload
 
-from ..auth.scope import require_role
+from ..auth.scope import audited_brand_keys
 from ..extensions import db
 from ..leads.contact import mask_name, mask_phone, mask_wechat
 from ..leads.events import hashed_fields
 from ..leads.states import PROGRESS_LADDER, LeadStatus
-from ..models import Dealer, Group, Lead, LeadEvent, OemBrand, Offer, Role, User, brand_key
+from ..models import Dealer, Group, Lead, LeadEvent, Offer, Role, User, brand_key
 from ..pagination import Page
 from ..routing.geocode.gazetteer import Gazetteer
 from .chain import verify_chain
@@ -99,14 +99,13 @@ def scope_conditions(actor: User, brand: str | None = None) -> list[ColumnElemen
 
     A brand narrows the scope (to nothing when it is not one of the auditor's brands).
     """
-    require_role(actor, *AUDIT_ROLES)
+    group_id, keys = audited_brand_keys(actor)
     key = brand_key(brand) if brand else None
-    if actor.role == Role.OEM_AUDITOR:
-        keys = list(db.session.scalars(select(OemBrand.key).where(OemBrand.oem_id == actor.oem_id)))
+    if keys is not None:
         if key is None:
-            return [Lead.brand_key.in_(keys)]
+            return [Lead.brand_key.in_(sorted(keys))]
         return [Lead.brand_key == key] if key in keys else [false()]
-    return [Lead.group_id == actor.group_id, *([] if key is None else [Lead.brand_key == key])]
+    return [Lead.group_id == group_id, *([] if key is None else [Lead.brand_key == key])]
 
 
 def lead_conditions(actor: User, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:

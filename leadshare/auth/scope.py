@@ -226,3 +226,55 @@ def sees_contact(actor: User, lead: Lead) -> bool:
     return actor.role in DEALER_ROLES and (
         actor.group_id == lead.group_id and actor.dealer_id in (lead.referrer_id, lead.holder_id)
     )
+
+
+# --- users, statements, the ledger and audit reports ---------------------------------------
+
+
+def sees_user(actor: User, user: User | None) -> bool:
+    """Yourself; every user for platform admins; your group's users for group admins."""
+    return user is not None and (
+        user.id == actor.id
+        or actor.role == Role.PLATFORM_ADMIN
+        or (actor.role == Role.GROUP_ADMIN and user.group_id == actor.group_id)
+    )
+
+
+def statement_dealer(actor: User, dealer: Dealer | None) -> Dealer:
+    """A store's reward statement: the group's admins and the store's own manager.
+
+    Outside the group (or another store of it): 404; the store's staff: 403.
+    """
+    if dealer is None or not (
+        is_group_admin_of(actor, dealer.group_id)
+        or (actor.dealer_id == dealer.id and actor.group_id == dealer.group_id)
+    ):
+        raise NotFound("No such dealer.")
+    if not (is_group_admin_of(actor, dealer.group_id) or actor.role == Role.MANAGER):
+        raise Forbidden(
+            "Only the store's manager or a group admin may read its statement.",
+            reason="role_not_allowed",
+        )
+    return dealer
+
+
+def ledger_view(actor: User) -> tuple[int, list[int] | None]:
+    """(group, dealer ids or None for all): a manager reads only its own store's accounts."""
+    if actor.role == Role.GROUP_ADMIN:
+        return actor.group_id, None
+    if actor.role == Role.MANAGER:
+        return actor.group_id, [actor.dealer_id]
+    raise Forbidden(
+        "Only group admins and store managers may read the ledger.", reason="role_not_allowed"
+    )
+
+
+def audited_brand_keys(actor: User) -> tuple[int | None, set[str] | None]:
+    """What an audit report may count: (group or None, brand keys or None for every brand).
+
+    An OEM auditor reads its OEM's brands in every group, a group admin its own group; others 403.
+    """
+    require_role(actor, Role.OEM_AUDITOR, Role.GROUP_ADMIN)
+    if actor.role == Role.OEM_AUDITOR:
+        return None, oem_brand_keys(actor.oem_id)
+    return actor.group_id, None

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..auth.scope import is_group_admin_of, require_role
+from ..auth.scope import is_group_admin_of, ledger_view, require_role
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..leads.events import append_event, on_event
@@ -428,15 +428,12 @@ def pay_out(actor: User, dealer_id: int, amount_minor: int, memo: str | None = N
 
 
 def _ledger_scope(actor: User) -> tuple[int, list[str] | None]:
-    """(group, account keys or None for all): a manager sees only its own dealer's accounts."""
-    if actor.role in (Role.GROUP_ADMIN,):
-        return actor.group_id, None
-    if actor.role == Role.MANAGER:
-        return actor.group_id, [account_key(AccountKind.DEALER_REWARDS, actor.dealer_id),
-                                account_key(AccountKind.PAID_OUT, actor.dealer_id)]  # fmt: skip
-    raise Forbidden(
-        "Only group admins and store managers may read the ledger.", reason="role_not_allowed"
-    )
+    """(group, account keys or None for all), as auth/scope.py's ledger_view allows."""
+    group_id, dealer_ids = ledger_view(actor)
+    if dealer_ids is None:
+        return group_id, None
+    kinds = (AccountKind.DEALER_REWARDS, AccountKind.PAID_OUT)
+    return group_id, [account_key(kind, d) for d in dealer_ids for kind in kinds]
 
 
 def list_accounts(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:

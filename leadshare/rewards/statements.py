@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from ..auth.scope import is_group_admin_of
+from ..auth.scope import statement_dealer
 from ..csvsafe import cell, cells, csv_text
-from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import (
     Dealer,
@@ -19,7 +18,6 @@ from ..models import (
     LedgerEntry,
     LedgerPosting,
     RewardProgram,
-    Role,
     User,
 )
 from .ledger import AccountKind, account_key
@@ -37,16 +35,7 @@ def _month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
 
 def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
     """Every credit, reversal and payout on the dealer's reward account in `month` (group time)."""
-    dealer = db.session.get(Dealer, dealer_id)
-    if dealer is None or not (
-        is_group_admin_of(actor, dealer.group_id) or actor.dealer_id == dealer.id
-    ):
-        raise NotFound("No such dealer.")
-    if not (is_group_admin_of(actor, dealer.group_id) or actor.role == Role.MANAGER):
-        raise Forbidden(
-            "Only the store's manager or a group admin may read its statement.",
-            reason="role_not_allowed",
-        )
+    dealer = statement_dealer(actor, db.session.get(Dealer, dealer_id))
     start, end = _month_bounds(month, dealer.group.timezone)
     key = account_key(AccountKind.DEALER_REWARDS, dealer.id)
     base = (

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..auth import scope
 from ..auth.scope import is_group_admin_of, require_role, sees_group
 from ..auth.sessions import end_every_session
 from ..errors import Conflict, Forbidden, Invalid, NotFound
@@ -234,12 +235,7 @@ def list_users(actor: User, filters: Mapping[str, Any], page: int, per_page: int
 
 def get_user(actor: User, user_id: int) -> User:
     user = db.session.get(User, user_id)
-    visible = user is not None and (
-        user.id == actor.id
-        or actor.role == Role.PLATFORM_ADMIN
-        or (actor.role == Role.GROUP_ADMIN and user.group_id == actor.group_id)
-    )
-    if not visible:
+    if not scope.sees_user(actor, user):
         raise NotFound("No such user.")
     return user
 
