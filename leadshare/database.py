@@ -58,20 +58,17 @@ def handle_unavailable(error: Exception):
     """503 `database_unavailable` with Retry-After, as JSON on the API and a page elsewhere."""
     from flask import current_app, jsonify, request
 
+    from .api.errors import error_body, wants_json
+    from .web.errors import error_page
+
     current_app.logger.warning(
         "database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
     )
     forget_failed_transaction()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    if request.path.startswith("/api/") or request.path == "/healthz":
-        body = {
-            "code": 503,
-            "status": "Service Unavailable",
-            "message": "The database is not answering; try again in a few seconds.",
-            "reason": "database_unavailable",
-        }
-        return jsonify(body), 503, headers
-    from .web.errors import error_page
+    if wants_json():
+        message = "The database is not answering; try again in a few seconds."
+        return jsonify(error_body(503, message, "database_unavailable")), 503, headers
 
     page, status = error_page(503)
     return page, status, headers

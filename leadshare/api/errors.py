@@ -50,7 +50,7 @@ class ErrorSchema(ma.Schema):
     errors = fields.Dict(metadata={"description": "offending fields by location (422)"})
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
@@ -91,7 +91,7 @@ def handle_invalid_transition(error: InvalidTransition):
 
 
 def handle_http_exception(error: HTTPException):
-    if not _wants_json():
+    if not wants_json():
         return error
     data = getattr(error, "data", None) or {}
     message = data.get("message") or error.description or error.name
@@ -136,7 +136,7 @@ def handle_unexpected(error: Exception):
         return handle_http_exception(error)
     log_unexpected(error)
     db.session.rollback()
-    if not _wants_json():
+    if not wants_json():
         return InternalServerError()
     body = error_body(500, "Something went wrong on our side; it has been logged.")
     return jsonify(body), 500

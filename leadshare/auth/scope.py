@@ -115,11 +115,7 @@ def roles_for(endpoint: str | None, method: str) -> frozenset[Role] | None:
 
 def require_endpoint(actor: User, endpoint: str | None, method: str) -> None:
     """The door: a route without a rule is closed to everyone (fail closed), not open."""
-    allowed = roles_for(endpoint, method)
-    if not allowed or actor.role not in allowed:
-        raise Forbidden(
-            f"A {actor.role} may not do this.", reason="role_not_allowed", role=actor.role
-        )
+    require_role(actor, *(roles_for(endpoint, method) or ()))
 
 
 def require_role(actor: User, *roles: Role) -> None:
