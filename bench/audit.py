@@ -10,7 +10,8 @@ check verifies them). Rows go in with COPY from parallel workers.
 
 Each report is timed through the HTTP API (Flask test client: queries, aggregation, JSON or
 CSV), first with the schema as migration 0005 left it, then after migration 0006 has built the
-audit indexes (AUDIT_INDEXES). Wall times depend on whatever else the machine runs, so each report's CPU
+audit indexes (AUDIT_INDEXES). Wall times depend on whatever else the machine runs, so each
+report's CPU
 time is measured too: this process plus the database's server processes (read from /proc),
 with parallel query off so that no work hides in short-lived parallel workers. That is what
 the report costs one otherwise idle core; the target is under 1 s for one brand over a year.
@@ -69,22 +70,57 @@ AUDIT_INDEXES = ("ix_leads_brand_created", "ix_leads_group_created", "ix_offers_
 
 # name, weight, OEM
 BRANDS = (
-    ("大众", 22, "一汽-大众"), ("奥迪", 8, "一汽-大众"), ("丰田", 15, "丰田中国"),
-    ("本田", 10, "本田中国"), ("比亚迪", 12, "比亚迪"), ("宝马", 7, "华晨宝马"),
-    ("奔驰", 7, "北京奔驰"), ("别克", 6, "上汽通用"), ("日产", 5, "东风日产"),
-    ("吉利", 5, "吉利汽车"), ("长安", 3, "长安汽车"),
-)  # fmt: skip
+    ("大众", 22, "一汽-大众"),
+    ("奥迪", 8, "一汽-大众"),
+    ("丰田", 15, "丰田中国"),
+    ("本田", 10, "本田中国"),
+    ("比亚迪", 12, "比亚迪"),
+    ("宝马", 7, "华晨宝马"),
+    ("奔驰", 7, "北京奔驰"),
+    ("别克", 6, "上汽通用"),
+    ("日产", 5, "东风日产"),
+    ("吉利", 5, "吉利汽车"),
+    ("长安", 3, "长安汽车"),
+)
 BRAND_WEIGHTS = tuple(b[1] for b in BRANDS)
-GROUPS = (("华南汽车集团", 35), ("申城汽车集团", 25), ("京津冀汽车", 20), ("西部汽车", 12),
-          ("中原汽车", 8))  # fmt: skip
+GROUPS = (
+    ("华南汽车集团", 35),
+    ("申城汽车集团", 25),
+    ("京津冀汽车", 20),
+    ("西部汽车", 12),
+    ("中原汽车", 8),
+)
 DEALERS = 2000
-CHANNELS = (("livestream", 25), ("short_video", 20), ("vertical_media", 15), ("wecom", 10),
-            ("walk_in", 10), ("event", 6), ("phone", 6), ("website", 5), ("referral", 2),
-            ("other", 1))  # fmt: skip
-DECLINE_REASONS = (("no_stock", 40), ("too_far", 25), ("capacity", 15), ("invalid_contact", 10),
-                   ("duplicate", 5), ("other", 5))  # fmt: skip
-LOST_REASONS = (("价格谈不拢", 25), ("客户失联", 22), ("买了别家", 18), ("贷款没批", 8),
-                ("客户暂不购车", 12), ("车型无现货", 8), ("号码错误", 5), ("其他", 2))  # fmt: skip
+CHANNELS = (
+    ("livestream", 25),
+    ("short_video", 20),
+    ("vertical_media", 15),
+    ("wecom", 10),
+    ("walk_in", 10),
+    ("event", 6),
+    ("phone", 6),
+    ("website", 5),
+    ("referral", 2),
+    ("other", 1),
+)
+DECLINE_REASONS = (
+    ("no_stock", 40),
+    ("too_far", 25),
+    ("capacity", 15),
+    ("invalid_contact", 10),
+    ("duplicate", 5),
+    ("other", 5),
+)
+LOST_REASONS = (
+    ("价格谈不拢", 25),
+    ("客户失联", 22),
+    ("买了别家", 18),
+    ("贷款没批", 8),
+    ("客户暂不购车", 12),
+    ("车型无现货", 8),
+    ("号码错误", 5),
+    ("其他", 2),
+)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 MODELS = ("A4L", "A6L", "Q5L", "朗逸", "帕萨特", "凯美瑞", "卡罗拉", "雅阁", "汉", "宋PLUS", "X3")
 
@@ -138,18 +174,26 @@ def build_world(rng: random.Random) -> World:
         names = rng.sample([b[0] for b in BRANDS], rng.choice((1, 1, 2, 2, 3)))
         dealer_rows.append(
             {
-                "group_id": group.id, "code": f"S{number:05d}",
-                "name": f"{places[city][1]}{names[0]}{number:05d}店", "address": None,
-                "latitude": round(lat, 6), "longitude": round(lon, 6),
-                "geo_precision": "exact", "adcode": places[city][2][:4] + "01",
-                "service_radius_km": 50.0, "is_active": True, "is_accepting": True,
+                "group_id": group.id,
+                "code": f"S{number:05d}",
+                "name": f"{places[city][1]}{names[0]}{number:05d}店",
+                "address": None,
+                "latitude": round(lat, 6),
+                "longitude": round(lon, 6),
+                "geo_precision": "exact",
+                "adcode": places[city][2][:4] + "01",
+                "service_radius_km": 50.0,
+                "is_active": True,
+                "is_accepting": True,
             }
-        )  # fmt: skip
+        )
         brand_rows.append(names)
     ids = db.session.scalars(
         insert(Dealer).returning(Dealer.id, sort_by_parameter_order=True), dealer_rows
     ).all()
-    world = World([g.id for g in groups], weights, {}, {}, defaultdict(list), defaultdict(list), places)  # fmt: skip
+    world = World(
+        [g.id for g in groups], weights, {}, {}, defaultdict(list), defaultdict(list), places
+    )
     rows = []
     for dealer_id, row, names in zip(ids, dealer_rows, brand_rows, strict=True):
         keys = [brand_key(n) for n in names]
@@ -161,11 +205,15 @@ def build_world(rng: random.Random) -> World:
             world.brand_sellers[(row["group_id"], key)].append(dealer_id)
             rows.append(
                 {
-                    "dealer_id": dealer_id, "group_id": row["group_id"], "name": name, "key": key,
-                    "position": position, "latitude": row["latitude"],
+                    "dealer_id": dealer_id,
+                    "group_id": row["group_id"],
+                    "name": name,
+                    "key": key,
+                    "position": position,
+                    "latitude": row["latitude"],
                     "longitude": row["longitude"],
                 }
-            )  # fmt: skip
+            )
     db.session.execute(insert(DealerBrand), rows)
     for group in groups:
         staff = User(email=f"staff@{group.code.lower()}.bench", role=Role.STAFF, group_id=group.id)
@@ -193,20 +241,74 @@ def build_world(rng: random.Random) -> World:
 # --- simulated lead lifecycles (run in worker processes) ------------------------------------
 
 LEAD_COLUMNS = (
-    "id", "public_id", "group_id", "referrer_id", "holder_id", "created_by_id", "status",
-    "share_reason", "customer_name", "phone", "wechat_id", "brand", "brand_key", "model",
-    "budget", "timeframe", "channel", "campaign", "notes", "consent_at", "address", "latitude",
-    "longitude", "geo_precision", "geo_source", "province", "city", "district", "adcode",
-    "order_ref", "vin", "lost_reason", "offers_made", "progress_rank", "voided_at",
-    "void_reason", "event_seq", "head_hash", "created_at", "updated_at", "accepted_at",
-)  # fmt: skip
+    "id",
+    "public_id",
+    "group_id",
+    "referrer_id",
+    "holder_id",
+    "created_by_id",
+    "status",
+    "share_reason",
+    "customer_name",
+    "phone",
+    "wechat_id",
+    "brand",
+    "brand_key",
+    "model",
+    "budget",
+    "timeframe",
+    "channel",
+    "campaign",
+    "notes",
+    "consent_at",
+    "address",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "geo_source",
+    "province",
+    "city",
+    "district",
+    "adcode",
+    "order_ref",
+    "vin",
+    "lost_reason",
+    "offers_made",
+    "progress_rank",
+    "voided_at",
+    "void_reason",
+    "event_seq",
+    "head_hash",
+    "created_at",
+    "updated_at",
+    "accepted_at",
+)
 OFFER_COLUMNS = (
-    "id", "lead_id", "dealer_id", "kind", "status", "distance_km", "offered_at", "expires_at",
-    "responded_at", "responded_by_id", "decline_reason", "decline_note",
-)  # fmt: skip
+    "id",
+    "lead_id",
+    "dealer_id",
+    "kind",
+    "status",
+    "distance_km",
+    "offered_at",
+    "expires_at",
+    "responded_at",
+    "responded_by_id",
+    "decline_reason",
+    "decline_note",
+)
 EVENT_COLUMNS = (
-    "id", "lead_id", "seq", "type", "at", "actor_id", "dealer_id", "data", "prev_hash", "hash",
-)  # fmt: skip
+    "id",
+    "lead_id",
+    "seq",
+    "type",
+    "at",
+    "actor_id",
+    "dealer_id",
+    "data",
+    "prev_hash",
+    "hash",
+)
 LADDER = ("accepted", "contacted", "visited", "ordered", "delivered")
 GO_ON = (0.85, 0.65, 0.45, 0.85)  # chance to reach the next stage from accepted ... ordered
 TTL = timedelta(minutes=120)
@@ -228,14 +330,29 @@ class Chain:
         seq = len(self.rows) + 1
         actor_id = self.actor_id if actor else None
         payload = {
-            "lead_id": self.public_id, "seq": seq, "type": type_, "at": at,
-            "actor_id": actor_id, "dealer_id": dealer_id, "data": data,
-        }  # fmt: skip
+            "lead_id": self.public_id,
+            "seq": seq,
+            "type": type_,
+            "at": at,
+            "actor_id": actor_id,
+            "dealer_id": dealer_id,
+            "data": data,
+        }
         digest = event_hash(self.head, payload)
         self.rows.append(
-            (self.lead_id * 32 + seq, self.lead_id, seq, type_, at, actor_id, dealer_id,
-             canonical_json(data), self.head or "0" * 64, digest)
-        )  # fmt: skip
+            (
+                self.lead_id * 32 + seq,
+                self.lead_id,
+                seq,
+                type_,
+                at,
+                actor_id,
+                dealer_id,
+                canonical_json(data),
+                self.head or "0" * 64,
+                digest,
+            )
+        )
         self.head = digest
 
 
@@ -255,11 +372,27 @@ def simulate(index: int, count: int, world: World, rng: random.Random):
     created = SPAN_START + timedelta(seconds=(index + rng.random()) * SPAN_DAYS * 86400 / count)
     channel = weighted(rng, CHANNELS)
     chain = Chain(lead_id, public_id, actor)
-    location = {"adcode": adcode, "city": city_name, "district": None, "precision": "exact",
-                "province": province_name, "source": "client"}  # fmt: skip
+    location = {
+        "adcode": adcode,
+        "city": city_name,
+        "district": None,
+        "precision": "exact",
+        "province": province_name,
+        "source": "client",
+    }
     share = "out_of_region" if world.dealers[referrer][1] != city else "brand_not_carried"
-    chain.add("posted", created, referrer, {"brand": brand, "campaign": None, "channel": channel,
-                                            "location": location, "share_reason": share})  # fmt: skip
+    chain.add(
+        "posted",
+        created,
+        referrer,
+        {
+            "brand": brand,
+            "campaign": None,
+            "channel": channel,
+            "location": location,
+            "share_reason": share,
+        },
+    )
     now = created
     offers: list[tuple] = []
     status, holder, accepted_at, rank = "open", None, None, 0
@@ -270,15 +403,43 @@ def simulate(index: int, count: int, world: World, rng: random.Random):
 
     def offer(dealer_id: int, at: datetime, number: int) -> None:
         distance = round(rng.uniform(1.0, 45.0), 3)
-        offers.append([lead_id * 8 + number, lead_id, dealer_id, "routed", "pending", distance,
-                       at, at + TTL, None, None, None, None])  # fmt: skip
-        decision = {"chosen": {"dealer_id": dealer_id, "distance_km": distance},
-                    "considered": len(candidates), "excluded": {"area": rng.randrange(50)},
-                    "runners_up": [{"dealer_id": d, "distance_km": round(distance + 3.1, 3)}
-                                   for d in candidates[number : number + 2]]}  # fmt: skip
-        chain.add("offered", at, dealer_id, {"decision": decision, "distance_km": distance,
-                                             "expires_at": stamp(at + TTL), "offer": number},
-                  actor=False)  # fmt: skip
+        offers.append(
+            [
+                lead_id * 8 + number,
+                lead_id,
+                dealer_id,
+                "routed",
+                "pending",
+                distance,
+                at,
+                at + TTL,
+                None,
+                None,
+                None,
+                None,
+            ]
+        )
+        decision = {
+            "chosen": {"dealer_id": dealer_id, "distance_km": distance},
+            "considered": len(candidates),
+            "excluded": {"area": rng.randrange(50)},
+            "runners_up": [
+                {"dealer_id": d, "distance_km": round(distance + 3.1, 3)}
+                for d in candidates[number : number + 2]
+            ],
+        }
+        chain.add(
+            "offered",
+            at,
+            dealer_id,
+            {
+                "decision": decision,
+                "distance_km": distance,
+                "expires_at": stamp(at + TTL),
+                "offer": number,
+            },
+            actor=False,
+        )
 
     if not world.brand_sellers.get((group, key)) or (not candidates and roll < 0.3):
         status = "unroutable"
@@ -314,21 +475,44 @@ def simulate(index: int, count: int, world: World, rng: random.Random):
             else:
                 now = offers[-1][7]
                 offers[-1][4], offers[-1][8] = "expired", now
-                chain.add("expired", now, dealer_id, {"expires_at": stamp(now),
-                                                      "offered_at": stamp(offers[-1][6])},
-                          actor=False)  # fmt: skip
+                chain.add(
+                    "expired",
+                    now,
+                    dealer_id,
+                    {"expires_at": stamp(now), "offered_at": stamp(offers[-1][6])},
+                    actor=False,
+                )
         if status == "offered" and offers[-1][4] != "pending":
             status = "open"
-            chain.add("opened", now, None, {"offers_made": len(offers), "why": "max_offers_reached"},
-                      actor=False)  # fmt: skip
+            chain.add(
+                "opened",
+                now,
+                None,
+                {"offers_made": len(offers), "why": "max_offers_reached"},
+                actor=False,
+            )
     if status == "open" and rng.random() < 0.4:  # claimed from the board
         taken = {o[2] for o in offers} | {referrer}
         board = [d for d in world.brand_sellers.get((group, key), []) if d not in taken]
         if board:
             holder = rng.choice(board)
             now += timedelta(minutes=rng.lognormvariate(math.log(90), 1.0))
-            offers.append([lead_id * 8 + 7, lead_id, holder, "board", "accepted", None, now,
-                           None, now, actor, None, None])  # fmt: skip
+            offers.append(
+                [
+                    lead_id * 8 + 7,
+                    lead_id,
+                    holder,
+                    "board",
+                    "accepted",
+                    None,
+                    now,
+                    None,
+                    now,
+                    actor,
+                    None,
+                    None,
+                ]
+            )
             status, accepted_at, rank = "accepted", now, 1
             chain.add("claimed", now, holder, {"via": "board"})
     if holder is not None:
@@ -352,15 +536,48 @@ def simulate(index: int, count: int, world: World, rng: random.Random):
         voided_at, void_reason = now + timedelta(days=1), "刷单"
     name = rng.choice(SURNAMES) + rng.choice(("先生", "女士"))
     row = (
-        lead_id, public_id, group, referrer, holder, actor, status, share, name,
-        f"+86138{rng.randrange(10**8):08d}", f"wx{lead_id}" if roll > 0.5 else None, brand, key,
-        rng.choice(MODELS), "20-30万", "1m", channel,
-        "双11直播" if channel == "livestream" else None, "客户周末有空" if roll > 0.9 else None,
-        created, f"{province_name}{city_name}某区某路{rng.randrange(1, 999)}号", round(lat, 6),
-        round(lon, 6), "exact", "client", province_name, city_name, None, adcode, order_ref, vin,
-        lost_reason, sum(1 for o in offers if o[3] == "routed"), rank, voided_at, void_reason,
-        len(chain.rows), chain.head, created, now, accepted_at,
-    )  # fmt: skip
+        lead_id,
+        public_id,
+        group,
+        referrer,
+        holder,
+        actor,
+        status,
+        share,
+        name,
+        f"+86138{rng.randrange(10**8):08d}",
+        f"wx{lead_id}" if roll > 0.5 else None,
+        brand,
+        key,
+        rng.choice(MODELS),
+        "20-30万",
+        "1m",
+        channel,
+        "双11直播" if channel == "livestream" else None,
+        "客户周末有空" if roll > 0.9 else None,
+        created,
+        f"{province_name}{city_name}某区某路{rng.randrange(1, 999)}号",
+        round(lat, 6),
+        round(lon, 6),
+        "exact",
+        "client",
+        province_name,
+        city_name,
+        None,
+        adcode,
+        order_ref,
+        vin,
+        lost_reason,
+        sum(1 for o in offers if o[3] == "routed"),
+        rank,
+        voided_at,
+        void_reason,
+        len(chain.rows),
+        chain.head,
+        created,
+        now,
+        accepted_at,
+    )
     return row, [tuple(o) for o in offers], chain.rows
 
 
@@ -445,7 +662,7 @@ def reports(world: World) -> list[Measure]:
         Measure("group admin: funnel", f"/api/v1/audit/funnel?{year}", "admin"),
         Measure(
             "group admin: funnel by dealer", f"/api/v1/audit/funnel?{year}&group_by=dealer", "admin"
-        ),  # fmt: skip
+        ),
         Measure("group admin: flows, dealer level", f"/api/v1/audit/flows?{year}", "admin"),
     ]
 
@@ -538,9 +755,13 @@ def server_facts() -> str:
     with db.engine.connect() as conn:
         facts = {
             name: conn.execute(text(f"SHOW {name}")).scalar()
-            for name in ("server_version", "shared_buffers", "work_mem",
-                         "max_parallel_workers_per_gather")
-        }  # fmt: skip
+            for name in (
+                "server_version",
+                "shared_buffers",
+                "work_mem",
+                "max_parallel_workers_per_gather",
+            )
+        }
         sizes = {
             table: conn.execute(
                 text(f"SELECT pg_size_pretty(pg_total_relation_size('{table}'))")

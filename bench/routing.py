@@ -102,10 +102,27 @@ CITIES: tuple[tuple[str, float, float, float, str], ...] = (
 CITY_WEIGHTS = tuple(city[3] for city in CITIES)
 
 BRANDS = (
-    "BYD", "Toyota", "Volkswagen", "Honda", "Nissan", "Buick", "Mercedes-Benz", "BMW", "Audi",
-    "Geely", "Changan", "Chery", "Great Wall", "Haval", "Tesla", "NIO", "Li Auto", "XPeng",
-    "Hongqi", "Volvo",
-)  # fmt: skip
+    "BYD",
+    "Toyota",
+    "Volkswagen",
+    "Honda",
+    "Nissan",
+    "Buick",
+    "Mercedes-Benz",
+    "BMW",
+    "Audi",
+    "Geely",
+    "Changan",
+    "Chery",
+    "Great Wall",
+    "Haval",
+    "Tesla",
+    "NIO",
+    "Li Auto",
+    "XPeng",
+    "Hongqi",
+    "Volvo",
+)
 
 
 # --- synthetic data -------------------------------------------------------------------------

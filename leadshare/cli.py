@@ -62,9 +62,19 @@ def demo(force: bool) -> None:
 
 
 CSV_FIELDS = (
-    "code", "name", "brands", "address", "latitude", "longitude", "service_radius_km",
-    "region_codes", "daily_capacity", "accepting_leads", "active", "webhook_url",
-)  # fmt: skip
+    "code",
+    "name",
+    "brands",
+    "address",
+    "latitude",
+    "longitude",
+    "service_radius_km",
+    "region_codes",
+    "daily_capacity",
+    "accepting_leads",
+    "active",
+    "webhook_url",
+)
 
 
 def _row_payload(row: dict[str, str]) -> dict[str, Any]:

@@ -159,20 +159,35 @@ def _demo_story(group: Group) -> None:
         return db.session.scalar(select(User).where(User.email == email))
 
     admin = user("group.admin@demo.leadshare.cn")
-    rewards.create_program(admin, {
-        "name": "2026 集团转介绍奖励", "starts_on": date(2026, 1, 1), "budget": 5_000_000,
-        "per_dealer_monthly_cap": 1_000_000,
-        "rules": [{"event": "accepted", "amount": 5_000}, {"event": "visited", "amount": 10_000},
-                  {"event": "delivered", "amount": 50_000},
-                  {"event": "delivered", "amount": 80_000, "brand": "奥迪"}],
-    })  # fmt: skip
+    rewards.create_program(
+        admin,
+        {
+            "name": "2026 集团转介绍奖励",
+            "starts_on": date(2026, 1, 1),
+            "budget": 5_000_000,
+            "per_dealer_monthly_cap": 1_000_000,
+            "rules": [
+                {"event": "accepted", "amount": 5_000},
+                {"event": "visited", "amount": 10_000},
+                {"event": "delivered", "amount": 50_000},
+                {"event": "delivered", "amount": 80_000, "brand": "奥迪"},
+            ],
+        },
+    )
     sz, gz, sh = (user(f"staff.{c}@demo.leadshare.cn") for c in ("sz01", "gz01", "sh01"))
 
     def share(actor: User, name: str, phone: str, address: str, brand: str, channel: str):
-        return leads.post_lead(actor, {
-            "customer": {"name": name, "phone": phone}, "location": {"address": address},
-            "brand": brand, "source": {"channel": channel}, "model": None, "notes": None,
-        })  # fmt: skip
+        return leads.post_lead(
+            actor,
+            {
+                "customer": {"name": name, "phone": phone},
+                "location": {"address": address},
+                "brand": brand,
+                "source": {"channel": channel},
+                "model": None,
+                "notes": None,
+            },
+        )
 
     delivered = share(
         sz, "陈先生", "+8613800138001", "广东省广州市天河区体育西路", "奥迪", "livestream"

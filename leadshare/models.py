@@ -289,14 +289,24 @@ class GeocodeCacheEntry(db.Model):
 
 
 AUDIT_LEAD_COLUMNS = (
-    "id", "referrer_id", "holder_id", "status", "channel", "province", "city", "offers_made",
-    "progress_rank", "accepted_at", "voided_at", "lost_reason",
-)  # fmt: skip
+    "id",
+    "referrer_id",
+    "holder_id",
+    "status",
+    "channel",
+    "province",
+    "city",
+    "offers_made",
+    "progress_rank",
+    "accepted_at",
+    "voided_at",
+    "lost_reason",
+)
 """The lead columns the audit funnel and flows read, carried in the audit indexes."""
 
 
 class Lead(db.Model):
-    """One customer's interest in a car, shared by its referrer and held by the store that claims it."""
+    """One customer's interest in a car: shared by its referrer, held by the store claiming it."""
 
     __tablename__ = "leads"
     __table_args__ = (
@@ -377,7 +387,7 @@ class Lead(db.Model):
 
 
 class Offer(db.Model):
-    """One routing attempt to one store (or a claim from the board); at most one per store and lead."""
+    """One routing attempt to one store (or a claim from the board); one per store and lead."""
 
     __tablename__ = "offers"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Plain factory functions with keyword overrides; rows are committed (into the test's savepoint)."""
+"""Plain factory functions with keyword overrides; rows are committed into the test's savepoint."""
 
 from __future__ import annotations
 

@@ -23,8 +23,18 @@ from .openapi import refusals
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1", description="Leads")
 
-CHANNELS = ("livestream", "short_video", "vertical_media", "wecom", "walk_in", "event", "phone",
-            "website", "referral", "other")  # fmt: skip
+CHANNELS = (
+    "livestream",
+    "short_video",
+    "vertical_media",
+    "wecom",
+    "walk_in",
+    "event",
+    "phone",
+    "website",
+    "referral",
+    "other",
+)
 TIMEFRAMES = ("now", "1m", "3m", "6m", "later")
 PROGRESS_TARGETS = ("contacted", "visited", "ordered", "delivered", "lost")
 
@@ -288,7 +298,9 @@ class Leads(MethodView):
     @refusals(
         blp,
         {
-            409: "Refused (`duplicate_of` names the live lead); reasons: duplicate_lead, not_shareable, idempotency_key_reused, request_in_progress."
+            409: "Refused (`duplicate_of` names the live lead); reasons: duplicate_lead,"
+            " not_shareable,"
+            " idempotency_key_reused, request_in_progress."
         },
     )
     def post(self, data, idempotency=None):

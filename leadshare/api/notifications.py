@@ -1,4 +1,4 @@
-"""Webhook notifications: group admins see what was sent, what died, retry it, and get the secret."""
+"""Webhook notifications: group admins see what was sent and what died, retry, get the secret."""
 
 from __future__ import annotations
 

@@ -282,7 +282,8 @@ def entries(args):
 @refusals(
     blp,
     {
-        409: "The balance is too small (`balance` says how much there is); reasons: insufficient_balance."
+        409: "The balance is too small (`balance` says how much there is);"
+        " reasons: insufficient_balance."
     },
 )
 def payouts(data):

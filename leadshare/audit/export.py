@@ -34,12 +34,34 @@ def _reasons(reasons: Iterable[Mapping[str, Any]]) -> str:
 
 
 LEAD_HEADER = (
-    "id", "created_at_utc", "group_code", "group_name", "brand", "model", "status",
-    "stage_reached", "channel", "campaign", "share_reason", "province", "city", "district",
-    "referrer_code", "referrer_name", "holder_code", "holder_name", "customer_name",
-    "customer_phone", "customer_wechat_id", "offers_made", "accepted_at_utc",
-    "minutes_to_accept", "lost_reason", "voided_at_utc", "void_reason",
-)  # fmt: skip
+    "id",
+    "created_at_utc",
+    "group_code",
+    "group_name",
+    "brand",
+    "model",
+    "status",
+    "stage_reached",
+    "channel",
+    "campaign",
+    "share_reason",
+    "province",
+    "city",
+    "district",
+    "referrer_code",
+    "referrer_name",
+    "holder_code",
+    "holder_name",
+    "customer_name",
+    "customer_phone",
+    "customer_wechat_id",
+    "offers_made",
+    "accepted_at_utc",
+    "minutes_to_accept",
+    "lost_reason",
+    "voided_at_utc",
+    "void_reason",
+)
 
 
 def lead_table(leads: Iterable[Mapping[str, Any]]) -> Table:
@@ -49,41 +71,92 @@ def lead_table(leads: Iterable[Mapping[str, Any]]) -> Table:
         for lead in leads:
             referrer, holder = lead["referrer"] or {}, lead["holder"] or {}
             customer, location = lead["customer"], lead["location"]
-            yield cells([
-                lead["id"], lead["created_at"], lead["group"]["code"], lead["group"]["name"],
-                lead["brand"], lead["model"], lead["status"], lead["stage_reached"],
-                lead["channel"], lead["campaign"], lead["share_reason"], location["province"],
-                location["city"], location["district"], referrer.get("code"),
-                referrer.get("name"), holder.get("code"), holder.get("name"), customer["name"],
-                customer["phone"], customer["wechat_id"], lead["offers_made"],
-                lead["accepted_at"], lead["minutes_to_accept"], lead["lost_reason"],
-                lead["voided_at"], lead["void_reason"],
-            ])  # fmt: skip
+            yield cells(
+                [
+                    lead["id"],
+                    lead["created_at"],
+                    lead["group"]["code"],
+                    lead["group"]["name"],
+                    lead["brand"],
+                    lead["model"],
+                    lead["status"],
+                    lead["stage_reached"],
+                    lead["channel"],
+                    lead["campaign"],
+                    lead["share_reason"],
+                    location["province"],
+                    location["city"],
+                    location["district"],
+                    referrer.get("code"),
+                    referrer.get("name"),
+                    holder.get("code"),
+                    holder.get("name"),
+                    customer["name"],
+                    customer["phone"],
+                    customer["wechat_id"],
+                    lead["offers_made"],
+                    lead["accepted_at"],
+                    lead["minutes_to_accept"],
+                    lead["lost_reason"],
+                    lead["voided_at"],
+                    lead["void_reason"],
+                ]
+            )
 
     return LEAD_HEADER, rows()
 
 
 STAGE_COLUMNS = (
-    "posted", "offered", "accepted", "contacted", "visited", "ordered", "delivered", "lost",
-    "open", "unroutable", "withdrawn", "lost_without_contact",
-)  # fmt: skip
+    "posted",
+    "offered",
+    "accepted",
+    "contacted",
+    "visited",
+    "ordered",
+    "delivered",
+    "lost",
+    "open",
+    "unroutable",
+    "withdrawn",
+    "lost_without_contact",
+)
 RATE_COLUMNS = (
-    "posted_to_offered", "offered_to_accepted", "accepted_to_contacted", "contacted_to_visited",
-    "visited_to_ordered", "ordered_to_delivered", "posted_to_delivered",
-)  # fmt: skip
+    "posted_to_offered",
+    "offered_to_accepted",
+    "accepted_to_contacted",
+    "contacted_to_visited",
+    "visited_to_ordered",
+    "ordered_to_delivered",
+    "posted_to_delivered",
+)
 OFFER_COLUMNS = (
-    "made", "pending", "accepted", "declined", "expired", "withdrawn", "resolved",
-    "expired_share", "declined_share",
-)  # fmt: skip
+    "made",
+    "pending",
+    "accepted",
+    "declined",
+    "expired",
+    "withdrawn",
+    "resolved",
+    "expired_share",
+    "declined_share",
+)
 
 
 def funnel_table(report: Mapping[str, Any]) -> Table:
     """The total row first (scope `total`), then one row per group_by key."""
     header = (
-        "scope", "key_id", "key_code", "key_name", *STAGE_COLUMNS, *RATE_COLUMNS,
-        "median_minutes_to_accept", "p90_minutes_to_accept",
-        *(f"offers_{name}" for name in OFFER_COLUMNS), "decline_reasons", "lost_reasons",
-    )  # fmt: skip
+        "scope",
+        "key_id",
+        "key_code",
+        "key_name",
+        *STAGE_COLUMNS,
+        *RATE_COLUMNS,
+        "median_minutes_to_accept",
+        "p90_minutes_to_accept",
+        *(f"offers_{name}" for name in OFFER_COLUMNS),
+        "decline_reasons",
+        "lost_reasons",
+    )
     rows = [("total", report["total"])] + [(report["group_by"], row) for row in report["rows"]]
     return header, (
         cells(
@@ -106,9 +179,15 @@ def funnel_table(report: Mapping[str, Any]) -> Table:
 def lost_by_holder_table(report: Mapping[str, Any]) -> Table:
     """One row per holder that marked leads lost, most lost first."""
     header = (
-        "holder_id", "holder_code", "holder_name", "held", "lost", "lost_share",
-        "lost_without_contact", "lost_reasons",
-    )  # fmt: skip
+        "holder_id",
+        "holder_code",
+        "holder_name",
+        "held",
+        "lost",
+        "lost_share",
+        "lost_without_contact",
+        "lost_reasons",
+    )
     return header, (
         [
             *_ref(h["holder"]),
@@ -117,7 +196,7 @@ def lost_by_holder_table(report: Mapping[str, Any]) -> Table:
             h["lost_share"],
             h["lost_without_contact"],
             cell(_reasons(h["lost_reasons"])),
-        ]  # fmt: skip
+        ]
         for h in report["lost_by_holder"]
     )
 
@@ -127,9 +206,18 @@ def flow_table(report: Mapping[str, Any]) -> Table:
     are numbers or None, written as they are."""
     ref = _ref_cells()
     header = (
-        "from_id", "from_code", "from_name", "to_id", "to_code", "to_name", "leads", "accepted",
-        "delivered", "accept_rate", "delivery_rate",
-    )  # fmt: skip
+        "from_id",
+        "from_code",
+        "from_name",
+        "to_id",
+        "to_code",
+        "to_name",
+        "leads",
+        "accepted",
+        "delivered",
+        "accept_rate",
+        "delivery_rate",
+    )
     return header, (
         [
             *ref(c["from"]),
@@ -139,7 +227,7 @@ def flow_table(report: Mapping[str, Any]) -> Table:
             c["delivered"],
             c["accept_rate"],
             c["delivery_rate"],
-        ]  # fmt: skip
+        ]
         for c in report["cells"]
     )
 
@@ -148,8 +236,16 @@ def reciprocity_table(report: Mapping[str, Any]) -> Table:
     """Every pair of stores with leads handed between them, the one that gave more first."""
     ref = _ref_cells()
     header = (
-        "a_id", "a_code", "a_name", "b_id", "b_code", "b_name", "a_to_b", "b_to_a", "balance",
-    )  # fmt: skip
+        "a_id",
+        "a_code",
+        "a_name",
+        "b_id",
+        "b_code",
+        "b_name",
+        "a_to_b",
+        "b_to_a",
+        "balance",
+    )
     return header, (
         [*ref(p["a"]), *ref(p["b"]), p["a_to_b"], p["b_to_a"], p["balance"]]
         for p in report["pairs"]

@@ -439,7 +439,7 @@ def _offer_outcomes(conditions, key: Key | str) -> dict[Any, tuple[Counter, Coun
 
 
 def _offer_summary(outcomes: Counter, reasons: Counter) -> dict[str, Any]:
-    """Shares are of resolved offers: accepted, declined or expired (a store's answer or silence)."""
+    """Shares of resolved offers: accepted, declined or expired (a store's answer or silence)."""
     resolved = outcomes["accepted"] + outcomes["declined"] + outcomes["expired"]
     declined = outcomes["declined"]
     return {
@@ -685,9 +685,16 @@ def verify_range(actor: User, created_from: datetime, created_to: datetime) -> d
         Lead.created_at < created_to,
     ]
     event_columns = (
-        LeadEvent.lead_id, LeadEvent.seq, LeadEvent.type, LeadEvent.at, LeadEvent.actor_id,
-        LeadEvent.dealer_id, LeadEvent.data, LeadEvent.prev_hash, LeadEvent.hash,
-    )  # fmt: skip
+        LeadEvent.lead_id,
+        LeadEvent.seq,
+        LeadEvent.type,
+        LeadEvent.at,
+        LeadEvent.actor_id,
+        LeadEvent.dealer_id,
+        LeadEvent.data,
+        LeadEvent.prev_hash,
+        LeadEvent.hash,
+    )
     checked, broken, after = 0, [], None
     while True:
         batch = select(Lead.id, Lead.public_id, Lead.head_hash, Lead.created_at).where(*conditions)

@@ -192,7 +192,7 @@ def may_claim_open(lead: Lead, dealer: Dealer) -> bool:
 
 
 def can_see_lead(actor: User, lead: Lead) -> bool:
-    """Referrer, offered stores, holder, board-eligible stores, the group's admins, the brand's OEM."""
+    """Referrer, offered stores, holder, board-eligible stores, group admins, the brand's OEM."""
     if actor.role == Role.PLATFORM_ADMIN:
         return True
     if actor.role == Role.GROUP_ADMIN:

@@ -1,4 +1,4 @@
-"""Customer contact details: phones normalised to valid E.164, and masked forms for restricted views."""
+"""Customer contact details: phones normalised to valid E.164, masked forms for restricted views."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ _PARSE_ERRORS: dict[int, str] = {
 
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
-    """The E.164 form of a valid phone number; ValueError when unparseable, invalid or with an extension.
+    """The E.164 form of a valid phone number.
+
+    ValueError when unparseable, invalid or with an extension.
 
     Numbers without a country code are read in `region` (CN by default); full-width digits,
     blanks, dashes, brackets and the 00 international prefix are accepted; letters are not

@@ -46,7 +46,7 @@ def append_event(
     dealer_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> LeadEvent:
-    """Add the next event of the lead's chain; (lead, seq) is unique, so two writers cannot fork it."""
+    """Add the next event of the lead's chain; (lead, seq) is unique: two writers cannot fork it."""
     lead.event_seq += 1
     event = LeadEvent(
         lead_id=lead.id,

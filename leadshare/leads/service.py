@@ -31,8 +31,12 @@ from .states import PROGRESS_LADDER, LeadStatus, can_withdraw, missing_fields, p
 from .vin import normalize_vin, vin_error
 
 PENDING, ACCEPTED, DECLINED, EXPIRED, WITHDRAWN = (
-    "pending", "accepted", "declined", "expired", "withdrawn",
-)  # fmt: skip
+    "pending",
+    "accepted",
+    "declined",
+    "expired",
+    "withdrawn",
+)
 DECLINE_REASONS = ("no_stock", "too_far", "capacity", "invalid_contact", "duplicate", "other")
 
 
@@ -77,7 +81,7 @@ def _store_lead(actor: User, public_id: str, side: str, refusal: str) -> Lead:
 
 
 def matching(query: Select, model: Any, filters: Mapping[str, Any], names: Iterable[str]) -> Select:
-    """Rows whose `names` columns equal the filters given, of the lead `lead_id` (public) if given."""
+    """Rows whose `names` columns equal the filters given, of lead `lead_id` (public) if given."""
     for name in names:
         if filters.get(name) is not None:
             query = query.where(getattr(model, name) == filters[name])
@@ -127,11 +131,15 @@ def locate(location: Mapping[str, Any]) -> Place | None:
         lat, lon = location["latitude"], location["longitude"]
         hint = Gazetteer.default().nearest_district(lat, lon)
         return Place(
-            latitude=lat, longitude=lon, precision="exact",
-            province=hint.province if hint else None, city=hint.city if hint else None,
-            district=hint.district if hint else None, adcode=hint.adcode if hint else None,
+            latitude=lat,
+            longitude=lon,
+            precision="exact",
+            province=hint.province if hint else None,
+            city=hint.city if hint else None,
+            district=hint.district if hint else None,
+            adcode=hint.adcode if hint else None,
             source="client",
-        )  # fmt: skip
+        )
     if location.get("address"):
         return geocode_address(location["address"])
     return None
@@ -141,8 +149,11 @@ def _set_place(lead: Lead, place: Place) -> None:
     lead.latitude, lead.longitude = place.latitude, place.longitude
     lead.geo_precision, lead.geo_source = place.precision, place.source
     lead.province, lead.city, lead.district, lead.adcode = (
-        place.province, place.city, place.district, place.adcode,
-    )  # fmt: skip
+        place.province,
+        place.city,
+        place.district,
+        place.adcode,
+    )
 
 
 def share_reason(referrer: Dealer, brand: str, place: Place | None) -> str | None:
@@ -179,8 +190,9 @@ def post_lead(
     if duplicate:
         raise Conflict(
             "This customer was already shared in your group recently.",
-            reason="duplicate_lead", duplicate_of=duplicate,
-        )  # fmt: skip
+            reason="duplicate_lead",
+            duplicate_of=duplicate,
+        )
     place = locate(data["location"])
     reason = share_reason(referrer, data["brand"], place)
     if reason is None and place is not None:
@@ -189,14 +201,28 @@ def post_lead(
             reason="not_shareable",
         )
     lead = Lead(
-        public_id=new_public_id(), group_id=group.id, referrer_id=referrer.id,
-        created_by_id=actor.id, status=LeadStatus.NEEDS_LOCATION, share_reason=reason,
-        customer_name=customer["name"], phone=customer.get("phone"),
-        wechat_id=customer.get("wechat_id"), brand=data["brand"], brand_key=brand_key(data["brand"]),
-        model=data.get("model"), budget=data.get("budget"), timeframe=data.get("timeframe"),
-        channel=source["channel"], campaign=source.get("campaign"), notes=data.get("notes"),
-        consent_at=now, address=data["location"].get("address"), created_at=now, updated_at=now,
-    )  # fmt: skip
+        public_id=new_public_id(),
+        group_id=group.id,
+        referrer_id=referrer.id,
+        created_by_id=actor.id,
+        status=LeadStatus.NEEDS_LOCATION,
+        share_reason=reason,
+        customer_name=customer["name"],
+        phone=customer.get("phone"),
+        wechat_id=customer.get("wechat_id"),
+        brand=data["brand"],
+        brand_key=brand_key(data["brand"]),
+        model=data.get("model"),
+        budget=data.get("budget"),
+        timeframe=data.get("timeframe"),
+        channel=source["channel"],
+        campaign=source.get("campaign"),
+        notes=data.get("notes"),
+        consent_at=now,
+        address=data["location"].get("address"),
+        created_at=now,
+        updated_at=now,
+    )
     if place is not None:
         _set_place(lead, place)
     db.session.add(lead)
@@ -204,10 +230,19 @@ def post_lead(
     if reservation is not None:
         reservation.lead_id = lead.id
     append_event(
-        lead, "posted", at=now, actor=actor, dealer_id=referrer.id,
-        data={"share_reason": reason, "channel": lead.channel, "campaign": lead.campaign,
-              "brand": lead.brand, "location": _location_data(lead)},
-    )  # fmt: skip
+        lead,
+        "posted",
+        at=now,
+        actor=actor,
+        dealer_id=referrer.id,
+        data={
+            "share_reason": reason,
+            "channel": lead.channel,
+            "campaign": lead.campaign,
+            "brand": lead.brand,
+            "location": _location_data(lead),
+        },
+    )
     if place is None:
         append_event(lead, "needs_location", at=now, actor=actor, dealer_id=referrer.id)
     else:
@@ -220,9 +255,13 @@ def _location_data(lead: Lead) -> dict[str, Any] | None:
     if lead.latitude is None:
         return None
     return {
-        "precision": lead.geo_precision, "source": lead.geo_source, "adcode": lead.adcode,
-        "province": lead.province, "city": lead.city, "district": lead.district,
-    }  # fmt: skip
+        "precision": lead.geo_precision,
+        "source": lead.geo_source,
+        "adcode": lead.adcode,
+        "province": lead.province,
+        "city": lead.city,
+        "district": lead.district,
+    }
 
 
 def set_location(
@@ -288,10 +327,17 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
         )
         lead.status = LeadStatus.OFFERED
         append_event(
-            lead, "offered", at=now, dealer_id=offer.dealer_id,
-            data={"offer": lead.offers_made, "distance_km": offer.distance_km,
-                  "expires_at": offer.expires_at, "decision": trail},
-        )  # fmt: skip
+            lead,
+            "offered",
+            at=now,
+            dealer_id=offer.dealer_id,
+            data={
+                "offer": lead.offers_made,
+                "distance_km": offer.distance_km,
+                "expires_at": offer.expires_at,
+                "decision": trail,
+            },
+        )
         return offer
     if lead.offers_made == 0 and not routing.brand_sold_elsewhere(lead):
         lead.status = LeadStatus.UNROUTABLE
@@ -566,10 +612,11 @@ def withdraw_lead(
             f"A lead that is {lead.status} can no longer be withdrawn.", reason="invalid_transition"
         )
     db.session.execute(
-        update(Offer).where(Offer.lead_id == lead.id, Offer.status == PENDING)
+        update(Offer)
+        .where(Offer.lead_id == lead.id, Offer.status == PENDING)
         .values(status=WITHDRAWN, responded_at=now)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     lead.status = LeadStatus.WITHDRAWN
     append_event(
         lead, "withdrawn", at=now, actor=actor, dealer_id=lead.referrer_id, data={"reason": reason}
@@ -649,13 +696,17 @@ def board(actor: User, page: int, per_page: int) -> Page:
     if not (dealer.is_active and dealer.is_accepting):
         return Page(items=[], page=page, per_page=per_page, total=0)
     keys = [b.key for b in dealer.brand_rows]
-    leads = list(db.session.scalars(
-        select(Lead).where(
-            Lead.group_id == dealer.group_id, Lead.status == LeadStatus.OPEN,
-            Lead.brand_key.in_(keys), Lead.referrer_id != dealer.id,
-            ~exists().where(Offer.lead_id == Lead.id, Offer.dealer_id == dealer.id),
+    leads = list(
+        db.session.scalars(
+            select(Lead).where(
+                Lead.group_id == dealer.group_id,
+                Lead.status == LeadStatus.OPEN,
+                Lead.brand_key.in_(keys),
+                Lead.referrer_id != dealer.id,
+                ~exists().where(Offer.lead_id == Lead.id, Offer.dealer_id == dealer.id),
+            )
         )
-    ))  # fmt: skip
+    )
 
     def distance(lead: Lead) -> float:
         if dealer.latitude is None or lead.latitude is None:

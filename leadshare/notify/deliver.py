@@ -316,8 +316,13 @@ def record(
     elif outcome.ok:
         log.info("sent %s", out.message_id)
     else:
-        log.warning("%s not delivered (attempt %d, now %s): %s", out.message_id, attempts,
-                    status, outcome.error)  # fmt: skip
+        log.warning(
+            "%s not delivered (attempt %d, now %s): %s",
+            out.message_id,
+            attempts,
+            status,
+            outcome.error,
+        )
     return status
 
 

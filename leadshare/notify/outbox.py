@@ -38,8 +38,11 @@ from .formats import iso
 
 PENDING = "pending"
 OFFERED, OFFER_EXPIRING, CLAIMED, REWARD_CREDITED = (
-    "offered", "offer_expiring", "claimed", "reward_credited",
-)  # fmt: skip
+    "offered",
+    "offer_expiring",
+    "claimed",
+    "reward_credited",
+)
 PROGRESS_EVENTS = ("contacted", "visited", "ordered", "delivered", "lost")
 EVENTS = (OFFERED, OFFER_EXPIRING, CLAIMED, *PROGRESS_EVENTS, REWARD_CREDITED)
 
@@ -111,9 +114,14 @@ def _offer_notification(lead: Lead, offer: Offer, event: str, at: datetime) -> N
         "expires_at": iso(offer.expires_at),
     }
     return new_notification(
-        recipient, event, lead=lead, lead_status=LeadStatus.OFFERED, occurred_at=at, data=data,
+        recipient,
+        event,
+        lead=lead,
+        lead_status=LeadStatus.OFFERED,
+        occurred_at=at,
+        data=data,
         offer_id=offer.id,
-    )  # fmt: skip
+    )
 
 
 @on_event
@@ -133,9 +141,13 @@ def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
         kind = CLAIMED if event.type == "claimed" else event.type
         status = LeadStatus.ACCEPTED if event.type == "claimed" else event.type
         row = new_notification(
-            db.session.get(Dealer, lead.referrer_id), kind, lead=lead, lead_status=status,
-            occurred_at=event.at, data=lead_data(db.session, lead),
-        )  # fmt: skip
+            db.session.get(Dealer, lead.referrer_id),
+            kind,
+            lead=lead,
+            lead_status=status,
+            occurred_at=event.at,
+            data=lead_data(db.session, lead),
+        )
     if row is not None:
         db.session.add(row)
 
@@ -157,14 +169,18 @@ def _notify_reward_credits(session: Session, _context, _instances) -> None:
             **lead_data(session, lead),
         }
         row = new_notification(
-            recipient, REWARD_CREDITED, lead=lead, lead_status=credit.event,
-            occurred_at=credit.created_at or utcnow(), data=data,
-        )  # fmt: skip
+            recipient,
+            REWARD_CREDITED,
+            lead=lead,
+            lead_status=credit.event,
+            occurred_at=credit.created_at or utcnow(),
+            data=data,
+        )
         session.add(row)
 
 
 def reminder_due(offer: Offer, remind_at: float, now: datetime) -> bool:
-    """True once `remind_at` (a fraction) of the offer's time to live has passed, until it expires."""
+    """True once `remind_at` (a fraction) of the offer's time to live is past, till it expires."""
     if offer.expires_at is None or offer.expires_at <= now:
         return False
     return offer.offered_at + (offer.expires_at - offer.offered_at) * remind_at <= now

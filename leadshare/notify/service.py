@@ -97,10 +97,16 @@ def retry_notification(actor: User, message_id: str, now: datetime | None = None
     done = db.session.execute(
         update(Notification)
         .where(Notification.id == row.id, Notification.status.in_(RETRYABLE))
-        .values(status="pending", attempts=0, next_attempt_at=now or utcnow(), claimed_by=None,
-                claimed_until=None, dead_at=None)
+        .values(
+            status="pending",
+            attempts=0,
+            next_attempt_at=now or utcnow(),
+            claimed_by=None,
+            claimed_until=None,
+            dead_at=None,
+        )
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     if done != 1:
         raise Conflict(
             f"Only a dead or cancelled message can be retried; this one is {row.status}.",

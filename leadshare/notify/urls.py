@@ -8,7 +8,8 @@ to a private address between the check and the connection (DNS rebinding) is ref
 
 IPv6 addresses that carry an IPv4 address (IPv4-mapped and -compatible, SIIT, NAT64, 6to4) are
 judged by the IPv4 address they carry, since a gateway or the host's own stack may deliver them
-there; Teredo tunnels, unique-local, link-local, loopback, multicast and reserved ranges are refused.
+there; Teredo tunnels, unique-local, link-local, loopback, multicast and reserved ranges are
+refused.
 """
 
 from __future__ import annotations

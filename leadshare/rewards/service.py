@@ -44,8 +44,12 @@ from .ledger import AccountKind, JournalEntry, account_key, credit_decision
 from .money import format_amount
 from .rules import Rule, match_rule
 
-EVENT_OF_LEAD_EVENT = {"claimed": "accepted", "visited": "visited", "ordered": "ordered",
-                       "delivered": "delivered"}  # fmt: skip
+EVENT_OF_LEAD_EVENT = {
+    "claimed": "accepted",
+    "visited": "visited",
+    "ordered": "ordered",
+    "delivered": "delivered",
+}
 REVERSED_WHEN_LOST = ("ordered", "delivered")
 
 
@@ -124,10 +128,14 @@ def _program(actor: User, program_id: int) -> RewardProgram:
 def _set_rules(program: RewardProgram, rules: list[Mapping[str, Any]]) -> None:
     """New rule rows replace the old ones; past credits keep the amounts they were made with."""
     program.rules = [
-        RewardRule(event=r["event"], amount_minor=r["amount"], brand=r.get("brand"),
-                   channel=r.get("channel"))
+        RewardRule(
+            event=r["event"],
+            amount_minor=r["amount"],
+            brand=r.get("brand"),
+            channel=r.get("channel"),
+        )
         for r in rules
-    ]  # fmt: skip
+    ]
 
 
 def list_programs(actor: User, page: int, per_page: int) -> Page:
@@ -152,10 +160,13 @@ def create_program(actor: User, data: Mapping[str, Any]) -> RewardProgram:
     ):
         raise Invalid("group_id", "No such group.", reason="unknown_group")
     program = RewardProgram(
-        group_id=group_id, name=data["name"], starts_on=data["starts_on"], ends_on=data.get("ends_on"),
+        group_id=group_id,
+        name=data["name"],
+        starts_on=data["starts_on"],
+        ends_on=data.get("ends_on"),
         per_dealer_monthly_cap_minor=data.get("per_dealer_monthly_cap"),
         is_active=data.get("active", True),
-    )  # fmt: skip
+    )
     _set_rules(program, data["rules"])
     db.session.add(program)
     db.session.flush()
@@ -170,9 +181,13 @@ def update_program(actor: User, program_id: int, data: Mapping[str, Any]) -> Rew
     ends_on = data.get("ends_on", program.ends_on)
     if ends_on is not None and ends_on < starts_on:
         raise Invalid("ends_on", "The program cannot end before it starts.")
-    for field, column in (("name", "name"), ("starts_on", "starts_on"), ("ends_on", "ends_on"),
-                          ("per_dealer_monthly_cap", "per_dealer_monthly_cap_minor"),
-                          ("active", "is_active")):  # fmt: skip
+    for field, column in (
+        ("name", "name"),
+        ("starts_on", "starts_on"),
+        ("ends_on", "ends_on"),
+        ("per_dealer_monthly_cap", "per_dealer_monthly_cap_minor"),
+        ("active", "is_active"),
+    ):
         if field in data:
             setattr(program, column, data[field])
     if "rules" in data:
@@ -209,9 +224,12 @@ def program_figures(program: RewardProgram) -> dict[str, Any]:
         select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0))
         .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
-        .where(LedgerEntry.kind == "funding", LedgerEntry.program_id == program.id,
-               LedgerAccount.kind == AccountKind.PROGRAM)
-    )  # fmt: skip
+        .where(
+            LedgerEntry.kind == "funding",
+            LedgerEntry.program_id == program.id,
+            LedgerAccount.kind == AccountKind.PROGRAM,
+        )
+    )
     remaining = (
         db.session.scalar(
             select(LedgerAccount.balance_minor).where(
@@ -221,17 +239,24 @@ def program_figures(program: RewardProgram) -> dict[str, Any]:
         or 0
     )
     credits = db.session.scalar(
-        select(func.count(RewardCredit.id)).where(RewardCredit.program_id == program.id,
-                                                   RewardCredit.reversal_entry_id.is_(None))
-    )  # fmt: skip
+        select(func.count(RewardCredit.id)).where(
+            RewardCredit.program_id == program.id, RewardCredit.reversal_entry_id.is_(None)
+        )
+    )
     skips = dict(
         db.session.execute(
             select(RewardSkip.reason, func.count(RewardSkip.id))
-            .where(RewardSkip.program_id == program.id).group_by(RewardSkip.reason)
+            .where(RewardSkip.program_id == program.id)
+            .group_by(RewardSkip.reason)
         ).all()
-    )  # fmt: skip
-    return {"budget": funded, "remaining": remaining, "used": funded - remaining,
-            "credits": credits, "skips": skips}  # fmt: skip
+    )
+    return {
+        "budget": funded,
+        "remaining": remaining,
+        "used": funded - remaining,
+        "credits": credits,
+        "skips": skips,
+    }
 
 
 def list_skips(actor: User, program_id: int, page: int, per_page: int) -> Page:
@@ -278,8 +303,16 @@ def covering_programs(lead: Lead) -> list[RewardProgram]:
 def credit_lead(lead: Lead, event: str, at: datetime) -> None:
     """Credit the referrer once per program for `event`, in full or not at all (SPEC 6)."""
     for program in covering_programs(lead):
-        rules = [Rule(event=r.event, amount_minor=r.amount_minor, brand=r.brand, channel=r.channel, id=r.id)
-                 for r in program.rules]  # fmt: skip
+        rules = [
+            Rule(
+                event=r.event,
+                amount_minor=r.amount_minor,
+                brand=r.brand,
+                channel=r.channel,
+                id=r.id,
+            )
+            for r in program.rules
+        ]
         rule = match_rule(rules, event=event, brand=lead.brand, channel=lead.channel)
         if rule is None:
             continue
@@ -299,20 +332,31 @@ def credit_lead(lead: Lead, event: str, at: datetime) -> None:
         start, end = _month_window(at, lead.group.timezone)
         month_credited = _int_scalar(
             select(func.coalesce(func.sum(RewardCredit.amount_minor), 0)).where(
-                RewardCredit.program_id == program.id, RewardCredit.dealer_id == lead.referrer_id,
+                RewardCredit.program_id == program.id,
+                RewardCredit.dealer_id == lead.referrer_id,
                 RewardCredit.reversal_entry_id.is_(None),
-                RewardCredit.created_at >= start, RewardCredit.created_at < end,
+                RewardCredit.created_at >= start,
+                RewardCredit.created_at < end,
             )
-        )  # fmt: skip
+        )
         reason = credit_decision(
-            amount_minor=rule.amount_minor, program_balance_minor=source.balance_minor,
+            amount_minor=rule.amount_minor,
+            program_balance_minor=source.balance_minor,
             dealer_month_credited_minor=month_credited,
             per_dealer_monthly_cap_minor=program.per_dealer_monthly_cap_minor,
-        )  # fmt: skip
+        )
         if reason is not None:
-            db.session.add(RewardSkip(program_id=program.id, lead_id=lead.id, dealer_id=lead.referrer_id,
-                                      event=event, amount_minor=rule.amount_minor, reason=reason,
-                                      created_at=at))  # fmt: skip
+            db.session.add(
+                RewardSkip(
+                    program_id=program.id,
+                    lead_id=lead.id,
+                    dealer_id=lead.referrer_id,
+                    event=event,
+                    amount_minor=rule.amount_minor,
+                    reason=reason,
+                    created_at=at,
+                )
+            )
             continue
         target = account(lead.group_id, AccountKind.DEALER_REWARDS, lead.referrer_id)
         entry = ledger.credit(
@@ -321,11 +365,28 @@ def credit_lead(lead: Lead, event: str, at: datetime) -> None:
             rule.amount_minor,
             memo=f"{program.name}: {event} {lead.public_id}",
         )
-        row = post(lead.group_id, entry, [source, target], lead_id=lead.id, program_id=program.id,
-                   dealer_id=lead.referrer_id, event=event, created_at=at)  # fmt: skip
-        db.session.add(RewardCredit(program_id=program.id, lead_id=lead.id, dealer_id=lead.referrer_id,
-                                    event=event, rule_id=rule.id, amount_minor=rule.amount_minor,
-                                    entry_id=row.id, created_at=at))  # fmt: skip
+        row = post(
+            lead.group_id,
+            entry,
+            [source, target],
+            lead_id=lead.id,
+            program_id=program.id,
+            dealer_id=lead.referrer_id,
+            event=event,
+            created_at=at,
+        )
+        db.session.add(
+            RewardCredit(
+                program_id=program.id,
+                lead_id=lead.id,
+                dealer_id=lead.referrer_id,
+                event=event,
+                rule_id=rule.id,
+                amount_minor=rule.amount_minor,
+                entry_id=row.id,
+                created_at=at,
+            )
+        )
 
 
 def reverse_credits(
@@ -345,16 +406,28 @@ def reverse_credits(
     count = 0
     for credit in db.session.scalars(query.order_by(RewardCredit.id)).all():
         original = db.session.get(LedgerEntry, credit.entry_id)
-        accounts = [account(lead.group_id, AccountKind(p.account.kind), p.account.owner_id, lock=True)
-                    for p in original.postings]  # fmt: skip
-        row = post(lead.group_id, ledger.reversal(_entry_of(original), memo=memo), accounts,
-                   lead_id=lead.id, program_id=credit.program_id, dealer_id=credit.dealer_id,
-                   event=credit.event, reverses_id=original.id, actor_id=actor_id, created_at=at)  # fmt: skip
+        accounts = [
+            account(lead.group_id, AccountKind(p.account.kind), p.account.owner_id, lock=True)
+            for p in original.postings
+        ]
+        row = post(
+            lead.group_id,
+            ledger.reversal(_entry_of(original), memo=memo),
+            accounts,
+            lead_id=lead.id,
+            program_id=credit.program_id,
+            dealer_id=credit.dealer_id,
+            event=credit.event,
+            reverses_id=original.id,
+            actor_id=actor_id,
+            created_at=at,
+        )
         done = db.session.execute(
-            update(RewardCredit).where(RewardCredit.id == credit.id,
-                                       RewardCredit.reversal_entry_id.is_(None))
-            .values(reversal_entry_id=row.id).execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
+            update(RewardCredit)
+            .where(RewardCredit.id == credit.id, RewardCredit.reversal_entry_id.is_(None))
+            .values(reversal_entry_id=row.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if done != 1:
             raise Conflict("This credit was already reversed.", reason="already_reversed")
         count += 1
@@ -380,9 +453,11 @@ def void_lead(actor: User, public_id: str, reason: str, now: datetime | None = N
     """A group admin voids a fraudulent lead: every credit is reversed, funnels leave it out."""
     now = now or utcnow()
     lead = db.session.scalar(
-        select(Lead).where(Lead.public_id == public_id).with_for_update()
+        select(Lead)
+        .where(Lead.public_id == public_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
-    )  # fmt: skip
+    )
     visible = lead is not None and (
         is_group_admin_of(actor, lead.group_id)
         or (
@@ -405,7 +480,7 @@ def void_lead(actor: User, public_id: str, reason: str, now: datetime | None = N
 
 
 def pay_out(actor: User, dealer_id: int, amount_minor: int, memo: str | None = None) -> LedgerEntry:
-    """Money leaves the dealer's reward account for its paid-out account; never more than it holds."""
+    """Money leaves the dealer's reward account for its paid-out account; never more than held."""
     dealer = db.session.get(Dealer, dealer_id)
     if dealer is None or not is_group_admin_of(actor, dealer.group_id):
         if actor.role not in (Role.GROUP_ADMIN, Role.PLATFORM_ADMIN):
@@ -454,8 +529,9 @@ def list_entries(actor: User, filters: Mapping[str, Any], page: int, per_page: i
         select(LedgerEntry).where(LedgerEntry.group_id == group_id).order_by(LedgerEntry.id.desc())
     )
     if keys is not None:
-        touching = (select(LedgerPosting.entry_id).join(LedgerAccount)
-                    .where(LedgerAccount.key.in_(keys)))  # fmt: skip
+        touching = (
+            select(LedgerPosting.entry_id).join(LedgerAccount).where(LedgerAccount.key.in_(keys))
+        )
         query = query.where(LedgerEntry.id.in_(touching))
     query = matching(query, LedgerEntry, filters, ("kind", "program_id", "dealer_id"))
     return paginate(query, page, per_page)

@@ -66,7 +66,7 @@ BOARD_RULES: frozenset[Rule] = frozenset(
 
 
 def distance_km(lead: LeadFacts, dealer: DealerFacts) -> float | None:
-    """Great-circle distance from the customer to the dealer, None when the dealer has no position."""
+    """Great-circle distance from customer to dealer; None when the dealer has no position."""
     if dealer.latitude is None or dealer.longitude is None:
         return None
     return haversine_km(lead.latitude, lead.longitude, dealer.latitude, dealer.longitude)

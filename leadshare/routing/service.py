@@ -85,9 +85,15 @@ def brand_sold_elsewhere(lead: Lead) -> bool:
 
 
 FACT_COLUMNS = (
-    Dealer.id, Dealer.group_id, Dealer.latitude, Dealer.longitude, Dealer.is_active,
-    Dealer.is_accepting, Dealer.service_radius_km, Dealer.daily_capacity,
-)  # fmt: skip
+    Dealer.id,
+    Dealer.group_id,
+    Dealer.latitude,
+    Dealer.longitude,
+    Dealer.is_active,
+    Dealer.is_accepting,
+    Dealer.service_radius_km,
+    Dealer.daily_capacity,
+)
 """The dealer columns a DealerFacts is made of (with today's load), in the order read."""
 
 
@@ -154,9 +160,18 @@ def candidate_facts(lead: Lead, day_start: datetime, radius_km: float | None) ->
             daily_capacity=capacity,
             load_today=load_today,
         )
-        for dealer_id, group_id, latitude, longitude, is_active, is_accepting, radius, capacity,
-        load_today in rows
-    ]  # fmt: skip
+        for (
+            dealer_id,
+            group_id,
+            latitude,
+            longitude,
+            is_active,
+            is_accepting,
+            radius,
+            capacity,
+            load_today,
+        ) in rows
+    ]
 
 
 def decide_for(lead: Lead, now: datetime) -> tuple[Decision, float | None]:

@@ -32,8 +32,16 @@ RATES = (
     ("ordered", "delivered", "ordered_to_delivered"),
 )
 # Time to accept, in minutes: the histogram's bins (upper bounds; the last is open).
-TTA_BINS = ((15, "<15m"), (30, "15–30m"), (60, "30–60m"), (120, "1–2h"), (240, "2–4h"),
-            (480, "4–8h"), (1440, "8–24h"), (None, ">24h"))  # fmt: skip
+TTA_BINS = (
+    (15, "<15m"),
+    (30, "15–30m"),
+    (60, "30–60m"),
+    (120, "1–2h"),
+    (240, "2–4h"),
+    (480, "4–8h"),
+    (1440, "8–24h"),
+    (None, ">24h"),
+)
 HEAT_LEVELS = 5
 FLOW_CELLS = 200
 MATRIX_SIDE = 20
@@ -183,10 +191,19 @@ def flow_map(cells: list[dict[str, Any]]) -> dict[str, Any]:
     for cell in cells:
         a, b = points.get(cell["from"].get("id")), points.get(cell["to"].get("id"))
         if a and b and a != b:
-            lines.append({"a": a, "b": b, "leads": cell["leads"], "weight": heat(cell["leads"], most),
-                          "title": f"{cell['from'].get('name')} → {cell['to'].get('name')}"})  # fmt: skip
-    dots = [{"x": points[i][0], "y": points[i][1], "name": store_label(d),
-             "busy": i in ids} for i, d in stores.items()]  # fmt: skip
+            lines.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "leads": cell["leads"],
+                    "weight": heat(cell["leads"], most),
+                    "title": f"{cell['from'].get('name')} → {cell['to'].get('name')}",
+                }
+            )
+    dots = [
+        {"x": points[i][0], "y": points[i][1], "name": store_label(d), "busy": i in ids}
+        for i, d in stores.items()
+    ]
     return {"width": MAP_W, "height": MAP_H, "lines": lines, "dots": dots}
 
 

@@ -141,10 +141,17 @@ def scene(client, make, auth, app_ctx) -> Scene:
         for name, lead_id in leads.items()
     }
     assert statuses == {
-        "delivered": "delivered", "lost_visited": "lost", "lost_at_once": "lost", "open": "open",
-        "withdrawn": "withdrawn", "voided": "accepted", "pending": "offered",
-        "reverse": "accepted", "unroutable": "unroutable", "toyota": "open",
-    }  # fmt: skip
+        "delivered": "delivered",
+        "lost_visited": "lost",
+        "lost_at_once": "lost",
+        "open": "open",
+        "withdrawn": "withdrawn",
+        "voided": "accepted",
+        "pending": "offered",
+        "reverse": "accepted",
+        "unroutable": "unroutable",
+        "toyota": "open",
+    }
     return Scene(w, leads, h, group_b)
 
 
@@ -175,10 +182,19 @@ def test_funnel_counts_every_stage_and_rates_of_the_hand_built_scenario(client, 
     total = funnel.json["total"]
     assert total["key"] is None and funnel.json["rows"] == []
     assert total["counts"] == {
-        "posted": 8, "offered": 7, "accepted": 4, "contacted": 2, "visited": 2, "ordered": 1,
-        "delivered": 1, "lost": 2, "open": 1, "unroutable": 1, "withdrawn": 1,
+        "posted": 8,
+        "offered": 7,
+        "accepted": 4,
+        "contacted": 2,
+        "visited": 2,
+        "ordered": 1,
+        "delivered": 1,
+        "lost": 2,
+        "open": 1,
+        "unroutable": 1,
+        "withdrawn": 1,
         "lost_without_contact": 1,
-    }  # fmt: skip
+    }
     assert total["rates"] == {
         "posted_to_offered": 0.875,
         "offered_to_accepted": 0.5714,
@@ -190,14 +206,21 @@ def test_funnel_counts_every_stage_and_rates_of_the_hand_built_scenario(client, 
     }
     assert total["time_to_accept"] == {"accepted": 4, "median_minutes": 25.0, "p90_minutes": 51.0}
     assert total["offers"] == {
-        "made": 12, "pending": 1, "accepted": 4, "declined": 5, "expired": 1, "withdrawn": 1,
-        "resolved": 10, "expired_share": 0.1, "declined_share": 0.5,
+        "made": 12,
+        "pending": 1,
+        "accepted": 4,
+        "declined": 5,
+        "expired": 1,
+        "withdrawn": 1,
+        "resolved": 10,
+        "expired_share": 0.1,
+        "declined_share": 0.5,
         "decline_reasons": [
             {"reason": "no_stock", "count": 3, "share": 0.6},
             {"reason": "capacity", "count": 1, "share": 0.2},
             {"reason": "too_far", "count": 1, "share": 0.2},
         ],
-    }  # fmt: skip
+    }
     assert total["lost_reasons"] == [
         {"reason": "价格谈不拢", "count": 1, "share": 0.5},
         {"reason": "客户失联", "count": 1, "share": 0.5},
@@ -212,15 +235,21 @@ def test_funnel_shows_which_holders_mark_leads_lost(client, scene):
     assert holders == [
         {
             "holder": {"id": w.panyu.id, "code": "GZ3", "name": "广州番禺奥迪"},
-            "held": 1, "lost": 1, "lost_share": 1.0, "lost_without_contact": 1,
+            "held": 1,
+            "lost": 1,
+            "lost_share": 1.0,
+            "lost_without_contact": 1,
             "lost_reasons": [{"reason": "客户失联", "count": 1}],
         },
         {
             "holder": {"id": w.baiyun.id, "code": "GZ2", "name": "广州白云奥迪"},
-            "held": 1, "lost": 1, "lost_share": 1.0, "lost_without_contact": 0,
+            "held": 1,
+            "lost": 1,
+            "lost_share": 1.0,
+            "lost_without_contact": 0,
             "lost_reasons": [{"reason": "价格谈不拢", "count": 1}],
         },
-    ]  # fmt: skip
+    ]
 
 
 def test_funnel_by_dealer_keys_leads_by_holder_and_offers_by_the_store_offered(client, scene):
@@ -232,8 +261,11 @@ def test_funnel_by_dealer_keys_leads_by_holder_and_offers_by_the_store_offered(c
     assert tianhe["counts"]["posted"] == 1 and tianhe["counts"]["delivered"] == 1
     assert tianhe["time_to_accept"]["median_minutes"] == 10.0
     assert {k: tianhe["offers"][k] for k in ("made", "accepted", "declined", "expired")} == {
-        "made": 6, "accepted": 1, "declined": 2, "expired": 1,
-    }  # fmt: skip
+        "made": 6,
+        "accepted": 1,
+        "declined": 2,
+        "expired": 1,
+    }
     assert tianhe["offers"]["expired_share"] == 0.25 and tianhe["offers"]["declined_share"] == 0.5
     assert rows["SZ1"]["counts"]["accepted"] == 1 and rows["SZ1"]["offers"]["made"] == 1
     assert rows["GZ3"]["lost_reasons"] == [{"reason": "客户失联", "count": 1, "share": 1.0}]
@@ -274,8 +306,10 @@ def test_funnel_filters_and_empty_rates_are_null(client, scene):
     assert empty["total"]["counts"]["posted"] == 0
     assert set(empty["total"]["rates"].values()) == {None}
     assert empty["total"]["time_to_accept"] == {
-        "accepted": 0, "median_minutes": None, "p90_minutes": None,
-    }  # fmt: skip
+        "accepted": 0,
+        "median_minutes": None,
+        "p90_minutes": None,
+    }
     assert empty["total"]["offers"]["expired_share"] is None
     group_b = client.get(f"/api/v1/audit/funnel?group_id={scene.group_b.id}", headers=h).json
     assert group_b["total"]["counts"]["unroutable"] == 1
@@ -290,10 +324,17 @@ def test_flow_matrix_at_dealer_level_with_reciprocity(client, scene):
     w = scene.world
     report = client.get("/api/v1/audit/flows", headers=scene.headers["audi"]).json
     cells = [
-        (c["from"]["code"], c["to"]["code"], c["leads"], c["accepted"], c["delivered"],
-         c["accept_rate"], c["delivery_rate"])
+        (
+            c["from"]["code"],
+            c["to"]["code"],
+            c["leads"],
+            c["accepted"],
+            c["delivered"],
+            c["accept_rate"],
+            c["delivery_rate"],
+        )
         for c in report["cells"]
-    ]  # fmt: skip
+    ]
     assert cells == [
         ("SZ1", "GZ1", 6, 1, 1, 0.1667, 1.0),
         ("SZ1", "GZ2", 3, 1, 0, 0.3333, 0.0),
@@ -348,8 +389,14 @@ def test_lead_list_filters_and_pages(client, scene):
     }
     by_group = client.get(f"/api/v1/audit/leads?group_id={scene.group_b.id}", headers=h).json
     assert [item["id"] for item in by_group["items"]] == [scene.leads["unroutable"]]
-    for query, total in (("city=广州市", 8), ("city=深圳市", 1), ("province=广东省", 9),
-                         ("channel=livestream", 9), ("channel=phone", 0), ("brand=奥迪", 9)):  # fmt: skip
+    for query, total in (
+        ("city=广州市", 8),
+        ("city=深圳市", 1),
+        ("province=广东省", 9),
+        ("channel=livestream", 9),
+        ("channel=phone", 0),
+        ("brand=奥迪", 9),
+    ):
         assert client.get(f"/api/v1/audit/leads?{query}", headers=h).json["total"] == total, query
     items = client.get("/api/v1/audit/leads?per_page=50", headers=h).json["items"]
     voided = next(item for item in items if item["id"] == scene.leads["voided"])
@@ -362,22 +409,29 @@ def test_contacts_are_masked_in_json_and_csv(client, scene):
     items = client.get("/api/v1/audit/leads?per_page=50", headers=h).json["items"]
     first = next(i for i in items if i["id"] == scene.leads["delivered"])
     assert first["customer"] == {
-        "name": "张**", "phone": "138****0001", "wechat_id": "***", "masked": True,
-    }  # fmt: skip
+        "name": "张**",
+        "phone": "138****0001",
+        "wechat_id": "***",
+        "masked": True,
+    }
     assert "address" not in first["location"] and "notes" not in first
     rows = _csv(client.get("/api/v1/audit/leads?format=csv", headers=h))
     assert len(rows) == 9
     row = next(r for r in rows if r["id"] == scene.leads["delivered"])
     assert (row["customer_name"], row["customer_phone"], row["customer_wechat_id"]) == (
-        "张**", "138****0001", "***",
-    )  # fmt: skip
+        "张**",
+        "138****0001",
+        "***",
+    )
     assert row["referrer_name"] == "深圳南山奥迪" and row["holder_name"] == "广州天河奥迪"
     assert row["status"] == "delivered" and row["minutes_to_accept"] == "10.0"
     outputs = [
         client.get("/api/v1/audit/leads?per_page=50", headers=h).get_data(as_text=True),
         client.get("/api/v1/audit/leads?format=csv", headers=h).get_data(as_text=True),
-        client.get(f"/api/v1/leads/{scene.leads['delivered']}/trail", headers=h).get_data(as_text=True),
-    ]  # fmt: skip
+        client.get(f"/api/v1/leads/{scene.leads['delivered']}/trail", headers=h).get_data(
+            as_text=True
+        ),
+    ]
     for report in ("funnel", "flows", "funnel?group_by=dealer"):
         for fmt in ("", "format=csv"):
             joiner = "&" if "?" in report else "?"
@@ -411,7 +465,10 @@ def test_reports_export_as_excel_ready_csv(client, scene):
     ]  # CSV has every cell, whatever the limit
     pairs = _csv(client.get("/api/v1/audit/flows?format=csv&table=reciprocity", headers=h))
     assert [(r["a_code"], r["b_code"], r["balance"]) for r in pairs][-1] == ("SZ1", "GZ1", "0")
-    verify = client.get("/api/v1/audit/verify?from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z&format=csv", headers=h)  # fmt: skip
+    verify = client.get(
+        "/api/v1/audit/verify?from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z&format=csv",
+        headers=h,
+    )
     assert _csv(verify) == []
 
 
@@ -550,7 +607,9 @@ def test_a_lost_reason_typed_as_a_formula_stays_text_in_every_csv(client, scene)
     funnel = _csv(client.get("/api/v1/audit/funnel?format=csv", headers=h["audi"]))
     assert funnel[0]["lost_reasons"].startswith("'")
     assert formula + ": 1" in funnel[0]["lost_reasons"]
-    holders = _csv(client.get("/api/v1/audit/funnel?format=csv&table=lost_by_holder", headers=h["audi"]))  # fmt: skip
+    holders = _csv(
+        client.get("/api/v1/audit/funnel?format=csv&table=lost_by_holder", headers=h["audi"])
+    )
     tianhe = next(r for r in holders if r["holder_name"] == "广州天河奥迪")
     assert tianhe["lost_reasons"] == "'" + formula + ": 1"
 

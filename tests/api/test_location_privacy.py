@@ -86,9 +86,10 @@ def test_lists_and_the_board_show_the_district_only(client, make, auth):
     listed = client.get("/api/v1/leads", headers=world.headers["admin"]).json["items"]
     assert_coarse(next(item for item in listed if item["id"] == lead["id"])["location"])
     declined = client.post(
-        f"/api/v1/leads/{lead['id']}/decline", json={"reason": "capacity"},
+        f"/api/v1/leads/{lead['id']}/decline",
+        json={"reason": "capacity"},
         headers=world.headers["tianhe"],
-    )  # fmt: skip
+    )
     assert declined.status_code == 200 and declined.json["status"] == "open"
     board = client.get("/api/v1/board", headers=world.headers["baiyun"]).json["items"]
     assert [item["id"] for item in board] == [lead["id"]]

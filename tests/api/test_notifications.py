@@ -261,9 +261,11 @@ def test_every_event_reaches_its_store_as_wecom_markdown(app, app_ctx, client, w
 
     def offered(who, row, link):
         return (
-            f"**新线索待接单**\n> 门店：广州天河奥迪\n{who}\n> 距离：{float(round(row.distance_km))} 公里\n"
+            f"**新线索待接单**\n> 门店：广州天河奥迪\n{who}\n"
+            f"> 距离：{float(round(row.distance_km))} 公里\n"
             f"> 推荐门店：深圳南山奥迪\n"
-            f'请于 <font color="warning">{shanghai(row.expires_at)}</font> 前接单，过期将转给下一家门店。\n'
+            f'请于 <font color="warning">{shanghai(row.expires_at)}</font> 前接单，'
+            "过期将转给下一家门店。\n"
             f"{link}"
         )
 
@@ -281,7 +283,8 @@ def test_every_event_reaches_its_store_as_wecom_markdown(app, app_ctx, client, w
             offered(who1, offer, link1),
             "**线索即将过期**\n> 门店：广州天河奥迪\n"
             f"{who1}\n"
-            f'将于 <font color="warning">{shanghai(offer.expires_at)}</font> 过期，请尽快接单或婉拒。\n'
+            f'将于 <font color="warning">{shanghai(offer.expires_at)}</font> 过期，'
+            "请尽快接单或婉拒。\n"
             f"{link1}",
             offered(who2, second_offer, link2),
         ],

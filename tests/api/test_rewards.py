@@ -1,4 +1,4 @@
-"""Rewards (SPEC 6): programs, credits in full or not at all, reversals, voids, payouts, statements."""
+"""Rewards (SPEC 6): programs, all-or-nothing credits, reversals, voids, payouts, statements."""
 
 import csv
 import io
@@ -33,9 +33,10 @@ def _ledger_balances_after_every_test(app, request):
             db.session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0))) == 0
         )
         unbalanced = db.session.execute(
-            select(LedgerPosting.entry_id).group_by(LedgerPosting.entry_id)
+            select(LedgerPosting.entry_id)
+            .group_by(LedgerPosting.entry_id)
             .having(func.sum(LedgerPosting.amount_minor) != 0)
-        ).all()  # fmt: skip
+        ).all()
         assert unbalanced == []
         for account in db.session.scalars(select(LedgerAccount)):
             total = db.session.scalar(

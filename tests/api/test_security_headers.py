@@ -1,4 +1,4 @@
-"""Security headers on API answers, pages, the docs page and HTTPS deployments (security, item 8)."""
+"""Security headers on API answers, pages, the docs page and HTTPS deployments (security item 8)."""
 
 from __future__ import annotations
 

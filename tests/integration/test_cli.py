@@ -60,7 +60,14 @@ def test_demo_login_works(app, client):
     assert response.status_code == 200
 
 
-CSV = """\ufeffcode,name,brands,address,latitude,longitude,service_radius_km,region_codes,daily_capacity,accepting_leads,active,webhook_url
+HEADER = (
+    "code,name,brands,address,latitude,longitude,service_radius_km,region_codes,daily_capacity,"
+    "accepting_leads,active,webhook_url"
+)
+CSV = (
+    "\ufeff"
+    + HEADER
+    + """
 HZ01,杭州西湖宝马店,宝马|MINI,浙江省杭州市西湖区文三路,,,40,3301,10,true,true,
 HZ02,杭州萧山大众店,大众,,30.18,120.26,,,,,,
 BAD1,没有品牌店,,浙江省杭州市西湖区,,,,,,,,
@@ -68,6 +75,7 @@ BAD2,找不到店,丰田,qwertyuiop,,,,,,,,
 BAD3,坏半径店,丰田,杭州,,,-5,,,,,
 NJ01,南京鼓楼店,宝马;奥迪,江苏省南京市鼓楼区中山路1号,,,,,,false,,
 """
+)
 
 
 def test_import_dealers_imports_good_rows_and_reports_bad_lines(app, app_ctx, make, tmp_path):

@@ -80,9 +80,15 @@ def _seed(url: str) -> dict[str, Any]:
 
         def dealer(code: str, at: tuple[float, float], brands: list[str]) -> Dealer:
             row = Dealer(
-                group_id=group.id, code=code, name=f"Store {code}", address=code,
-                latitude=at[0], longitude=at[1], geo_precision="exact", service_radius_km=50.0,
-            )  # fmt: skip
+                group_id=group.id,
+                code=code,
+                name=f"Store {code}",
+                address=code,
+                latitude=at[0],
+                longitude=at[1],
+                geo_precision="exact",
+                service_radius_km=50.0,
+            )
             row.brands = brands
             db.session.add(row)
             return row
@@ -174,11 +180,31 @@ def _wait_healthy(proc: subprocess.Popen, server: Server, deadline_s: float = 45
 def _start_gunicorn(
     url: str, port: int, log_path: Path, secret_key: str, workers: int = 4
 ) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret_key, "GEOCODER": "none",
-           "LOG_LEVEL": "WARNING"}  # fmt: skip
-    argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "1",
-            "--bind", f"127.0.0.1:{port}", "--chdir", str(REPO_ROOT), "--timeout", "60",
-            "--graceful-timeout", "5", "wsgi:app"]  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": secret_key,
+        "GEOCODER": "none",
+        "LOG_LEVEL": "WARNING",
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--threads",
+        "1",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(REPO_ROOT),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "wsgi:app",
+    ]
     with log_path.open("wb") as log:
         return subprocess.Popen(
             argv,

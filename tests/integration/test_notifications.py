@@ -69,9 +69,13 @@ def _add_messages(url: str, webhook_url: str, count: int) -> list[str]:
             db.session.add(group)
             db.session.flush()
         dealer = Dealer(
-            group_id=group.id, code=f"S{time.monotonic_ns()}", name="收件门店", latitude=23.1,
-            longitude=113.3, webhook_url=webhook_url,
-        )  # fmt: skip
+            group_id=group.id,
+            code=f"S{time.monotonic_ns()}",
+            name="收件门店",
+            latitude=23.1,
+            longitude=113.3,
+            webhook_url=webhook_url,
+        )
         dealer.brands = ["奥迪"]
         db.session.add(dealer)
         db.session.flush()
@@ -79,12 +83,18 @@ def _add_messages(url: str, webhook_url: str, count: int) -> list[str]:
         ids = [f"msg_parallel_{dealer.id}_{n:04d}" for n in range(count)]
         db.session.add_all(
             Notification(
-                message_id=message_id, group_id=group.id, dealer_id=dealer.id, event="claimed",
+                message_id=message_id,
+                group_id=group.id,
+                dealer_id=dealer.id,
+                event="claimed",
                 payload={"lead_id": f"ld_{n:016x}", "lead_status": "accepted", "data": {}},
-                occurred_at=now, status="pending", attempts=0, next_attempt_at=now,
+                occurred_at=now,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
             )
             for n, message_id in enumerate(ids)
-        )  # fmt: skip
+        )
         db.session.commit()
         db.engine.dispose()
     return ids

@@ -94,9 +94,15 @@ def _seed_network(code: str, password_hash: str) -> Network:
 
     def dealer(store: str, at: tuple[float, float]) -> Dealer:
         row = Dealer(
-            group_id=group.id, code=store, name=f"{code} store {store}", address=store,
-            latitude=at[0], longitude=at[1], geo_precision="exact", service_radius_km=50.0,
-        )  # fmt: skip
+            group_id=group.id,
+            code=store,
+            name=f"{code} store {store}",
+            address=store,
+            latitude=at[0],
+            longitude=at[1],
+            geo_precision="exact",
+            service_radius_km=50.0,
+        )
         row.brands = ["大众"]
         db.session.add(row)
         return row
@@ -107,13 +113,24 @@ def _seed_network(code: str, password_hash: str) -> Network:
     emails: dict[str, str] = {}
     for name, row in dealers.items():
         email = f"{name.lower()}@{code.lower()}.race.example.com"
-        user = User(email=email, role=str(Role.STAFF), name=email, group_id=group.id,
-                    dealer_id=row.id, password_hash=password_hash)  # fmt: skip
+        user = User(
+            email=email,
+            role=str(Role.STAFF),
+            name=email,
+            group_id=group.id,
+            dealer_id=row.id,
+            password_hash=password_hash,
+        )
         db.session.add(user)
         emails[name] = email
     admin_email = f"admin@{code.lower()}.race.example.com"
-    admin = User(email=admin_email, role=str(Role.GROUP_ADMIN), name=admin_email,
-                 group_id=group.id, password_hash=password_hash)  # fmt: skip
+    admin = User(
+        email=admin_email,
+        role=str(Role.GROUP_ADMIN),
+        name=admin_email,
+        group_id=group.id,
+        password_hash=password_hash,
+    )
     db.session.add(admin)
     emails["admin"] = admin_email
     db.session.flush()

@@ -37,8 +37,11 @@ def test_percentile_interpolates_like_percentile_cont(values, fraction, expected
 def test_cells_disarm_formulas_and_write_times_excel_reads():
     assert cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert [cell(v) for v in ("+1", "-1", "@SUM(A1)", "价格谈不拢")] == [
-        "'+1", "'-1", "'@SUM(A1)", "价格谈不拢",
-    ]  # fmt: skip
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "价格谈不拢",
+    ]
     assert cell(-3) == -3 and cell(0.6667) == 0.6667 and cell(None) == ""
     assert cell(datetime(2024, 5, 1, 8, 30, 5, 123)) == "2024-05-01 08:30:05"
 

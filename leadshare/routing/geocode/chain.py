@@ -72,7 +72,7 @@ class GeocodeChain:
         return self._with_admin(place)
 
     def _with_admin(self, place: Place) -> Place:
-        """Fill missing admin names/code from the nearest district, down to the place's precision."""
+        """Fill missing admin names/code from the nearest district, to the place's precision."""
         if place.adcode is not None:
             return place
         hint = self.gazetteer.nearest_district(place.latitude, place.longitude)

@@ -172,7 +172,8 @@ _PLAIN_SUFFIXES = (
     "盟",
     "旗",
 )
-# A suffix written after a suffix-less name, and the levels it can close (梁平 + 区 = 梁平县 renamed).
+# A suffix written after a suffix-less name, and the levels it can close
+# (梁平 + 区 = 梁平县 renamed).
 # 市 followed by 场/中心/民... starts another word (河南市场), so it closes nothing there.
 _TEXT_SUFFIXES: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = tuple(
     (re.compile(pattern), frozenset(levels))
