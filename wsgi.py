@@ -2,8 +2,8 @@
 
 import sys
 
-from leadshare import create_app
-from leadshare.config import ConfigError
+from leadshare.app import create_app
+from leadshare.settings import ConfigError
 
 try:
     app = create_app()

@@ -47,11 +47,13 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 import leadshare
-from leadshare import create_app
-from leadshare.audit.chain import canonical_json, event_hash
+from leadshare.app import create_app
+from leadshare.auth.models import User
 from leadshare.extensions import db
-from leadshare.models import Dealer, DealerBrand, Group, Oem, OemBrand, Role, User, brand_key
+from leadshare.leads.chain import canonical_json, event_hash
 from leadshare.routing.geocode.gazetteer import Gazetteer
+from leadshare.tenancy.models import Dealer, DealerBrand, Group, Oem, OemBrand
+from leadshare.vocabulary import Role, brand_key
 
 from .routing import CITIES, CITY_WEIGHTS, database, machine, scatter
 

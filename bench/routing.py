@@ -39,9 +39,9 @@ from sqlalchemy import create_engine, func, insert, or_, select, text
 from sqlalchemy.engine import make_url
 
 import leadshare
-from leadshare import create_app
+from leadshare.app import create_app
 from leadshare.extensions import db
-from leadshare.models import Dealer, DealerBrand, DealerRegion, Group, Lead, Offer, brand_key
+from leadshare.leads.models import Lead, Offer
 from leadshare.routing import service as routing
 from leadshare.routing.eligibility import (
     DealerFacts,
@@ -51,6 +51,8 @@ from leadshare.routing.eligibility import (
 )
 from leadshare.routing.geo import haversine_km
 from leadshare.routing.ranking import TIE_KM, Candidate, rank
+from leadshare.tenancy.models import Dealer, DealerBrand, DealerRegion, Group
+from leadshare.vocabulary import brand_key
 
 SEED = 20240601
 NOW = datetime(2025, 3, 14, 2, 30)  # naive UTC, the storage convention

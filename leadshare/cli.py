@@ -13,10 +13,12 @@ from flask.cli import AppGroup
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from .auth.models import User
 from .csvsafe import cells, csv_text
 from .errors import DomainError, Invalid
 from .extensions import db
-from .models import Dealer, Group, Role, User
+from .tenancy.models import Dealer, Group
+from .vocabulary import Role
 
 leadshare_cli = AppGroup("leadshare", help="leadshare administration.")
 
@@ -42,8 +44,8 @@ def create_admin(email: str, password: str) -> None:
 @click.option("--force", is_flag=True, help="Load it even on a database that is not SQLite.")
 def demo(force: bool) -> None:
     """Load the demo group, stores and users (once; a second run changes nothing)."""
-    from .config import is_sqlite
     from .demo import DEMO_PASSWORD, load_demo
+    from .settings import is_sqlite
 
     if not (force or is_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"])):
         raise click.ClickException(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from .auth.models import User
 from .extensions import db
-from .models import Group, Oem, OemBrand, Role, User, brand_key
+from .tenancy.models import Group, Oem, OemBrand
 from .tenancy.service import new_dealer
+from .vocabulary import Role, brand_key
 
 DEMO_PASSWORD = "leadshare-demo"
 DEMO_GROUP_CODE = "DEMO"

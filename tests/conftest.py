@@ -11,7 +11,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from leadshare import MIGRATIONS_DIR, create_app
+from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 
 from . import TEST_SECRET_KEY

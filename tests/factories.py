@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from leadshare.auth.models import User
 from leadshare.extensions import db
-from leadshare.models import Dealer, Group, Oem, OemBrand, Role, User, brand_key
+from leadshare.tenancy.models import Dealer, Group, Oem, OemBrand
+from leadshare.vocabulary import Role, brand_key
 
 _seq = itertools.count(1)
 

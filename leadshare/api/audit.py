@@ -14,19 +14,12 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..audit import export, reports
 from ..auth.current import current_actor
+from ..clock import utcnow
 from ..csvsafe import Table, csv_chunks
-from ..leads.states import LeadStatus
-from ..models import utcnow
-from .common import (
-    CSV_DOC,
-    PageArgsSchema,
-    QueryArgsSchema,
-    UTCDateTime,
-    csv_attachment,
-    filtered_page,
-    format_arg,
-    page_of,
-)
+from ..leads.enums import LeadStatus
+from ..responses import csv_attachment
+from ..schemas import PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg, page_of
+from .common import CSV_DOC, filtered_page
 from .leads import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 
 blp = Blueprint(

@@ -12,7 +12,7 @@ from ..auth.current import current_actor
 from ..auth.public import public
 from ..auth.service import authenticate
 from ..auth.tokens import issue_token
-from .common import InputSchema, UTCDateTime
+from ..schemas import InputSchema, UTCDateTime
 from .errors import ErrorSchema
 from .openapi import refusals
 from .users import UserSchema

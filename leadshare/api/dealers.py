@@ -11,8 +11,9 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 from ..auth.current import current_actor
 from ..auth.scope import is_group_admin_of
 from ..notify.urls import UnsafeUrl, check_url
+from ..schemas import InputSchema, PageArgsSchema, UTCDateTime, brand_list, page_of
 from ..tenancy import service
-from .common import InputSchema, PageArgsSchema, UTCDateTime, brand_list, filtered_page, page_of
+from .common import filtered_page
 from .openapi import refusals
 
 blp = Blueprint("dealers", __name__, url_prefix="/api/v1/dealers", description="Dealers")

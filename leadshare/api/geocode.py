@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..routing.geocode.service import locate
-from .common import QueryArgsSchema
+from ..schemas import QueryArgsSchema
 from .openapi import refusals
 
 blp = Blueprint("geocode", __name__, url_prefix="/api/v1/geocode", description="Geocoding")

@@ -11,8 +11,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..auth.current import current_actor
+from ..schemas import InputSchema, PageArgsSchema, UTCDateTime, page_of
 from ..tenancy import service
-from .common import InputSchema, PageArgsSchema, UTCDateTime, page_of
 from .openapi import refusals
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Dealer groups")

@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, Unp
 
 from ..auth import scope
 from ..auth.current import current_actor
-from .common import BAD_CHARS, bad_strings
+from ..schemas import BAD_CHARS, bad_strings
 
 MAX_JSON_DEPTH = 64
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`: larger ids cannot exist

@@ -14,11 +14,12 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 from ..auth.current import current_actor
 from ..leads import idempotency, service
 from ..leads.contact import normalise_phone
+from ..leads.enums import LeadStatus
 from ..leads.events import verify_lead_chain
 from ..leads.presenter import present_lead, present_trail
 from ..leads.service import DECLINE_REASONS
-from ..leads.states import LeadStatus
-from .common import InputSchema, PageArgsSchema, UTCDateTime, filtered_page, page_of
+from ..schemas import InputSchema, PageArgsSchema, UTCDateTime, page_of
+from .common import filtered_page
 from .openapi import refusals
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1", description="Leads")

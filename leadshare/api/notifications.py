@@ -12,7 +12,8 @@ from ..leads.presenter import dealer_ref
 from ..notify import service
 from ..notify.formats import SIGNATURE_HEADER
 from ..notify.outbox import EVENTS
-from .common import PageArgsSchema, UTCDateTime, filtered_page, page_of
+from ..schemas import PageArgsSchema, UTCDateTime, page_of
+from .common import filtered_page
 from .openapi import refusals
 
 blp = Blueprint(

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..auth.current import current_actor
+from ..schemas import InputSchema, PageArgsSchema, UTCDateTime, brand_list, page_of
 from ..tenancy import service
-from .common import InputSchema, PageArgsSchema, UTCDateTime, brand_list, page_of
 from .openapi import refusals
 
 blp = Blueprint("oems", __name__, url_prefix="/api/v1/oems", description="Manufacturers")

@@ -8,22 +8,21 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..auth.current import current_actor
+from ..responses import csv_attachment
 from ..rewards import service
 from ..rewards.money import format_amount, parse_amount
 from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
-from .common import (
-    CSV_DOC,
+from ..schemas import (
     Date,
     InputSchema,
     PageArgsSchema,
     QueryArgsSchema,
     UTCDateTime,
-    csv_attachment,
-    filtered_page,
     format_arg,
     page_of,
 )
+from .common import CSV_DOC, filtered_page
 from .leads import CHANNELS, LeadSchema, presented
 from .openapi import refusals
 

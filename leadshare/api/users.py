@@ -8,9 +8,10 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..auth.current import current_actor
-from ..models import DEALER_ROLES, Role
+from ..schemas import InputSchema, PageArgsSchema, UTCDateTime, page_of
 from ..tenancy import service
-from .common import InputSchema, PageArgsSchema, UTCDateTime, filtered_page, page_of
+from ..vocabulary import DEALER_ROLES, Role
+from .common import filtered_page
 from .openapi import refusals
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users and roles")

@@ -1,1 +1,1 @@
-"""Audit: the tamper-evident event chain and the reports built on the trail."""
+"""Audit: the funnel, flow and lead-list reports built on the lead trail, and their exports."""

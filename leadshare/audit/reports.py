@@ -28,15 +28,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased, joinedload
 
+from ..auth.models import User
 from ..auth.scope import audited_brand_keys
 from ..extensions import db
+from ..leads.chain import verify_chain
 from ..leads.contact import mask_name, mask_phone, mask_wechat
+from ..leads.enums import LeadStatus
 from ..leads.events import hashed_fields
-from ..leads.states import PROGRESS_LADDER, LeadStatus
-from ..models import Dealer, Group, Lead, LeadEvent, Offer, Role, User, brand_key
+from ..leads.models import Lead, LeadEvent, Offer
+from ..leads.states import PROGRESS_LADDER
 from ..pagination import Page
 from ..routing.geocode.gazetteer import Gazetteer
-from .chain import verify_chain
+from ..tenancy.models import Dealer, Group
+from ..vocabulary import Role, brand_key
 
 AUDIT_ROLES = (Role.OEM_AUDITOR, Role.GROUP_ADMIN)
 LADDER = tuple(str(stage) for stage in PROGRESS_LADDER)

@@ -6,8 +6,8 @@ from flask import abort, current_app, g, request
 from flask_login import current_user
 
 from ..errors import Unauthorized
-from ..models import User
 from . import scope
+from .models import User
 from .tokens import user_from_token
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

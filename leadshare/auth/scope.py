@@ -15,7 +15,10 @@ from sqlalchemy import exists, select
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
-from ..models import DEALER_ROLES, Dealer, Lead, OemBrand, Offer, Role, User
+from ..leads.models import Lead, Offer
+from ..tenancy.models import Dealer, OemBrand
+from ..vocabulary import DEALER_ROLES, Role
+from .models import User
 from .public import is_public as is_public_view
 
 PA, GA, OEM = Role.PLATFORM_ADMIN, Role.GROUP_ADMIN, Role.OEM_AUDITOR
@@ -181,7 +184,7 @@ def _has_offer(lead: Lead, dealer_id: int) -> bool:
 
 def may_claim_open(lead: Lead, dealer: Dealer) -> bool:
     """SPEC 3: an open lead may be claimed by a dealer of its group meeting rules 1, 2 and 4."""
-    from ..leads.states import LeadStatus
+    from ..leads.enums import LeadStatus
     from ..routing import service as routing
     from ..routing.eligibility import may_claim_from_board
 

@@ -15,9 +15,10 @@ from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..clock import utcnow
 from ..errors import TooManyRequests, Unauthorized
 from ..extensions import db
-from ..models import LoginFailure, User, utcnow
+from .models import LoginFailure, User
 from .throttle import Failure, LoginPolicy, retry_after
 
 _PRUNE_BATCH = 500  # each failure adds one row, so a batch per write keeps the table small

@@ -7,8 +7,9 @@ import secrets
 
 from sqlalchemy import delete, select, update
 
+from ..clock import utcnow
 from ..extensions import db
-from ..models import User, UserSession, utcnow
+from .models import User, UserSession
 
 
 def _hash(token: str) -> str:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
-from ..models import User
+from .models import User
 
 _SALT = "leadshare.api-token.v1"
 

@@ -1,1 +1,1 @@
-"""Lead lifecycle: the status table, VIN checks, intake and de-duplication."""
+"""Leads: intake, the routing cascade, claims, progress, the hash-chained trail and reads."""

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..audit.chain import ChainReport, canonical_json, event_hash, event_payload, verify_chain
+from ..auth.models import User
 from ..extensions import db
-from ..models import Lead, LeadEvent, User
+from .chain import ChainReport, canonical_json, event_hash, event_payload, verify_chain
+from .models import Lead, LeadEvent
 
 EventHandler = Callable[[Lead, LeadEvent], None]
 _handlers: list[EventHandler] = []

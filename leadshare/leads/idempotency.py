@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..auth.models import User
+from ..clock import utcnow
 from ..errors import Conflict, DomainError
 from ..extensions import db
-from ..models import IdempotencyRecord, Lead, User, utcnow
+from .models import IdempotencyRecord, Lead
 
 TTL = timedelta(hours=24)
 

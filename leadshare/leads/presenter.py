@@ -6,12 +6,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..auth.models import User
 from ..auth.scope import sees_contact
 from ..extensions import db
-from ..models import Dealer, Lead, LeadEvent, Offer, User
 from ..routing.geocode.gazetteer import Gazetteer
+from ..tenancy.models import Dealer
 from .contact import mask_name, mask_phone, mask_wechat
 from .events import lead_events
+from .models import Lead, LeadEvent, Offer
 from .service import current_offer
 
 

@@ -16,18 +16,23 @@ from typing import Any
 from sqlalchemy import Select, exists, func, or_, select, text, update
 
 from ..auth import scope
+from ..auth.models import User
+from ..clock import utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import DEALER_ROLES, Dealer, Lead, Offer, Role, User, brand_key, utcnow
 from ..pagination import Page
 from ..routing import service as routing
 from ..routing.eligibility import covers_adcode
 from ..routing.geo import haversine_km
 from ..routing.geocode.gazetteer import Gazetteer, Place
 from ..routing.geocode.service import geocode_address
+from ..tenancy.models import Dealer
+from ..vocabulary import DEALER_ROLES, Role, brand_key
+from .enums import LeadStatus
 from .events import append_event
 from .idempotency import reserve
-from .states import PROGRESS_LADDER, LeadStatus, can_withdraw, missing_fields, progress_steps
+from .models import Lead, Offer
+from .states import PROGRESS_LADDER, can_withdraw, missing_fields, progress_steps
 from .vin import normalize_vin, vin_error
 
 PENDING, ACCEPTED, DECLINED, EXPIRED, WITHDRAWN = (

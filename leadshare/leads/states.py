@@ -3,24 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
-
-class LeadStatus(StrEnum):
-    """Where a lead stands; stored as its string value."""
-
-    NEEDS_LOCATION = "needs_location"
-    OFFERED = "offered"
-    OPEN = "open"
-    ACCEPTED = "accepted"
-    CONTACTED = "contacted"
-    VISITED = "visited"
-    ORDERED = "ordered"
-    DELIVERED = "delivered"
-    LOST = "lost"
-    UNROUTABLE = "unroutable"
-    WITHDRAWN = "withdrawn"
-
+from leadshare.leads.enums import LeadStatus
 
 PROGRESS_LADDER: tuple[LeadStatus, ...] = (
     LeadStatus.ACCEPTED,

@@ -30,9 +30,11 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from ..clock import utcnow
 from ..extensions import db
-from ..models import Notification, Offer, utcnow
+from ..leads.models import Offer
 from .formats import Message, is_wecom_robot, render
+from .models import Notification
 from .outbox import OFFER_EXPIRING, PENDING, enqueue_reminders, has_webhook
 from .service import webhook_secret
 from .urls import Resolver, UnsafeUrl, resolve_for_sending, system_resolver

@@ -18,23 +18,18 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..clock import utcnow
 from ..extensions import db
 from ..leads.contact import mask_name
+from ..leads.enums import LeadStatus
 from ..leads.events import on_event
+from ..leads.models import Lead, LeadEvent, Offer
 from ..leads.presenter import dealer_ref, shown_km
-from ..leads.states import LeadStatus
-from ..models import (
-    Dealer,
-    Lead,
-    LeadEvent,
-    Notification,
-    Offer,
-    RewardCredit,
-    RewardProgram,
-    utcnow,
-)
+from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
+from ..tenancy.models import Dealer
 from .formats import iso
+from .models import Notification
 
 PENDING = "pending"
 OFFERED, OFFER_EXPIRING, CLAIMED, REWARD_CREDITED = (

@@ -10,12 +10,16 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..auth.models import User
 from ..auth.scope import require_role, sees_group
+from ..clock import utcnow
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..leads.service import matching
-from ..models import Dealer, Notification, Role, User, WebhookSecret, utcnow
 from ..pagination import Page, paginate
+from ..tenancy.models import Dealer
+from ..vocabulary import Role
+from .models import Notification, WebhookSecret
 
 STATUSES = ("pending", "sent", "dead", "cancelled")
 RETRYABLE = ("dead", "cancelled")

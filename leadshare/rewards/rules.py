@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from leadshare.leads.states import PROGRESS_LADDER, LeadStatus
+from leadshare.leads.enums import LeadStatus
+from leadshare.leads.states import PROGRESS_LADDER
+from leadshare.vocabulary import brand_key
 
 
 class RewardEvent(StrEnum):
@@ -29,11 +31,6 @@ class Rule:
     id: int | None = None
 
 
-def normalise_brand(brand: str) -> str:
-    """Brands compare case-insensitively, ignoring surrounding and repeated blanks."""
-    return " ".join(brand.split()).casefold()
-
-
 def specificity(rule: Rule) -> int:
     """How specific a rule is: brand and channel 3, brand only 2, channel only 1, neither 0."""
     return (2 if rule.brand is not None else 0) + (1 if rule.channel is not None else 0)
@@ -43,7 +40,7 @@ def matches(rule: Rule, *, event: str, brand: str, channel: str) -> bool:
     """A rule applies to its event, to its brand (if any) and to its channel (if any, exactly)."""
     return (
         rule.event == event
-        and (rule.brand is None or normalise_brand(rule.brand) == normalise_brand(brand))
+        and (rule.brand is None or brand_key(rule.brand) == brand_key(brand))
         and (rule.channel is None or rule.channel == channel)
     )
 

@@ -17,16 +17,20 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..auth.models import User
 from ..auth.scope import is_group_admin_of, ledger_view, require_role
+from ..clock import utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..leads.events import append_event, on_event
+from ..leads.models import Lead, LeadEvent
 from ..leads.service import matching
-from ..models import (
-    Dealer,
-    Group,
-    Lead,
-    LeadEvent,
+from ..pagination import Page, paginate
+from ..tenancy.models import Dealer, Group
+from ..vocabulary import Role
+from . import ledger
+from .ledger import AccountKind, JournalEntry, account_key, credit_decision
+from .models import (
     LedgerAccount,
     LedgerEntry,
     LedgerPosting,
@@ -34,13 +38,7 @@ from ..models import (
     RewardProgram,
     RewardRule,
     RewardSkip,
-    Role,
-    User,
-    utcnow,
 )
-from ..pagination import Page, paginate
-from . import ledger
-from .ledger import AccountKind, JournalEntry, account_key, credit_decision
 from .money import format_amount
 from .rules import Rule, match_rule
 

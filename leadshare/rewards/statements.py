@@ -8,19 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from ..auth.models import User
 from ..auth.scope import statement_dealer
 from ..csvsafe import cell, cells, csv_text
 from ..extensions import db
-from ..models import (
-    Dealer,
-    Lead,
-    LedgerAccount,
-    LedgerEntry,
-    LedgerPosting,
-    RewardProgram,
-    User,
-)
+from ..leads.models import Lead
+from ..tenancy.models import Dealer
 from .ledger import AccountKind, account_key
+from .models import LedgerAccount, LedgerEntry, LedgerPosting, RewardProgram
 from .money import format_amount
 
 

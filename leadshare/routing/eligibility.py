@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from leadshare.routing.geo import haversine_km
-
-
-def normalize_brand(name: str) -> str:
-    """Brands match case-insensitively and ignoring surrounding and repeated blanks."""
-    return " ".join(name.split()).casefold()
+from leadshare.vocabulary import brand_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +27,7 @@ class DealerFacts:
     load_today: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "brands", frozenset(normalize_brand(b) for b in self.brands))
+        object.__setattr__(self, "brands", frozenset(brand_key(b) for b in self.brands))
         object.__setattr__(self, "region_codes", tuple(c for c in self.region_codes if c))
 
 
@@ -82,7 +78,7 @@ def covers_adcode(region_codes: Iterable[str], adcode: str | None) -> bool:
 def _violations(lead: LeadFacts, dealer: DealerFacts, distance: float | None) -> Iterator[Rule]:
     if dealer.group_id != lead.group_id or dealer.id == lead.referrer_id:
         yield Rule.SAME_GROUP_NOT_REFERRER
-    if normalize_brand(lead.brand) not in dealer.brands:
+    if brand_key(lead.brand) not in dealer.brands:
         yield Rule.SELLS_BRAND
     if not (dealer.is_active and dealer.is_accepting):
         yield Rule.ACTIVE_ACCEPTING

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, union
 
 from ..extensions import db
-from ..models import Dealer, DealerBrand, DealerRegion, Lead, Offer
+from ..leads.models import Lead, Offer
+from ..tenancy.models import Dealer, DealerBrand, DealerRegion
 from .eligibility import DealerFacts, LeadFacts
 from .geo import bounding_box
 from .ranking import TIE_KM, Decision, decide

@@ -10,14 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth import scope
+from ..auth.models import User
 from ..auth.scope import is_group_admin_of, require_role, sees_group
 from ..auth.sessions import end_every_session
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import DEALER_ROLES, Dealer, DealerBrand, Group, Oem, OemBrand, Role, User, brand_key
 from ..pagination import Page, paginate
 from ..routing.geocode.gazetteer import Gazetteer
 from ..routing.geocode.service import geocode_address
+from ..vocabulary import DEALER_ROLES, Role, brand_key
+from .models import Dealer, DealerBrand, Group, Oem, OemBrand
 
 ADMINS = (Role.PLATFORM_ADMIN, Role.GROUP_ADMIN)
 DEALER_OPERATING_FIELDS = frozenset({"is_accepting", "daily_capacity", "service_radius_km"})

@@ -52,8 +52,8 @@ def _headers(response):
 def register_web(app: Flask) -> None:
     """The pages, their Jinja helpers and the HTML error pages."""
     from ..auth.public import public
+    from ..clock import utcnow
     from ..extensions import login_manager
-    from ..models import utcnow
     from . import i18n
     from .errors import register_error_pages
     from .nav import nav_for

@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from ..api.dealers import DealerQueryArgsSchema, DealerWriteSchema
 from ..api.users import UserCreateSchema, UserQueryArgsSchema
 from ..errors import DomainError, Forbidden, NotFound
-from ..models import Dealer, Role
 from ..tenancy import service
+from ..tenancy.models import Dealer
+from ..vocabulary import Role
 from . import blp
 from .forms import DealerForm, UserForm, compact, load_or_flash, store_choices
 from .leads import actor, page_number, refuse

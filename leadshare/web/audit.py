@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from ..audit import reports
 from ..extensions import db
-from ..models import Dealer, Role
+from ..tenancy.models import Dealer
+from ..vocabulary import Role
 from . import blp
 from .leads import _day, actor
 from .lookups import group_brands, oem_brands, store_label

@@ -29,8 +29,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from ..api.leads import CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
+from ..leads.enums import LeadStatus
 from ..leads.service import DECLINE_REASONS
-from ..leads.states import LOSABLE, PROGRESS_LADDER, LeadStatus
+from ..leads.states import LOSABLE, PROGRESS_LADDER
 from .i18n import CHANNEL, DECLINE_REASON, PROGRESS_ACTION, ROLE, TIMEFRAME
 from .lookups import store_names
 from .messages import flatten_errors

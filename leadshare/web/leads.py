@@ -12,13 +12,16 @@ from flask_login import current_user, login_required
 
 from ..api.leads import DeclineSchema, LocationInSchema, ProgressSchema
 from ..auth import scope
+from ..auth.models import User
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..leads import service
+from ..leads.enums import LeadStatus
 from ..leads.events import verify_lead_chain
+from ..leads.models import Lead
 from ..leads.presenter import present_lead, present_trail
-from ..leads.states import InvalidTransition, LeadStatus, can_withdraw
-from ..models import DEALER_ROLES, Lead, Role, User
+from ..leads.states import InvalidTransition, can_withdraw
+from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .errors import safe_target
 from .forms import (

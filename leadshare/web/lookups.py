@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Dealer, DealerBrand, OemBrand
+from ..tenancy.models import Dealer, DealerBrand, OemBrand
 
 
 def group_brands(group_id: int) -> list[str]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..models import Role, User
+from ..auth.models import User
+from ..vocabulary import Role
 
 DEALER = frozenset({Role.STAFF, Role.MANAGER})
 MANAGER = frozenset({Role.MANAGER})

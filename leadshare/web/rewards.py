@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
 
-from ..api.common import csv_attachment
 from ..api.rewards import (
     FundSchema,
     PayoutSchema,
@@ -21,13 +20,19 @@ from ..api.rewards import (
     StatementArgsSchema,
     VoidSchema,
 )
+from ..auth.models import User
+from ..clock import utcnow
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..models import Dealer, Group, Lead, RewardCredit, RewardProgram, Role, User, utcnow
+from ..leads.models import Lead
+from ..responses import csv_attachment
 from ..rewards import service
+from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
 from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
+from ..tenancy.models import Dealer, Group
+from ..vocabulary import Role
 from . import blp
 from .forms import compact, load, load_or_flash, store_choices, whole_number
 from .i18n import localtime

@@ -9,12 +9,15 @@ from flask_babel import gettext as _
 
 from ..api.dealers import DealerWriteSchema
 from ..api.leads import LeadCreateSchema
+from ..auth.models import User
+from ..clock import utcnow
 from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..leads import service
+from ..leads.models import Lead
 from ..leads.presenter import present_lead, shown_km
-from ..models import DEALER_ROLES, Lead, Role, User, utcnow
 from ..routing.geo import haversine_km
 from ..tenancy.service import update_dealer
+from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .forms import DeclineForm, LeadForm, ProgressForm, StoreSettingsForm, load_or_flash
 from .i18n import LABELS, label

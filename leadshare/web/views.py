@@ -14,7 +14,7 @@ from ..auth.public import public
 from ..auth.service import authenticate
 from ..auth.sessions import end_session, start_session
 from ..errors import TooManyRequests, Unauthorized
-from ..models import Role
+from ..vocabulary import Role
 from . import blp
 from .errors import safe_target
 from .forms import LoginForm

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from leadshare.models import Role
+from leadshare.vocabulary import Role
 
 SZ_NANSHAN = (22.5333, 113.9305)
 SZ_FUTIAN = (22.5410, 114.0550)

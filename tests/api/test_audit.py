@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from leadshare.extensions import db
-from leadshare.models import Lead, LeadEvent, Offer, Role
+from leadshare.leads.models import Lead, LeadEvent, Offer
+from leadshare.vocabulary import Role
 
 from .lead_world import SZ_NANSHAN, World, build_world, lead_payload
 

@@ -1,6 +1,6 @@
 """Tokens: issue, use, expire, and die with a password change or a deactivation."""
 
-from leadshare.models import Role
+from leadshare.vocabulary import Role
 
 
 def test_token_for_right_password_works_on_the_api(client, make, auth):
@@ -222,8 +222,8 @@ def test_session_and_token_end_on_deactivation_and_stay_dead_after_reactivation(
 
 
 def test_session_cookie_holds_a_random_token_not_the_user_id(app, make, app_ctx):
+    from leadshare.auth.models import UserSession
     from leadshare.extensions import db
-    from leadshare.models import UserSession
 
     user = make.user(Role.PLATFORM_ADMIN)
     _signed_in_client(app, user)

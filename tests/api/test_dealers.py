@@ -2,7 +2,7 @@
 
 import pytest
 
-from leadshare.models import Role
+from leadshare.vocabulary import Role
 
 
 def _payload(**kw):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from leadshare.models import Role
+from leadshare.vocabulary import Role
 
 
 def test_platform_admin_creates_group_with_defaults(client, make, auth):

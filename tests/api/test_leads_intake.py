@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from leadshare.extensions import db
-from leadshare.models import IdempotencyRecord, Lead, Role
+from leadshare.leads.models import IdempotencyRecord, Lead
+from leadshare.vocabulary import Role
 
 from .lead_world import SZ_NANSHAN, build_world, lead_payload
 

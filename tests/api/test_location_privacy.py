@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadshare.models import Role
 from leadshare.routing.geocode.gazetteer import Gazetteer
+from leadshare.vocabulary import Role
 
 from ..web.pages import Browser
 from .lead_world import CUSTOMER_IN_TIANHE, build_world, lead_payload

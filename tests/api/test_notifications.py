@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from leadshare.clock import utcnow
 from leadshare.extensions import db
 from leadshare.leads import service as lead_service
-from leadshare.models import Lead, Notification, Offer, Role, WebhookSecret, utcnow
+from leadshare.leads.models import Lead, Offer
 from leadshare.notify.deliver import Outcome, Settings, claim, deliver_pending, record, send
 from leadshare.notify.formats import verify
+from leadshare.notify.models import Notification, WebhookSecret
+from leadshare.vocabulary import Role
 
 from ..webhook_receiver import Answer, Receiver, to_localhost
 from .lead_world import build_world, lead_payload

@@ -1,6 +1,6 @@
 """OEMs: created by platform admins, each brand owned by one OEM."""
 
-from leadshare.models import Role
+from leadshare.vocabulary import Role
 
 
 def test_platform_admin_creates_oem_with_brands(client, make, auth):

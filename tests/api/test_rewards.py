@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from leadshare.extensions import db
-from leadshare.models import LedgerAccount, LedgerPosting, Role
+from leadshare.rewards.models import LedgerAccount, LedgerPosting
+from leadshare.vocabulary import Role
 
 from .lead_world import SZ_NANSHAN, build_world, lead_payload
 

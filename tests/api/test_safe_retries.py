@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from leadshare import create_app
+from leadshare.app import create_app
+from leadshare.auth.models import User
 from leadshare.auth.tokens import issue_token
 from leadshare.extensions import db
-from leadshare.models import LeadEvent, User
+from leadshare.leads.models import LeadEvent
 
 from .lead_world import build_world, lead_payload
 

@@ -3,7 +3,8 @@
 from sqlalchemy import select
 
 from leadshare.extensions import db
-from leadshare.models import GeocodeCacheEntry, Role
+from leadshare.routing.geocode.models import GeocodeCacheEntry
+from leadshare.vocabulary import Role
 
 from .. import TEST_SECRET_KEY
 
@@ -45,7 +46,7 @@ def test_healthz_reports_database_ok(client):
 
 
 def test_healthz_is_503_when_database_is_unreachable(tmp_path):
-    from leadshare import create_app
+    from leadshare.app import create_app
 
     app = create_app(
         {

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from flask_migrate import upgrade
 
-from leadshare import MIGRATIONS_DIR, create_app
+from leadshare.app import MIGRATIONS_DIR, create_app
+from leadshare.auth.models import LoginFailure, User
 from leadshare.extensions import db
-from leadshare.models import LoginFailure, Role, User
+from leadshare.vocabulary import Role
 
 from .. import TEST_SECRET_KEY
 from ..integration.scratch import scratch_database

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from leadshare.models import Role
+from leadshare.vocabulary import Role
 
 pytestmark = [pytest.mark.timing, pytest.mark.slow]  # scrypt, ~10 s: `make test-slow`
 

@@ -10,12 +10,14 @@ import pytest
 from flask import g
 from sqlalchemy import select, update
 
-from leadshare import create_app
 from leadshare.api.guards import guard_api_request
+from leadshare.app import create_app
 from leadshare.auth import scope
+from leadshare.auth.models import User
 from leadshare.errors import Forbidden
 from leadshare.extensions import db
-from leadshare.models import Dealer, DealerBrand, Role, User
+from leadshare.tenancy.models import Dealer, DealerBrand
+from leadshare.vocabulary import Role
 
 from .lead_world import GZ_TIANHE, build_world, lead_payload
 

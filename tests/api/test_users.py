@@ -2,7 +2,7 @@
 
 import pytest
 
-from leadshare.models import Role
+from leadshare.vocabulary import Role
 
 
 def test_platform_admin_creates_users_of_every_role(client, make, auth):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from leadshare.config import load_config
 from leadshare.extensions import db
-from leadshare.models import Notification
 from leadshare.notify.deliver import deliver_pending
+from leadshare.notify.models import Notification
+from leadshare.settings import load_config
 
 from .. import TEST_SECRET_KEY
 from ..webhook_receiver import Receiver

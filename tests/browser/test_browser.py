@@ -35,7 +35,7 @@ from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from leadshare import MIGRATIONS_DIR, create_app  # noqa: E402
+from leadshare.app import MIGRATIONS_DIR, create_app  # noqa: E402
 from leadshare.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from leadshare.extensions import db  # noqa: E402
 

@@ -5,8 +5,10 @@ import io
 
 from sqlalchemy import func, select
 
+from leadshare.auth.models import User
 from leadshare.extensions import db
-from leadshare.models import Dealer, Group, Role, User
+from leadshare.tenancy.models import Dealer, Group
+from leadshare.vocabulary import Role
 
 
 def demo_args(app) -> list[str]:

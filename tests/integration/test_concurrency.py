@@ -30,9 +30,11 @@ from typing import Any
 import pytest
 from flask_migrate import upgrade
 
-from leadshare import MIGRATIONS_DIR, create_app
+from leadshare.app import MIGRATIONS_DIR, create_app
+from leadshare.auth.models import User
 from leadshare.extensions import db
-from leadshare.models import Dealer, Group, Role, User
+from leadshare.tenancy.models import Dealer, Group
+from leadshare.vocabulary import Role
 
 from .. import TEST_SECRET_KEY
 from ..factories import GUANGZHOU_TIANHE, SHANGHAI_PUDONG, SHENZHEN_NANSHAN

@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from leadshare import create_app
-from leadshare.models import Role
+from leadshare.app import create_app
+from leadshare.vocabulary import Role
 from tests.api.lead_world import build_world, lead_payload
 
 pytestmark = pytest.mark.fuzz

@@ -23,9 +23,10 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import distinct, func, select
 
-from leadshare import MIGRATIONS_DIR, create_app
+from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
-from leadshare.models import Dealer, Group, Notification
+from leadshare.notify.models import Notification
+from leadshare.tenancy.models import Dealer, Group
 
 from .. import TEST_SECRET_KEY
 from ..webhook_receiver import Answer, Receiver

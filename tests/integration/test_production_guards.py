@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from leadshare import create_app
-from leadshare.config import ConfigError, load_config
+from leadshare.app import create_app
+from leadshare.settings import ConfigError, load_config
 
 from .. import TEST_SECRET_KEY
 

@@ -27,20 +27,19 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
-from leadshare import MIGRATIONS_DIR, create_app
+from leadshare.app import MIGRATIONS_DIR, create_app
+from leadshare.auth.models import User
 from leadshare.extensions import db
-from leadshare.models import (
-    Dealer,
-    Group,
+from leadshare.rewards.ledger import AccountKind, account_key
+from leadshare.rewards.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerPosting,
     RewardCredit,
     RewardSkip,
-    Role,
-    User,
 )
-from leadshare.rewards.ledger import AccountKind, account_key
+from leadshare.tenancy.models import Dealer, Group
+from leadshare.vocabulary import Role
 
 from .. import TEST_SECRET_KEY
 from ..factories import SHANGHAI_PUDONG, SHENZHEN_NANSHAN

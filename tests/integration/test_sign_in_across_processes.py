@@ -14,9 +14,10 @@ import pytest
 from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
 
-from leadshare import MIGRATIONS_DIR, create_app
+from leadshare.app import MIGRATIONS_DIR, create_app
+from leadshare.auth.models import User
 from leadshare.extensions import db
-from leadshare.models import Role, User
+from leadshare.vocabulary import Role
 
 from .scratch import scratch_database
 from .test_concurrency import Server, _free_port, _start_gunicorn, _stop_gunicorn, _wait_healthy

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from leadshare.audit.chain import (
+from leadshare.leads.chain import (
     GENESIS_HASH,
     PAYLOAD_FIELDS,
     ChainReport,

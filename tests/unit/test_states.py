@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from leadshare.leads.enums import LeadStatus
 from leadshare.leads.states import (
     PROGRESS_LADDER,
     InvalidTransition,
-    LeadStatus,
     can_withdraw,
     is_terminal,
     missing_fields,

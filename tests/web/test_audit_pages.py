@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from leadshare.models import Role
+from leadshare.vocabulary import Role
 from tests.api.lead_world import build_world
 
 from .pages import Browser, lead_form, lead_id_from

@@ -7,9 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from leadshare import create_app
+from leadshare.app import create_app
+from leadshare.auth.models import User
+from leadshare.clock import utcnow
 from leadshare.extensions import db
-from leadshare.models import Dealer, Lead, LeadEvent, Offer, Role, User, utcnow
+from leadshare.leads.models import Lead, LeadEvent, Offer
+from leadshare.tenancy.models import Dealer
+from leadshare.vocabulary import Role
 from leadshare.web.nav import nav_for
 from tests.api.lead_world import build_world, lead_payload
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from leadshare.clock import utcnow
 from leadshare.extensions import db
-from leadshare.models import RewardProgram, Role, utcnow
+from leadshare.rewards.models import RewardProgram
+from leadshare.vocabulary import Role
 from tests.api.lead_world import build_world
 
 from .pages import Browser, lead_form, lead_id_from

@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ...errors import NotFound
 from ...extensions import db
-from ...models import GeocodeCacheEntry
 from .chain import GeocodeChain
 from .gazetteer import Gazetteer, Place, normalise_address
+from .models import GeocodeCacheEntry
 from .online import make_online_geocoder
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,103 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     config["SECRET_KEY"] = secret or _secret_key(instance_path)
     config.update(overrides)
     return config
+
+
+@dataclass(frozen=True)
+class GeocoderSettings:
+    """The optional online geocoder (GEOCODER_*)."""
+
+    provider: str
+    domain: str | None
+    scheme: str
+    api_key: str | None
+    timeout: float
+    min_delay: float
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Webhook delivery (NOTIFY_*, ALLOW_PRIVATE_WEBHOOKS, PUBLIC_BASE_URL)."""
+
+    timeout: float
+    max_attempts: int
+    remind_at: float
+    allow_private: bool
+    public_base_url: str
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    """Sign-in throttling (LOGIN_*), in seconds and counts."""
+
+    pair_max_failures: int
+    pair_window_seconds: int
+    delay_seconds: int
+    delay_max_seconds: int
+    account_max_failures: int
+    address_max_failures: int
+    limit_window_seconds: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What services need, typed: read from the app config, never from `current_app` deep inside."""
+
+    database_url: str
+    secret_key: str
+    token_ttl_seconds: int
+    password_hash_method: str
+    trusted_proxies: int
+    geocoder: GeocoderSettings
+    notify: NotifySettings
+    login: LoginSettings
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.database_url)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(
+            database_url=config["SQLALCHEMY_DATABASE_URI"],
+            secret_key=config["SECRET_KEY"],
+            token_ttl_seconds=int(config["TOKEN_TTL_SECONDS"]),
+            password_hash_method=config["PASSWORD_HASH_METHOD"],
+            trusted_proxies=int(config["TRUSTED_PROXIES"]),
+            geocoder=GeocoderSettings(
+                provider=config["GEOCODER"],
+                domain=config["GEOCODER_DOMAIN"],
+                scheme=config["GEOCODER_SCHEME"],
+                api_key=config["GEOCODER_API_KEY"],
+                timeout=float(config["GEOCODER_TIMEOUT"]),
+                min_delay=float(config["GEOCODER_MIN_DELAY"]),
+                user_agent=config["GEOCODER_USER_AGENT"],
+            ),
+            notify=NotifySettings(
+                timeout=float(config["NOTIFY_TIMEOUT"]),
+                max_attempts=max(1, int(config["NOTIFY_MAX_ATTEMPTS"])),
+                remind_at=float(config["NOTIFY_REMIND_AT"]),
+                allow_private=bool(config["ALLOW_PRIVATE_WEBHOOKS"]),
+                public_base_url=str(config["PUBLIC_BASE_URL"]).rstrip("/"),
+            ),
+            login=LoginSettings(
+                pair_max_failures=int(config["LOGIN_PAIR_MAX_FAILURES"]),
+                pair_window_seconds=int(config["LOGIN_PAIR_WINDOW_SECONDS"]),
+                delay_seconds=int(config["LOGIN_DELAY_SECONDS"]),
+                delay_max_seconds=int(config["LOGIN_DELAY_MAX_SECONDS"]),
+                account_max_failures=int(config["LOGIN_ACCOUNT_MAX_FAILURES"]),
+                address_max_failures=int(config["LOGIN_ADDRESS_MAX_FAILURES"]),
+                limit_window_seconds=int(config["LOGIN_LIMIT_WINDOW_SECONDS"]),
+            ),
+        )
+
+
+def current_settings() -> Settings:
+    """The running app's settings, for a surface to hand to the services it calls.
+
+    Built from the app config on each call, so a test that changes the config sees it at once.
+    """
+    from flask import current_app
+
+    return Settings.from_config(current_app.config)

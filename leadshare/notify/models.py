@@ -1,0 +1,67 @@
+"""Notification tables: the outbox and the stores' webhook secrets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+from ..leads.models import Lead
+from ..tenancy.models import Dealer
+
+
+class Notification(db.Model):
+    """An outbox row: one message to one store's webhook, written in the transaction of its change.
+
+    A deliverer claims due rows with a lease (`claimed_by`, `claimed_until`), sends them and marks
+    them `sent`, or schedules a retry, or marks them `dead` after the last attempt.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("message_id"),
+        UniqueConstraint("offer_id", "event"),
+        Index("ix_notifications_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_notifications_group_status", "group_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(40))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), index=True
+    )
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    dead_at: Mapped[datetime | None]
+
+    dealer: Mapped[Dealer] = relationship()
+    lead: Mapped[Lead | None] = relationship()
+
+
+class WebhookSecret(db.Model):
+    """The key a store's receiver checks the X-Leadshare-Signature of signed JSON messages with."""
+
+    __tablename__ = "webhook_secrets"
+    __table_args__ = (UniqueConstraint("dealer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id", ondelete="CASCADE"))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,41 @@
+"""Every domain's tables, imported in one place so the mapper and migrations see them all."""
+
+from .auth.models import LoginFailure, User, UserSession
+from .leads.models import IdempotencyRecord, Lead, LeadEvent
+from .notify.models import Notification, WebhookSecret
+from .rewards.models import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    RewardCredit,
+    RewardProgram,
+    RewardRule,
+    RewardSkip,
+)
+from .routing.geocode.models import GeocodeCacheEntry
+from .tenancy.models import Dealer, DealerBrand, DealerRegion, Group, Oem, OemBrand
+
+__all__ = [
+    "Dealer",
+    "DealerBrand",
+    "DealerRegion",
+    "GeocodeCacheEntry",
+    "Group",
+    "IdempotencyRecord",
+    "Lead",
+    "LeadEvent",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerPosting",
+    "LoginFailure",
+    "Notification",
+    "Oem",
+    "OemBrand",
+    "RewardCredit",
+    "RewardProgram",
+    "RewardRule",
+    "RewardSkip",
+    "User",
+    "UserSession",
+    "WebhookSecret",
+]

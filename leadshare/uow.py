@@ -1,0 +1,56 @@
+"""The unit of work: one transaction per use case, committed once or rolled back.
+
+A service runs its whole use case inside `unit_of_work()` (or is decorated with
+`@transactional`). Services call each other freely: an inner unit joins the outer one and
+commits nothing, so only the outermost commits, once. Any exception rolls the whole use case
+back and propagates. Surfaces (API, pages, CLI, handlers) never commit or roll back themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+P = ParamSpec("P")
+T = TypeVar("T")
+DEPTH = "leadshare.uow_depth"
+
+
+def in_unit_of_work(session: Session | None = None) -> bool:
+    """True while a unit of work is open on the session."""
+    return (session or db.session()).info.get(DEPTH, 0) > 0
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """Open (or join) the use case's transaction; the outermost commits on success."""
+    session = db.session()
+    depth = session.info.get(DEPTH, 0)
+    session.info[DEPTH] = depth + 1
+    try:
+        yield session
+        if depth == 0:
+            session.commit()
+    except BaseException:
+        if depth == 0:
+            session.rollback()
+        raise
+    finally:
+        session.info[DEPTH] = depth
+
+
+def transactional(func: Callable[P, T]) -> Callable[P, T]:
+    """Run a service function as one unit of work (joining the caller's when there is one)."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with unit_of_work():
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,1 @@
+"""Services called directly, inside the rollback fixture: behaviour proven without HTTP."""
