@@ -19,7 +19,7 @@ from ..clock import utcnow
 from ..errors import TooManyRequests, Unauthorized
 from ..extensions import db
 from ..settings import Settings
-from ..uow import transactional
+from ..uow import in_unit_of_work, transactional
 from .models import LoginFailure, User
 from .throttle import Failure, LoginPolicy, retry_after
 
@@ -100,9 +100,11 @@ def authenticate(email: str, password: str, address: str | None, settings: Setti
     429 `too_many_attempts` while a limit refuses (even the right password); 401 for an unknown
     email, a deactivated user or a wrong password alike, each after one password check with
     the configured hash method. A success clears the failures of this account and address.
-    Call it as a unit of work of its own, never inside another: the failure it records must
-    commit although the sign-in is refused.
+    It is a unit of work of its own, never inside another (refused: RuntimeError), so the
+    failure it records commits although the sign-in is refused.
     """
+    if in_unit_of_work():
+        raise RuntimeError("authenticate must not run inside another unit of work")
     outcome = _check_credentials(email.strip().lower(), password, address, settings)
     if isinstance(outcome, Unauthorized):
         raise outcome

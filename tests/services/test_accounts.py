@@ -15,6 +15,7 @@ from leadshare.auth.tokens import issue_token, user_from_token
 from leadshare.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from leadshare.extensions import db
 from leadshare.tenancy import service
+from leadshare.uow import unit_of_work
 from leadshare.vocabulary import Role
 
 PASSWORD = "password123"
@@ -126,3 +127,9 @@ def test_a_sign_in_clears_the_pairs_failures(ctx, make, settings):
         authenticate(user.email, "wrong-password", ADDRESS, settings)
     assert authenticate(f" {user.email.upper()} ", PASSWORD, ADDRESS, settings).id == user.id
     assert failures() == 0
+
+
+def test_a_sign_in_inside_another_unit_of_work_is_refused(ctx, make, settings):
+    user = make.user(Role.STAFF, dealer=make.dealer(make.group()))
+    with pytest.raises(RuntimeError), unit_of_work():
+        authenticate(user.email, "wrong-password", ADDRESS, settings)
