@@ -46,8 +46,7 @@ import psycopg
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
-import leadshare
-from leadshare.app import create_app
+from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.auth.models import User
 from leadshare.extensions import db
 from leadshare.leads.chain import canonical_json, event_hash
@@ -64,7 +63,7 @@ SPAN_DAYS = 549
 YEAR = (datetime(2024, 1, 1), datetime(2025, 1, 1))  # ... and the reports read one year
 PASSWORD = "bench-password"
 TARGET_S = 1.0
-MIGRATIONS = str(leadshare.MIGRATIONS_DIR)
+MIGRATIONS = str(MIGRATIONS_DIR)
 
 BEFORE_AUDIT_INDEXES = "0005_notifications"
 AUDIT_INDEXES = ("ix_leads_brand_created", "ix_leads_group_created", "ix_offers_lead_outcome")
