@@ -38,8 +38,7 @@ from geopy.distance import geodesic
 from sqlalchemy import create_engine, func, insert, or_, select, text
 from sqlalchemy.engine import make_url
 
-import leadshare
-from leadshare.app import create_app
+from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 from leadshare.leads.models import Lead, Offer
 from leadshare.routing import service as routing
@@ -47,7 +46,6 @@ from leadshare.routing.eligibility import (
     DealerFacts,
     LeadFacts,
     _violations,  # the rule checks of `evaluate`, fed a distance of our choosing
-    normalize_brand,
 )
 from leadshare.routing.geo import haversine_km
 from leadshare.routing.ranking import TIE_KM, Candidate, rank
@@ -401,7 +399,7 @@ def measure_size(
     result = SizeResult(size, service_s, naive_s, candidates, no_dealer)
     for index, lead in enumerate(leads[:naive_leads]):
         facts = routing.lead_facts(lead)
-        dealers = by_brand.get(normalize_brand(facts.brand), [])
+        dealers = by_brand.get(brand_key(facts.brand), [])
         seconds, naive = timed(lambda facts=facts, dealers=dealers: naive_choice(facts, dealers))
         naive_s.append(seconds)
         service = chosen[index]
@@ -579,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
         )
         with app.app_context():
-            flask_migrate.upgrade(directory=str(leadshare.MIGRATIONS_DIR))
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR))
             group = Group(name="Bench Motors", code="bench", timezone="Asia/Shanghai")
             db.session.add(group)
             db.session.commit()

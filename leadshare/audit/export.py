@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..csvsafe import Table, cell, cells
+from .figures import COUNTS, OFFER_OUTCOMES, RATES
 
 
 def _ref(ref: Mapping[str, Any] | None) -> list[Any]:
@@ -106,40 +107,7 @@ def lead_table(leads: Iterable[Mapping[str, Any]]) -> Table:
     return LEAD_HEADER, rows()
 
 
-STAGE_COLUMNS = (
-    "posted",
-    "offered",
-    "accepted",
-    "contacted",
-    "visited",
-    "ordered",
-    "delivered",
-    "lost",
-    "open",
-    "unroutable",
-    "withdrawn",
-    "lost_without_contact",
-)
-RATE_COLUMNS = (
-    "posted_to_offered",
-    "offered_to_accepted",
-    "accepted_to_contacted",
-    "contacted_to_visited",
-    "visited_to_ordered",
-    "ordered_to_delivered",
-    "posted_to_delivered",
-)
-OFFER_COLUMNS = (
-    "made",
-    "pending",
-    "accepted",
-    "declined",
-    "expired",
-    "withdrawn",
-    "resolved",
-    "expired_share",
-    "declined_share",
-)
+OFFER_COLUMNS = ("made", *OFFER_OUTCOMES, "resolved", "expired_share", "declined_share")
 
 
 def funnel_table(report: Mapping[str, Any]) -> Table:
@@ -149,8 +117,8 @@ def funnel_table(report: Mapping[str, Any]) -> Table:
         "key_id",
         "key_code",
         "key_name",
-        *STAGE_COLUMNS,
-        *RATE_COLUMNS,
+        *COUNTS,
+        *RATES,
         "median_minutes_to_accept",
         "p90_minutes_to_accept",
         *(f"offers_{name}" for name in OFFER_COLUMNS),
@@ -163,8 +131,8 @@ def funnel_table(report: Mapping[str, Any]) -> Table:
             [
                 scope,
                 *_ref(row["key"]),
-                *(row["counts"][name] for name in STAGE_COLUMNS),
-                *(row["rates"][name] for name in RATE_COLUMNS),
+                *(row["counts"][name] for name in COUNTS),
+                *(row["rates"][name] for name in RATES),
                 row["time_to_accept"]["median_minutes"],
                 row["time_to_accept"]["p90_minutes"],
                 *(row["offers"][name] for name in OFFER_COLUMNS),

@@ -1,6 +1,6 @@
 """Audit pages for OEM auditors and group admins: the funnel, the flow matrix and a map.
 
-The figures come from the same report functions the API uses (leadshare.audit.reports); the
+The figures come from the same report services the API uses (leadshare.audit); the
 charts are server-rendered SVG and tables coloured by CSS classes (the CSP allows no inline
 styles), and each page links to the API's CSV export of the same report.
 """
@@ -11,10 +11,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import render_template, request, url_for
-from sqlalchemy import select
 
-from ..audit import reports
-from ..extensions import db
+from ..audit.figures import STAGES
+from ..audit.flows import LEVELS, flow_report, mapped_stores
+from ..audit.funnel import accept_minutes, funnel_report
+from ..clock import iso_z
 from ..tenancy.models import Dealer
 from ..vocabulary import Role
 from . import blp
@@ -23,7 +24,6 @@ from .lookups import group_brands, oem_brands, store_label
 from .views import roles_required
 
 AUDIT_ROLES = (Role.OEM_AUDITOR, Role.GROUP_ADMIN)
-STAGES = reports.STAGES
 RATES = (
     ("posted", "offered", "posted_to_offered"),
     ("offered", "accepted", "offered_to_accepted"),
@@ -72,7 +72,7 @@ def _api_link(path: str, filters: dict[str, Any], **extra: str) -> str:
         query["brand"] = filters["brand"]
     for name in ("created_from", "created_to"):
         if filters.get(name):
-            query[name] = filters[name].isoformat() + "Z"
+            query[name] = iso_z(filters[name], "auto")
     return f"{path}?{urlencode(query)}"
 
 
@@ -107,7 +107,7 @@ def funnel():
     """Counts per stage, conversion rates, time to accept, decline and lost reasons."""
     user = actor()
     filters, args = _filters()
-    report = reports.funnel_report(user, filters, "none")
+    report = funnel_report(user, filters, "none")
     total = report["total"]
     counts = total["counts"]
     most = max([counts.get(stage, 0) for stage in STAGES] + [1])
@@ -120,11 +120,6 @@ def funnel():
         for stage in STAGES
     ]
     rates = [(a, b, total["rates"].get(key)) for a, b, key in RATES]
-    minutes = [
-        lead["minutes_to_accept"]
-        for lead in reports.iter_audit_leads(user, filters)
-        if lead["minutes_to_accept"] is not None and lead["voided_at"] is None
-    ]
     return render_template(
         "audit/funnel.html",
         args=args,
@@ -132,7 +127,7 @@ def funnel():
         total=total,
         stages=stages,
         rates=rates,
-        bins=histogram(minutes),
+        bins=histogram(accept_minutes(user, filters)),
         lost_by_holder=report["lost_by_holder"],
         csv_funnel=_api_link("/api/v1/audit/funnel", filters),
         csv_lost=_api_link("/api/v1/audit/funnel", filters, table="lost_by_holder"),
@@ -169,6 +164,11 @@ def _matrix(cells: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def busy_ids(cells: list[dict[str, Any]]) -> set[int]:
+    """The stores at either end of a dealer-level cell."""
+    return {c[end]["id"] for c in cells for end in ("from", "to") if c[end].get("id")}
+
+
 def project(lon: float, lat: float) -> tuple[float, float]:
     """Equirectangular: longitude and latitude to x, y on the map's canvas."""
     x = (lon - LON_MIN) / (LON_MAX - LON_MIN) * MAP_W
@@ -176,17 +176,11 @@ def project(lon: float, lat: float) -> tuple[float, float]:
     return round(x, 1), round(y, 1)
 
 
-def flow_map(cells: list[dict[str, Any]]) -> dict[str, Any]:
+def flow_map(cells: list[dict[str, Any]], stores: list[Dealer]) -> dict[str, Any]:
     """Stores as dots and referrer -> holder flows as lines, from dealer-level cells."""
-    user = actor()
-    ids = {c[end]["id"] for c in cells for end in ("from", "to") if c[end].get("id")}
-    query = select(Dealer).where(Dealer.latitude.is_not(None))
-    if user.role == Role.GROUP_ADMIN:
-        query = query.where((Dealer.group_id == user.group_id) | Dealer.id.in_(ids))
-    else:
-        query = query.where(Dealer.id.in_(ids))
-    stores = {d.id: d for d in db.session.scalars(query)}
-    points = {i: project(d.longitude, d.latitude) for i, d in stores.items()}
+    ids = busy_ids(cells)
+    located = {d.id: d for d in stores}
+    points = {i: project(d.longitude, d.latitude) for i, d in located.items()}
     most = max((c["leads"] for c in cells), default=0)
     lines = []
     for cell in cells:
@@ -203,7 +197,7 @@ def flow_map(cells: list[dict[str, Any]]) -> dict[str, Any]:
             )
     dots = [
         {"x": points[i][0], "y": points[i][1], "name": store_label(d), "busy": i in ids}
-        for i, d in stores.items()
+        for i, d in located.items()
     ]
     return {"width": MAP_W, "height": MAP_H, "lines": lines, "dots": dots}
 
@@ -215,23 +209,23 @@ def flows():
     user = actor()
     filters, args = _filters()
     level = request.args.get("level", "dealer")
-    if level not in reports.LEVELS:
+    if level not in LEVELS:
         level = "dealer"
-    report = reports.flow_report(user, filters, level, FLOW_CELLS)
+    report = flow_report(user, filters, level, FLOW_CELLS)
     dealer_cells = (
         report["cells"]
         if level == "dealer"
-        else reports.flow_report(user, filters, "dealer", FLOW_CELLS)["cells"]
+        else flow_report(user, filters, "dealer", FLOW_CELLS)["cells"]
     )
     return render_template(
         "audit/flows.html",
         args=args,
         level=level,
-        levels=reports.LEVELS,
+        levels=LEVELS,
         brands=_brands(),
         report=report,
         matrix=_matrix(report["cells"]),
-        map=flow_map(dealer_cells),
+        map=flow_map(dealer_cells, mapped_stores(user, busy_ids(dealer_cells))),
         csv_flows=_api_link("/api/v1/audit/flows", filters, level=level),
         csv_pairs=_api_link("/api/v1/audit/flows", filters, table="reciprocity"),
         level_link=lambda value: url_for("web.flows", **{**request.args.to_dict(), "level": value}),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from leadshare.audit.reports import percentile, rate
+from leadshare.audit.figures import percentile, rate
 from leadshare.csvsafe import BOM, cell, csv_chunks
 
 

@@ -91,6 +91,18 @@ def test_other_groups_admin_sees_nothing_of_this_group(app, world, make):
     assert re.search(r'class="fill stage-posted" width="0"', other.get("/audit/funnel").text)
 
 
+def test_the_map_places_no_store_outside_the_readers_scope(app, world, auditor):
+    posted = Browser(app, world.users["futian"]).post("/leads/new", **lead_form())
+    lead_id = lead_id_from(posted.location)  # a Toyota store shares an Audi lead
+    assert Browser(app, world.users["tianhe"]).post(f"/leads/{lead_id}/claim").status_code == 302
+    html = auditor.get("/audit/flows").text
+    assert "SZ2 深圳福田丰田" in html  # the matrix names the referrer of an Audi lead ...
+    assert "<title>SZ2 深圳福田丰田</title>" not in html  # ... the Audi OEM's map places it not
+    assert "<title>GZ1 广州天河奥迪</title>" in html
+    group = Browser(app, world.users["admin"]).get("/audit/flows").text
+    assert "<title>SZ2 深圳福田丰田</title>" in group  # a store of the admin's own group
+
+
 @pytest.mark.parametrize("who", ["tianhe", "tianhe2"])
 @pytest.mark.parametrize("path", ["/audit/funnel", "/audit/flows"])
 def test_store_people_may_not_open_audit_pages(app, world, who, path):

@@ -1,0 +1,213 @@
+"""The audit reports' query arguments and answers (the API's, and its OpenAPI document's).
+
+The audit lead extends the lead's own schema pieces (CustomerSchema, PlaceSchema, LeadBaseSchema)
+and filters by its CHANNELS.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+# Until the lead schemas move to leads/schemas.py (issue 12): then import these from there.
+from ..api.leads import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
+from ..leads.enums import LeadStatus
+from ..schemas import PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg
+from .flows import LEVELS
+from .grouping import GROUP_BYS
+
+# --- input ---------------------------------------------------------------------------------
+
+
+class ForwardRangeSchema(QueryArgsSchema):
+    """`created_from` must come before `created_to`; the error names them as the client does."""
+
+    @validates_schema
+    def range_is_forward(self, data, **kwargs):
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start >= end:
+            since, until = (
+                self.fields[name].data_key or name for name in ("created_from", "created_to")
+            )
+            raise ValidationError(f"{until} must be after {since}.", until)
+
+
+class AuditFilterArgsSchema(ForwardRangeSchema):
+    brand = fields.String(validate=validate.Length(min=1, max=100))
+    group_id = fields.Integer()
+    province = fields.String(validate=validate.Length(min=1, max=50))
+    city = fields.String(validate=validate.Length(min=1, max=50))
+    status = fields.String(validate=validate.OneOf([s.value for s in LeadStatus]))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    created_from = UTCDateTime()
+    created_to = UTCDateTime()
+    format = format_arg()
+
+
+class AuditLeadArgsSchema(AuditFilterArgsSchema, PageArgsSchema):
+    pass
+
+
+class FunnelArgsSchema(AuditFilterArgsSchema):
+    group_by = fields.String(load_default="none", validate=validate.OneOf(GROUP_BYS))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=10000))
+    table = fields.String(
+        load_default="funnel", validate=validate.OneOf(("funnel", "lost_by_holder"))
+    )
+
+
+class FlowArgsSchema(AuditFilterArgsSchema):
+    level = fields.String(load_default="dealer", validate=validate.OneOf(LEVELS))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=10000))
+    table = fields.String(load_default="matrix", validate=validate.OneOf(("matrix", "reciprocity")))
+
+
+class VerifyArgsSchema(ForwardRangeSchema):
+    created_from = UTCDateTime(required=True, data_key="from")
+    created_to = UTCDateTime(required=True, data_key="to")
+    format = format_arg()
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+class RefSchema(ma.Schema):
+    id = fields.Integer(allow_none=True)
+    code = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class MaskedCustomerSchema(CustomerSchema):
+    """Always masked for auditors (a schema of its own in the OpenAPI document)."""
+
+
+class AuditLocationSchema(PlaceSchema):
+    """The customer's area only: no address, no coordinates."""
+
+
+class AuditLeadSchema(LeadBaseSchema):
+    stage_reached = fields.String(allow_none=True)
+    channel = fields.String()
+    campaign = fields.String(allow_none=True)
+    group = fields.Nested(RefSchema)
+    referrer = fields.Nested(RefSchema)
+    holder = fields.Nested(RefSchema, allow_none=True)
+    customer = fields.Nested(MaskedCustomerSchema)
+    location = fields.Nested(AuditLocationSchema)
+    minutes_to_accept = fields.Float(allow_none=True)
+    voided_at = UTCDateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+
+
+class StageCountsSchema(ma.Schema):
+    posted = fields.Integer()
+    offered = fields.Integer()
+    accepted = fields.Integer()
+    contacted = fields.Integer()
+    visited = fields.Integer()
+    ordered = fields.Integer()
+    delivered = fields.Integer()
+    lost = fields.Integer()
+    open = fields.Integer()
+    unroutable = fields.Integer()
+    withdrawn = fields.Integer()
+    lost_without_contact = fields.Integer()
+
+
+class StageRatesSchema(ma.Schema):
+    posted_to_offered = fields.Float(allow_none=True)
+    offered_to_accepted = fields.Float(allow_none=True)
+    accepted_to_contacted = fields.Float(allow_none=True)
+    contacted_to_visited = fields.Float(allow_none=True)
+    visited_to_ordered = fields.Float(allow_none=True)
+    ordered_to_delivered = fields.Float(allow_none=True)
+    posted_to_delivered = fields.Float(allow_none=True)
+
+
+class TimeToAcceptSchema(ma.Schema):
+    accepted = fields.Integer()
+    median_minutes = fields.Float(allow_none=True)
+    p90_minutes = fields.Float(allow_none=True)
+
+
+class ReasonCountSchema(ma.Schema):
+    reason = fields.String()
+    count = fields.Integer()
+    share = fields.Float(allow_none=True)
+
+
+class OfferOutcomesSchema(ma.Schema):
+    made = fields.Integer()
+    pending = fields.Integer()
+    accepted = fields.Integer()
+    declined = fields.Integer()
+    expired = fields.Integer()
+    withdrawn = fields.Integer()
+    resolved = fields.Integer()
+    expired_share = fields.Float(allow_none=True)
+    declined_share = fields.Float(allow_none=True)
+    decline_reasons = fields.List(fields.Nested(ReasonCountSchema))
+
+
+class FunnelRowSchema(ma.Schema):
+    key = fields.Nested(RefSchema, allow_none=True)
+    counts = fields.Nested(StageCountsSchema)
+    rates = fields.Nested(StageRatesSchema)
+    time_to_accept = fields.Nested(TimeToAcceptSchema)
+    offers = fields.Nested(OfferOutcomesSchema)
+    lost_reasons = fields.List(fields.Nested(ReasonCountSchema))
+
+
+class LostByHolderSchema(ma.Schema):
+    holder = fields.Nested(RefSchema)
+    held = fields.Integer()
+    lost = fields.Integer()
+    lost_share = fields.Float(allow_none=True)
+    lost_without_contact = fields.Integer()
+    lost_reasons = fields.List(fields.Nested(ReasonCountSchema))
+
+
+class FunnelSchema(ma.Schema):
+    group_by = fields.String()
+    total = fields.Nested(FunnelRowSchema)
+    rows_total = fields.Integer()
+    rows = fields.List(fields.Nested(FunnelRowSchema))
+    lost_by_holder_total = fields.Integer()
+    lost_by_holder = fields.List(fields.Nested(LostByHolderSchema))
+
+
+class FlowCellSchema(ma.Schema):
+    from_ = fields.Nested(RefSchema, data_key="from", attribute="from")
+    to = fields.Nested(RefSchema)
+    leads = fields.Integer()
+    accepted = fields.Integer()
+    delivered = fields.Integer()
+    accept_rate = fields.Float(allow_none=True)
+    delivery_rate = fields.Float(allow_none=True)
+
+
+class ReciprocitySchema(ma.Schema):
+    a = fields.Nested(RefSchema)
+    b = fields.Nested(RefSchema)
+    a_to_b = fields.Integer()
+    b_to_a = fields.Integer()
+    balance = fields.Integer()
+
+
+class FlowsSchema(ma.Schema):
+    level = fields.String()
+    cells_total = fields.Integer()
+    cells = fields.List(fields.Nested(FlowCellSchema))
+    pairs_total = fields.Integer()
+    pairs = fields.List(fields.Nested(ReciprocitySchema))
+
+
+class BrokenChainSchema(ma.Schema):
+    id = fields.String()
+    broken_at = fields.Integer(allow_none=True)
+    reason = fields.String()
+
+
+class RangeVerifySchema(ma.Schema):
+    checked = fields.Integer()
+    broken = fields.List(fields.Nested(BrokenChainSchema))
