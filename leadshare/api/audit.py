@@ -17,10 +17,10 @@ from ..auth.current import current_actor
 from ..clock import utcnow
 from ..csvsafe import Table, csv_chunks
 from ..leads.enums import LeadStatus
+from ..leads.schemas import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 from ..responses import csv_attachment
 from ..schemas import PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg, page_of
 from .common import CSV_DOC, filtered_page
-from .leads import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 
 blp = Blueprint(
     "audit", __name__, url_prefix="/api/v1/audit", description="Audit for OEMs and group admins"

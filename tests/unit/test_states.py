@@ -9,7 +9,6 @@ from leadshare.leads.states import (
     PROGRESS_LADDER,
     InvalidTransition,
     can_withdraw,
-    is_terminal,
     missing_fields,
     progress_steps,
 )
@@ -121,11 +120,6 @@ def test_invalid_transition_carries_reason_and_readable_message() -> None:
 @pytest.mark.parametrize("status", list(LeadStatus))
 def test_withdraw_allowed_only_before_acceptance(status: LeadStatus) -> None:
     assert can_withdraw(status) is (status in {S.NEEDS_LOCATION, S.OFFERED, S.OPEN})
-
-
-@pytest.mark.parametrize("status", list(LeadStatus))
-def test_terminal_statuses(status: LeadStatus) -> None:
-    assert is_terminal(status) is (status in {S.DELIVERED, S.LOST, S.UNROUTABLE, S.WITHDRAWN})
 
 
 def test_ordered_needs_order_ref() -> None:
