@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from .auth.models import User
+from .clock import parse_iso
 from .csvsafe import cells, csv_text
-from .errors import DomainError, Invalid
+from .errors import Conflict, NotFound
 from .extensions import db
-from .tenancy.models import Dealer, Group
+from .settings import current_settings
 from .vocabulary import Role
 
 leadshare_cli = AppGroup("leadshare", help="leadshare administration.")
@@ -28,16 +28,17 @@ leadshare_cli = AppGroup("leadshare", help="leadshare administration.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_admin(email: str, password: str) -> None:
     """Create a platform admin (the first user of a deployment)."""
+    from .tenancy.service import console_operator, create_user
+
     email = email.strip().lower()
     if len(password) < 8:
         raise click.UsageError("The password needs at least 8 characters.")
-    if db.session.scalar(select(User).where(User.email == email)):
-        raise click.ClickException(f"A user with email {email} already exists.")
-    user = User(email=email, role=Role.PLATFORM_ADMIN)
-    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
-    db.session.add(user)
-    db.session.commit()
-    click.echo(f"Created platform admin {email} (id {user.id}).")
+    data = {"email": email, "password": password, "role": Role.PLATFORM_ADMIN}
+    try:
+        user = create_user(console_operator(), data, current_settings())
+    except Conflict as exc:
+        raise click.ClickException(f"A user with email {email} already exists.") from exc
+    click.echo(f"Created platform admin {user.email} (id {user.id}).")
 
 
 @leadshare_cli.command("demo")
@@ -45,15 +46,15 @@ def create_admin(email: str, password: str) -> None:
 def demo(force: bool) -> None:
     """Load the demo group, stores and users (once; a second run changes nothing)."""
     from .demo import DEMO_PASSWORD, load_demo
-    from .settings import is_sqlite
 
-    if not (force or is_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"])):
+    settings = current_settings()
+    if not (force or settings.is_sqlite):
         raise click.ClickException(
             "The demo creates users whose password is published (see README); this database is"
             " not SQLite, so it may be a production one. Run `flask leadshare demo --force` if"
             " you really want the demo here."
         )
-    group = load_demo()
+    group = load_demo(settings)
     if group is None:
         click.echo("Demo data already loaded.")
         return
@@ -113,47 +114,33 @@ def _flatten(messages: dict) -> str:
 )
 def import_dealers(file: Path, group_code: str, report_path: Path | None) -> None:
     """Create or update a group's dealers from a CSV (header row; see README for columns)."""
-    from .api.dealers import DealerTextSchema
-    from .tenancy.service import apply_dealer_fields, new_dealer
+    from .tenancy.schemas import DealerTextSchema
+    from .tenancy.service import import_dealers as import_rows
 
-    group = db.session.scalar(select(Group).where(Group.code == group_code))
-    if group is None:
-        raise click.ClickException(f"No group with code {group_code!r}.")
     with file.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     if rows and "code" not in rows[0]:
         raise click.ClickException(f"The header must name the columns: {', '.join(CSV_FIELDS)}.")
     schema = DealerTextSchema()
-    created = updated = 0
-    failures: list[tuple[int, str]] = []
-    outcomes: list[tuple[int, str, str, str, str]] = []
-    with click.progressbar(enumerate(rows, start=2), length=len(rows), label="Importing") as bar:
-        for line, row in bar:
-            outcome, message = "rejected", ""
-            try:
-                data = schema.load(_row_payload(row))
-                existing = db.session.scalar(
-                    select(Dealer).where(Dealer.group_id == group.id, Dealer.code == data["code"])
-                )
-                with db.session.begin_nested():
-                    if existing:
-                        apply_dealer_fields(existing, data)
-                        updated += 1
-                        outcome = "updated"
-                    else:
-                        new_dealer(group.id, data)
-                        created += 1
-                        outcome = "created"
-            except ValidationError as exc:
-                failures.append((line, _flatten(exc.messages)))
-            except Invalid as exc:
-                failures.append((line, f"{exc.field}: {exc.message}"))
-            except DomainError as exc:
-                failures.append((line, exc.message))
-            if outcome == "rejected":
-                message = failures[-1][1]
-            outcomes.append((line, row.get("code") or "", row.get("name") or "", outcome, message))
-    db.session.commit()
+    refused: dict[int, tuple[str, str]] = {}
+    loaded: list[tuple[int, dict[str, Any]]] = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            loaded.append((line, schema.load(_row_payload(row))))
+        except ValidationError as exc:
+            refused[line] = ("rejected", _flatten(exc.messages))
+    try:
+        with click.progressbar(loaded, label="Importing") as bar:
+            results = {**refused, **import_rows(group_code, bar)}
+    except NotFound as exc:
+        raise click.ClickException(exc.message) from exc
+    outcomes = [
+        (line, row.get("code") or "", row.get("name") or "", *results[line])
+        for line, row in enumerate(rows, start=2)
+    ]
+    failures = [(line, message) for line, *_, outcome, message in outcomes if outcome == "rejected"]
+    created = sum(1 for *_, outcome, _ in outcomes if outcome == "created")
+    updated = sum(1 for *_, outcome, _ in outcomes if outcome == "updated")
     if report_path is not None:
         header = ("line", "code", "name", "outcome", "message")
         table = (header, ((line, *cells(rest)) for line, *rest in outcomes))
@@ -170,12 +157,9 @@ def _utc(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_iso(value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not an ISO-8601 time.") from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 @leadshare_cli.command("sweep")

@@ -46,25 +46,16 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, UNAVAILABLE)
 
 
-def forget_failed_transaction() -> None:
-    """Roll back after a database failure; a connection that never opened has nothing to undo."""
-    try:
-        db.session.rollback()
-    except UNAVAILABLE:
-        db.session.close()
-
-
 def handle_unavailable(error: Exception):
     """503 `database_unavailable` with Retry-After, as JSON on the API and a page elsewhere."""
     from flask import current_app, jsonify, request
 
-    from .api.errors import error_body, wants_json
+    from .json_errors import error_body, wants_json
     from .web.errors import error_page
 
     current_app.logger.warning(
         "database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
     )
-    forget_failed_transaction()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if wants_json():
         message = "The database is not answering; try again in a few seconds."

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 
 from .auth.models import User
 from .extensions import db
-from .tenancy.models import Group, Oem, OemBrand
-from .tenancy.service import new_dealer
-from .vocabulary import Role, brand_key
+from .settings import Settings
+from .tenancy.models import Group, Oem
+from .tenancy.service import (
+    add_dealer,
+    console_operator,
+    create_group,
+    create_oem,
+    create_user,
+    dealer_place,
+)
+from .uow import unit_of_work
+from .vocabulary import Role
 
 DEMO_PASSWORD = "leadshare-demo"
 DEMO_GROUP_CODE = "DEMO"
@@ -91,61 +99,55 @@ STORES: list[tuple[str, str, str, list[tuple[str, list[str], float]]]] = [
 ]
 
 
-def _user(email: str, role: Role, **place) -> User:
-    user = User(email=email, role=role, **place)
-    user.set_password(DEMO_PASSWORD, current_app.config["PASSWORD_HASH_METHOD"])
-    db.session.add(user)
-    return user
+def _stores() -> list[tuple[dict, dict]]:
+    """Every demo store's fields and place, located before the unit of work opens."""
+    stores = []
+    for prefix, city, address, districts in STORES:
+        for n, (district, brands, radius) in enumerate(districts, start=1):
+            data = {
+                "code": f"{prefix}{n:02d}",
+                "name": f"{city}{district}{'·'.join(brands)}店",
+                "brands": brands,
+                "address": f"{address}{district}",
+                "service_radius_km": radius,
+            }
+            stores.append((data, dealer_place(data)))
+    return stores
 
 
-def load_demo() -> Group | None:
+def load_demo(settings: Settings) -> Group | None:
     """Create the demo group, OEMs, stores and users once; None when it already exists."""
     if db.session.scalar(select(Group).where(Group.code == DEMO_GROUP_CODE)):
         return None
-    group = Group(name="示范汽车集团 Demo Auto Group", code=DEMO_GROUP_CODE)
-    db.session.add(group)
-    oems = {}
-    for name, brands in OEMS.items():
-        oem = db.session.scalar(select(Oem).where(Oem.name == name))
-        if oem is None:
-            oem = Oem(name=name, brand_rows=[OemBrand(name=b, key=brand_key(b)) for b in brands])
-            db.session.add(oem)
-        oems[name] = oem
-    db.session.flush()
-    dealers = {}
-    for prefix, city, address, stores in STORES:
-        for n, (district, brands, radius) in enumerate(stores, start=1):
-            code = f"{prefix}{n:02d}"
-            dealers[code] = new_dealer(
-                group.id,
-                {
-                    "code": code,
-                    "name": f"{city}{district}{'·'.join(brands)}店",
-                    "brands": brands,
-                    "address": f"{address}{district}",
-                    "service_radius_km": radius,
-                },
-            )
-    db.session.flush()
-    if not db.session.scalar(select(User).where(User.role == Role.PLATFORM_ADMIN)):
-        _user("admin@demo.leadshare.cn", Role.PLATFORM_ADMIN)
-    _user("group.admin@demo.leadshare.cn", Role.GROUP_ADMIN, group_id=group.id)
-    _user(
-        "auditor.vw@demo.leadshare.cn", Role.OEM_AUDITOR, oem_id=oems["一汽-大众 FAW-Volkswagen"].id
-    )
-    for code in ("SZ01", "GZ01", "SH01", "BJ01"):
-        dealer = dealers[code]
-        lower = code.lower()
-        _user(
-            f"staff.{lower}@demo.leadshare.cn", Role.STAFF, dealer_id=dealer.id, group_id=group.id
+    stores = _stores()
+    operator = console_operator()
+
+    def user(email: str, role: Role, **place) -> None:
+        data = {"email": email, "password": DEMO_PASSWORD, "role": role, **place}
+        create_user(operator, data, settings)
+
+    with unit_of_work():
+        group = create_group(
+            operator, {"name": "示范汽车集团 Demo Auto Group", "code": DEMO_GROUP_CODE}
         )
-        _user(
-            f"manager.{lower}@demo.leadshare.cn",
-            Role.MANAGER,
-            dealer_id=dealer.id,
-            group_id=group.id,
+        oems = {}
+        for name, brands in OEMS.items():
+            oem = db.session.scalar(select(Oem).where(Oem.name == name))
+            oems[name] = oem or create_oem(operator, {"name": name, "brands": brands})
+        dealers = {data["code"]: add_dealer(group.id, data, place) for data, place in stores}
+        db.session.flush()
+        if not db.session.scalar(select(User).where(User.role == Role.PLATFORM_ADMIN)):
+            user("admin@demo.leadshare.cn", Role.PLATFORM_ADMIN)
+        user("group.admin@demo.leadshare.cn", Role.GROUP_ADMIN, group_id=group.id)
+        user(
+            "auditor.vw@demo.leadshare.cn",
+            Role.OEM_AUDITOR,
+            oem_id=oems["一汽-大众 FAW-Volkswagen"].id,
         )
-    db.session.commit()
+        for code in ("SZ01", "GZ01", "SH01", "BJ01"):
+            lower, dealer_id = code.lower(), dealers[code].id
+            user(f"staff.{lower}@demo.leadshare.cn", Role.STAFF, dealer_id=dealer_id)
+            user(f"manager.{lower}@demo.leadshare.cn", Role.MANAGER, dealer_id=dealer_id)
     _demo_story(group)
     return group
 

@@ -6,8 +6,11 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from .auth.throttle import LoginPolicy
 
 MIN_SECRET_KEY_CHARS = 32
 
@@ -145,6 +148,18 @@ class LoginSettings:
     account_max_failures: int
     address_max_failures: int
     limit_window_seconds: int
+
+    def policy(self) -> LoginPolicy:
+        """The throttling rules of auth/throttle.py with these limits."""
+        return LoginPolicy(
+            pair_max_failures=self.pair_max_failures,
+            pair_window=timedelta(seconds=self.pair_window_seconds),
+            delay=timedelta(seconds=self.delay_seconds),
+            delay_max=timedelta(seconds=self.delay_max_seconds),
+            account_max_failures=self.account_max_failures,
+            address_max_failures=self.address_max_failures,
+            limit_window=timedelta(seconds=self.limit_window_seconds),
+        )
 
 
 @dataclass(frozen=True)

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
 from ..auth.current import current_actor
 from ..auth.public import public
+from ..auth.schemas import TokenRequestSchema, TokenSchema, UserSchema
 from ..auth.service import authenticate
 from ..auth.tokens import issue_token
-from ..schemas import InputSchema, UTCDateTime
+from ..settings import current_settings
 from .errors import ErrorSchema
 from .openapi import refusals
-from .users import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
-
-
-class TokenRequestSchema(InputSchema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
-
-
-class TokenSchema(ma.Schema):
-    token = fields.String()
-    expires_at = UTCDateTime()
 
 
 @blp.route("/token")
@@ -48,10 +36,9 @@ class Token(MethodView):
     )
     def post(self, args):
         """Sign in and get a Bearer token."""
-        user = authenticate(args["email"], args["password"], request.remote_addr)
-        token, expires_at = issue_token(
-            user, current_app.config["SECRET_KEY"], current_app.config["TOKEN_TTL_SECONDS"]
-        )
+        settings = current_settings()
+        user = authenticate(args["email"], args["password"], request.remote_addr, settings)
+        token, expires_at = issue_token(user, settings.secret_key, settings.token_ttl_seconds)
         return {"token": token, "expires_at": expires_at}
 
 

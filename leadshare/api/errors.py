@@ -1,4 +1,4 @@
-"""One place that turns domain errors and HTTP errors into the JSON error shape of SPEC 8."""
+"""The API's one mapping of domain errors and HTTP errors to the JSON error shape of SPEC 8."""
 
 from __future__ import annotations
 
@@ -10,31 +10,12 @@ from flask import Flask, jsonify, request
 from marshmallow import fields
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.http import HTTP_STATUS_CODES
 
 from ..errors import DomainError, Invalid
-from ..extensions import db
+from ..json_errors import error_body, handle_http_exception, wants_json
 from ..leads.states import InvalidTransition
 
 log = logging.getLogger(__name__)
-
-_REASONS = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "too_many_requests",
-    500: "internal_error",
-}
-
-
-MAX_LISTED_ERRORS = 20  # an error answer names at most this many fields per level
-MAX_KEY_CHARS = 100
 
 
 class ErrorSchema(ma.Schema):
@@ -50,33 +31,12 @@ class ErrorSchema(ma.Schema):
     errors = fields.Dict(metadata={"description": "offending fields by location (422)"})
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
-
-
-def error_body(code: int, message: str, reason: str | None = None, **extra) -> dict:
-    body = {
-        "code": code,
-        "status": HTTP_STATUS_CODES.get(code, "Error"),
-        "message": message,
-        "reason": reason or _REASONS.get(code, "error"),
-    }
-    body.update(extra)
-    return body
-
-
-def bounded(errors):
-    """The first MAX_LISTED_ERRORS entries at each level: a huge bad body gets a short answer."""
-    if isinstance(errors, dict):
-        items = list(errors.items())[:MAX_LISTED_ERRORS]
-        return {str(key)[:MAX_KEY_CHARS]: bounded(value) for key, value in items}
-    if isinstance(errors, list | tuple):
-        return [bounded(value) for value in errors[:MAX_LISTED_ERRORS]]
-    return errors
-
-
 def handle_domain_error(error: DomainError):
-    db.session.rollback()
+    """The one mapping of a domain refusal to HTTP on the API: its status, reason and extras.
+
+    Nothing to undo here: the refused service's unit of work has rolled back, and the session
+    of the request is removed (rolled back) when the request ends.
+    """
     extra = dict(error.extra)
     if isinstance(error, Invalid):
         extra["errors"] = {"json": {error.field: [error.message]}}
@@ -85,26 +45,8 @@ def handle_domain_error(error: DomainError):
 
 
 def handle_invalid_transition(error: InvalidTransition):
-    db.session.rollback()
     message = f"A lead that is {error.current} cannot move to {error.target}."
     return jsonify(error_body(409, message, error.reason)), 409
-
-
-def handle_http_exception(error: HTTPException):
-    if not wants_json():
-        return error
-    data = getattr(error, "data", None) or {}
-    message = data.get("message") or error.description or error.name
-    extra = {}
-    errors = data.get("errors") or data.get("messages")
-    if errors:
-        extra["errors"] = bounded(errors)
-        if error.code == 422:
-            message = "Some fields are missing or invalid; see errors."
-    body = error_body(error.code or 500, message, data.get("reason"), **extra)
-    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-    headers.extend((data.get("headers") or {}).items())
-    return jsonify(body), error.code, headers
 
 
 def log_unexpected(error: Exception) -> None:
@@ -131,11 +73,11 @@ def log_unexpected(error: Exception) -> None:
 
 
 def handle_unexpected(error: Exception):
-    """Log the bug, roll back, and answer a JSON 500 that leaks nothing."""
+    """Log the bug and answer a JSON 500 that leaks nothing (the request's session is removed,
+    so whatever the failed request left open is rolled back)."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     log_unexpected(error)
-    db.session.rollback()
     if not wants_json():
         return InternalServerError()
     body = error_body(500, "Something went wrong on our side; it has been logged.")

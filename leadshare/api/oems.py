@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
 from ..auth.current import current_actor
-from ..schemas import InputSchema, PageArgsSchema, UTCDateTime, brand_list, page_of
+from ..schemas import PageArgsSchema, page_of
 from ..tenancy import service
+from ..tenancy.schemas import OemCreateSchema, OemSchema
 from .openapi import refusals
 
 blp = Blueprint("oems", __name__, url_prefix="/api/v1/oems", description="Manufacturers")
-
-
-class OemSchema(ma.Schema):
-    id = fields.Integer()
-    name = fields.String()
-    brands = fields.List(fields.String())
-    created_at = UTCDateTime()
-
-
-class OemCreateSchema(InputSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    brands = brand_list(required=True)
 
 
 @blp.route("")

@@ -6,6 +6,7 @@ from flask import abort, current_app, g, request
 from flask_login import current_user
 
 from ..errors import Unauthorized
+from ..settings import current_settings
 from . import scope
 from .models import User
 from .tokens import user_from_token
@@ -19,9 +20,8 @@ def bearer_user() -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    user = user_from_token(
-        token.strip(), current_app.config["SECRET_KEY"], current_app.config["TOKEN_TTL_SECONDS"]
-    )
+    settings = current_settings()
+    user = user_from_token(token.strip(), settings.secret_key, settings.token_ttl_seconds)
     if user is None:
         raise Unauthorized(
             "The token is invalid or has expired; sign in again.", reason="invalid_token"

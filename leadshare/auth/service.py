@@ -1,7 +1,8 @@
 """Checking credentials: one message and one cost for every failure, so emails cannot be probed.
 
 Failures are counted in the database (login_failures), so the limits of auth/throttle.py hold
-across every worker and host. A refusal while waiting checks no password at all.
+across every worker and host. A refusal while waiting checks no password at all. A failure is
+recorded in its own unit of work, committed, and only then refused.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import hmac
 from datetime import datetime
 from functools import cache
 
-from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import utcnow
 from ..errors import TooManyRequests, Unauthorized
 from ..extensions import db
+from ..settings import Settings
+from ..uow import in_unit_of_work, transactional
 from .models import LoginFailure, User
 from .throttle import Failure, LoginPolicy, retry_after
 
@@ -30,10 +32,9 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("leadshare-dummy-password", method=method)
 
 
-def _account_hash(email: str) -> str:
+def _account_hash(email: str, secret_key: str) -> str:
     """Keyed with SECRET_KEY, so the table does not reveal which emails were tried."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret_key.encode(), email.encode(), hashlib.sha256).hexdigest()
 
 
 def _nth_newest(where: ColumnElement[bool], n: int, since: datetime) -> datetime | None:
@@ -73,7 +74,7 @@ def _wait_seconds(policy: LoginPolicy, account: str, address: str, now: datetime
 
 
 def _record_failure(policy: LoginPolicy, account: str, address: str, now: datetime) -> None:
-    """Count one failure of the pair and drop the rows too old to matter (commits)."""
+    """Count one failure of the pair and drop the rows too old to matter."""
     pair = (LoginFailure.account_hash == account) & (LoginFailure.address == address)
     recent = db.session.scalar(
         select(func.count())
@@ -91,23 +92,35 @@ def _record_failure(policy: LoginPolicy, account: str, address: str, now: dateti
     db.session.add(
         LoginFailure(account_hash=account, address=address, streak=streak, occurred_at=now)
     )
-    db.session.commit()
 
 
-def authenticate(email: str, password: str, address: str | None) -> User:
+def authenticate(email: str, password: str, address: str | None, settings: Settings) -> User:
     """The active user with this email and password, seen from client `address`.
 
     429 `too_many_attempts` while a limit refuses (even the right password); 401 for an unknown
     email, a deactivated user or a wrong password alike, each after one password check with
     the configured hash method. A success clears the failures of this account and address.
+    It is a unit of work of its own, never inside another (refused: RuntimeError), so the
+    failure it records commits although the sign-in is refused.
     """
-    policy = LoginPolicy.from_config(current_app.config)
-    email = email.strip().lower()
-    account, address = _account_hash(email), (address or "unknown")[:64]
+    if in_unit_of_work():
+        raise RuntimeError("authenticate must not run inside another unit of work")
+    outcome = _check_credentials(email.strip().lower(), password, address, settings)
+    if isinstance(outcome, Unauthorized):
+        raise outcome
+    return outcome
+
+
+@transactional
+def _check_credentials(
+    email: str, password: str, address: str | None, settings: Settings
+) -> User | Unauthorized:
+    """The user, or the refusal to raise once the failure it recorded is committed."""
+    policy = settings.login.policy()
+    account, address = _account_hash(email, settings.secret_key), (address or "unknown")[:64]
     now = utcnow()
     wait = _wait_seconds(policy, account, address, now)
     if wait:
-        db.session.rollback()
         raise TooManyRequests(
             f"Too many failed sign-ins; try again in {wait} seconds.",
             reason="too_many_attempts",
@@ -115,18 +128,15 @@ def authenticate(email: str, password: str, address: str | None) -> User:
         )
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        matches = check_password_hash(
-            _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password
-        )
+        matches = check_password_hash(_dummy_hash(settings.password_hash_method), password)
     else:
         matches = user.check_password(password)
     if user is None or not user.is_active_user or not matches:
         _record_failure(policy, account, address, now)
-        raise Unauthorized("Wrong email or password.", reason="invalid_credentials")
+        return Unauthorized("Wrong email or password.", reason="invalid_credentials")
     db.session.execute(
         delete(LoginFailure).where(
             LoginFailure.account_hash == account, LoginFailure.address == address
         )
     )
-    db.session.commit()
     return user

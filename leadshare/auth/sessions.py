@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 
 from ..clock import utcnow
 from ..extensions import db
+from ..uow import transactional
 from .models import User, UserSession
 
 
@@ -16,6 +17,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@transactional
 def start_session(user: User) -> str:
     """A new session for a user who just signed in; the raw token goes only into the cookie."""
     db.session.execute(
@@ -23,7 +25,6 @@ def start_session(user: User) -> str:
     )
     token = secrets.token_urlsafe(32)
     db.session.add(UserSession(token_hash=_hash(token), user_id=user.id))
-    db.session.commit()
     user.session_token = token
     return token
 
@@ -41,6 +42,7 @@ def user_of_session(token: str) -> User | None:
     return user
 
 
+@transactional
 def end_session(token: str) -> None:
     """Sign-out: this session stops working, also in a copy of its cookie."""
     db.session.execute(
@@ -48,13 +50,13 @@ def end_session(token: str) -> None:
         .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-    db.session.commit()
 
 
 def end_every_session(user: User) -> None:
-    """A password change or a deactivation: every session and token of the user dies (no commit).
+    """A password change or a deactivation: every session and token of the user dies.
 
-    The epoch only grows, so reactivating the user brings none of them back.
+    It joins the caller's unit of work (the user's change), so both commit together. The epoch
+    only grows, so reactivating the user brings none of them back.
     """
     user.auth_epoch = (user.auth_epoch or 0) + 1
     db.session.execute(

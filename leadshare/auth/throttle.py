@@ -10,10 +10,8 @@ oldest of them leaves the window. Only failures count; attempts refused while wa
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """The limits, the README defaults unless the LOGIN_* settings say otherwise."""
+    """The limits, the README defaults unless the LOGIN_* settings say otherwise
+    (settings.LoginSettings.policy)."""
 
     pair_max_failures: int = 5
     pair_window: timedelta = timedelta(minutes=15)
@@ -35,19 +34,6 @@ class LoginPolicy:
     account_max_failures: int = 50
     address_max_failures: int = 100
     limit_window: timedelta = timedelta(hours=1)
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> LoginPolicy:
-        """The LOGIN_* settings (config.py)."""
-        return cls(
-            pair_max_failures=config["LOGIN_PAIR_MAX_FAILURES"],
-            pair_window=timedelta(seconds=config["LOGIN_PAIR_WINDOW_SECONDS"]),
-            delay=timedelta(seconds=config["LOGIN_DELAY_SECONDS"]),
-            delay_max=timedelta(seconds=config["LOGIN_DELAY_MAX_SECONDS"]),
-            account_max_failures=config["LOGIN_ACCOUNT_MAX_FAILURES"],
-            address_max_failures=config["LOGIN_ADDRESS_MAX_FAILURES"],
-            limit_window=timedelta(seconds=config["LOGIN_LIMIT_WINDOW_SECONDS"]),
-        )
 
     @property
     def keep_for(self) -> timedelta:

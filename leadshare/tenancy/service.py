@@ -1,11 +1,15 @@
-"""Groups, OEMs, dealers and users: create, read, change, within the caller's scope."""
+"""Groups, OEMs, dealers and users: create, read, change, within the caller's scope.
+
+Every change is one unit of work (leadshare/uow.py). Reads open none: they never write. A dealer
+edit locates its address (the online geocoder, up to seconds) before its unit of work opens:
+network before locks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,11 +17,13 @@ from ..auth import scope
 from ..auth.models import User
 from ..auth.scope import is_group_admin_of, require_role, sees_group
 from ..auth.sessions import end_every_session
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..pagination import Page, paginate
 from ..routing.geocode.gazetteer import Gazetteer
 from ..routing.geocode.service import geocode_address
+from ..settings import Settings
+from ..uow import transactional, unit_of_work
 from ..vocabulary import DEALER_ROLES, Role, brand_key
 from .models import Dealer, DealerBrand, Group, Oem, OemBrand
 
@@ -25,12 +31,21 @@ ADMINS = (Role.PLATFORM_ADMIN, Role.GROUP_ADMIN)
 DEALER_OPERATING_FIELDS = frozenset({"is_accepting", "daily_capacity", "service_radius_km"})
 
 
-def _commit(conflict_reason: str, message: str) -> None:
-    """Commit once; a unique constraint hit by a concurrent writer becomes a clear 409."""
+def console_operator() -> User:
+    """The person at the console (`flask leadshare create-admin`, the demo): above every scope.
+
+    A platform admin that exists in no table, so the CLI creates rows through the same services
+    and rules as the API; never added to the session.
+    """
+    return User(email="console", role=Role.PLATFORM_ADMIN)
+
+
+def _flush(conflict_reason: str, message: str) -> None:
+    """Write now, inside the unit of work: a unique constraint hit by a concurrent writer becomes
+    a clear 409 (and the unit of work rolls back)."""
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise Conflict(message, reason=conflict_reason) from exc
 
 
@@ -62,15 +77,17 @@ def _ensure_dealer_code_free(group_id: int, code: str) -> None:
         raise Conflict(f"The group already has a dealer with code {code!r}.", reason="code_taken")
 
 
+@transactional
 def create_group(actor: User, data: Mapping[str, Any]) -> Group:
     require_role(actor, Role.PLATFORM_ADMIN)
     _ensure_group_code_free(data["code"])
     group = Group(**data)
     db.session.add(group)
-    _commit("code_taken", f"A group with code {data['code']!r} already exists.")
+    _flush("code_taken", f"A group with code {data['code']!r} already exists.")
     return group
 
 
+@transactional
 def update_group(actor: User, group_id: int, data: Mapping[str, Any]) -> Group:
     group = get_group(actor, group_id)
     require_role(actor, Role.PLATFORM_ADMIN)
@@ -78,7 +95,7 @@ def update_group(actor: User, group_id: int, data: Mapping[str, Any]) -> Group:
         _ensure_group_code_free(data["code"])
     for field, value in data.items():
         setattr(group, field, value)
-    _commit("code_taken", "That group code is already taken.")
+    _flush("code_taken", "That group code is already taken.")
     return group
 
 
@@ -93,6 +110,7 @@ def list_oems(actor: User, page: int, per_page: int) -> Page:
     return paginate(query, page, per_page)
 
 
+@transactional
 def create_oem(actor: User, data: Mapping[str, Any]) -> Oem:
     require_role(actor, Role.PLATFORM_ADMIN)
     if db.session.scalar(select(Oem.id).where(Oem.name == data["name"])):
@@ -105,7 +123,7 @@ def create_oem(actor: User, data: Mapping[str, Any]) -> Oem:
         )
     oem = Oem(name=data["name"], brand_rows=[OemBrand(key=k, name=n) for k, n in keys.items()])
     db.session.add(oem)
-    _commit("name_taken", "That OEM or one of its brands already exists.")
+    _flush("name_taken", "That OEM or one of its brands already exists.")
     return oem
 
 
@@ -145,31 +163,47 @@ def get_dealer(actor: User, dealer_id: int) -> Dealer:
     return dealer
 
 
-def _locate_dealer(dealer: Dealer) -> None:
-    """Dealers without coordinates are geocoded from the address; unroutable ones are refused."""
-    place = geocode_address(dealer.address or "")
+def dealer_place(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a dealer's given fields put it: coordinates get their district, an address is
+    geocoded (unroutable ones are refused); {} when neither changes.
+
+    It may ask the online geocoder, so call it before any unit of work opens.
+    """
+    if "latitude" in data:
+        hint = Gazetteer.default().nearest_district(data["latitude"], data["longitude"])
+        return {"geo_precision": "exact", "adcode": hint.adcode if hint else None}
+    if "address" not in data:
+        return {}
+    place = geocode_address(data["address"] or "")
     if place is None:
         raise Invalid(
             "address",
             "This address could not be located; give latitude and longitude.",
             reason="address_not_found",
         )
-    dealer.latitude, dealer.longitude = place.latitude, place.longitude
-    dealer.geo_precision, dealer.adcode = place.precision, place.adcode
+    return {
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "geo_precision": place.precision,
+        "adcode": place.adcode,
+    }
 
 
-def apply_dealer_fields(dealer: Dealer, data: Mapping[str, Any]) -> None:
-    for field, value in data.items():
+def _write_dealer(dealer: Dealer, data: Mapping[str, Any], place: Mapping[str, Any]) -> None:
+    for field, value in {**data, **place}.items():
         setattr(dealer, field, value)
-    if "latitude" in data:
-        dealer.geo_precision = "exact"
-        hint = Gazetteer.default().nearest_district(dealer.latitude, dealer.longitude)
-        dealer.adcode = hint.adcode if hint else None
-    elif "address" in data:
-        _locate_dealer(dealer)
+
+
+def add_dealer(group_id: int, data: Mapping[str, Any], place: Mapping[str, Any]) -> Dealer:
+    """Add a dealer located by `dealer_place` to the caller's unit of work (API, import, demo)."""
+    dealer = Dealer(group_id=group_id)
+    _write_dealer(dealer, data, place)
+    db.session.add(dealer)
+    return dealer
 
 
 def create_dealer(actor: User, data: Mapping[str, Any]) -> Dealer:
+    """A new store in a group the actor administers; its address is located first."""
     require_role(actor, *ADMINS)
     data = dict(data)
     group_id = data.pop("group_id", None)
@@ -180,44 +214,87 @@ def create_dealer(actor: User, data: Mapping[str, Any]) -> Dealer:
     if not is_group_admin_of(actor, group_id) or db.session.get(Group, group_id) is None:
         raise Invalid("group_id", "No such group.", reason="unknown_group")
     _ensure_dealer_code_free(group_id, data["code"])
-    dealer = new_dealer(group_id, data)
-    _commit("code_taken", "The group already has a dealer with that code.")
+    place = dealer_place(data)
+    with unit_of_work():
+        dealer = add_dealer(group_id, data, place)
+        _flush("code_taken", "The group already has a dealer with that code.")
     return dealer
 
 
-def new_dealer(group_id: int, data: Mapping[str, Any]) -> Dealer:
-    """Add a located dealer to the session (callers commit): shared by the API and imports."""
-    dealer = Dealer(group_id=group_id)
-    apply_dealer_fields(dealer, data)
-    db.session.add(dealer)
-    return dealer
-
-
-def update_dealer(actor: User, dealer_id: int, data: Mapping[str, Any]) -> Dealer:
-    dealer = get_dealer(actor, dealer_id)
+def _check_dealer_change(actor: User, dealer: Dealer, data: Mapping[str, Any]) -> None:
+    """A group's admins change anything but the group; its manager only the operating fields."""
     if "group_id" in data:
         raise Invalid(
             "group_id",
             "A store's group is fixed when it is created; create the store in the other group.",
             reason="immutable_field",
         )
-    if not is_group_admin_of(actor, dealer.group_id):
-        if actor.role != Role.MANAGER or actor.dealer_id != dealer.id:
-            raise Forbidden(
-                "Only a group admin or this store's manager may change it.",
-                reason="role_not_allowed",
-            )
-        extra = set(data) - DEALER_OPERATING_FIELDS
-        if extra:
-            raise Forbidden(
-                "A manager may change only accepting_leads, daily_capacity and service_radius_km.",
-                reason="field_not_allowed",
-            )
+    if is_group_admin_of(actor, dealer.group_id):
+        return
+    if actor.role != Role.MANAGER or actor.dealer_id != dealer.id:
+        raise Forbidden(
+            "Only a group admin or this store's manager may change it.",
+            reason="role_not_allowed",
+        )
+    if set(data) - DEALER_OPERATING_FIELDS:
+        raise Forbidden(
+            "A manager may change only accepting_leads, daily_capacity and service_radius_km.",
+            reason="field_not_allowed",
+        )
+
+
+def update_dealer(actor: User, dealer_id: int, data: Mapping[str, Any]) -> Dealer:
+    """Change a store the actor may change; a new address is located first."""
+    dealer = get_dealer(actor, dealer_id)
+    _check_dealer_change(actor, dealer, data)
     if data.get("code", dealer.code) != dealer.code:
         _ensure_dealer_code_free(dealer.group_id, data["code"])
-    apply_dealer_fields(dealer, data)
-    _commit("code_taken", "The group already has a dealer with that code.")
+    place = dealer_place(data)
+    with unit_of_work():
+        _write_dealer(dealer, data, place)
+        _flush("code_taken", "The group already has a dealer with that code.")
     return dealer
+
+
+def import_dealers(
+    group_code: str, rows: Iterable[tuple[int, Mapping[str, Any]]]
+) -> dict[int, tuple[str, str]]:
+    """Create or update a group's dealers from loaded rows `(line, data)`, matched by code.
+
+    Every row is located first (network before locks), then one unit of work writes the rows,
+    each in a savepoint of its own. Returns `{line: (outcome, message)}` with outcome created,
+    updated or rejected; a rejected row changes nothing and the good rows are in.
+    """
+    group = db.session.scalar(select(Group).where(Group.code == group_code))
+    if group is None:
+        raise NotFound(f"No group with code {group_code!r}.")
+    outcomes: dict[int, tuple[str, str]] = {}
+    located: list[tuple[int, Mapping[str, Any], dict[str, Any]]] = []
+    for line, data in rows:
+        try:
+            located.append((line, data, dealer_place(data)))
+        except DomainError as exc:
+            outcomes[line] = ("rejected", _refusal_text(exc))
+    with unit_of_work():
+        for line, data, place in located:
+            existing = db.session.scalar(
+                select(Dealer).where(Dealer.group_id == group.id, Dealer.code == data["code"])
+            )
+            try:
+                with db.session.begin_nested():
+                    if existing is None:
+                        add_dealer(group.id, data, place)
+                    else:
+                        _write_dealer(existing, data, place)
+            except IntegrityError:
+                outcomes[line] = ("rejected", "code: The group already has a dealer with it.")
+            else:
+                outcomes[line] = ("created" if existing is None else "updated", "")
+    return dict(sorted(outcomes.items()))
+
+
+def _refusal_text(error: DomainError) -> str:
+    return f"{error.field}: {error.message}" if isinstance(error, Invalid) else error.message
 
 
 # --- users --------------------------------------------------------------------------------
@@ -261,7 +338,8 @@ def _place_user(actor: User, user: User, data: Mapping[str, Any]) -> None:
         user.oem_id = data["oem_id"]
 
 
-def create_user(actor: User, data: Mapping[str, Any]) -> User:
+@transactional
+def create_user(actor: User, data: Mapping[str, Any], settings: Settings) -> User:
     require_role(actor, *ADMINS)
     if actor.role == Role.GROUP_ADMIN and data["role"] not in (*DEALER_ROLES, Role.GROUP_ADMIN):
         raise Forbidden(
@@ -272,14 +350,15 @@ def create_user(actor: User, data: Mapping[str, Any]) -> User:
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict("A user with this email already exists.", reason="email_taken")
     user = User(email=email, role=data["role"], name=data.get("name"))
-    user.set_password(data["password"], current_app.config["PASSWORD_HASH_METHOD"])
+    user.set_password(data["password"], settings.password_hash_method)
     _place_user(actor, user, data)
     db.session.add(user)
-    _commit("email_taken", "A user with this email already exists.")
+    _flush("email_taken", "A user with this email already exists.")
     return user
 
 
-def update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> User:
+@transactional
+def update_user(actor: User, user_id: int, data: Mapping[str, Any], settings: Settings) -> User:
     user = get_user(actor, user_id)
     is_admin = actor.id != user.id
     if not is_admin and "is_active" in data:
@@ -291,12 +370,56 @@ def update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> User:
     ):
         raise Invalid("current_password", "The current password is wrong.", reason="wrong_password")
     if "password" in data:
-        user.set_password(data["password"], current_app.config["PASSWORD_HASH_METHOD"])
+        user.set_password(data["password"], settings.password_hash_method)
     if "is_active" in data:
         user.is_active_user = data["is_active"]
     if "password" in data or data.get("is_active") is False:
         end_every_session(user)
     if "name" in data:
         user.name = data["name"]
-    db.session.commit()
     return user
+
+
+# --- lookups for pickers and names --------------------------------------------------------
+
+
+def group_brands(actor: User, group_id: int) -> list[str]:
+    """The brands some store of the group sells: suggestions for forms and filters."""
+    if not sees_group(actor, group_id):
+        raise NotFound("No such group.")
+    names = db.session.scalars(
+        select(DealerBrand.name).where(DealerBrand.group_id == group_id).distinct()
+    )
+    return sorted(set(names))
+
+
+def oem_brands(actor: User, oem_id: int) -> list[str]:
+    """An OEM's brands, for its own auditors and platform admins."""
+    if actor.role != Role.PLATFORM_ADMIN and actor.oem_id != oem_id:
+        raise NotFound("No such OEM.")
+    return list(
+        db.session.scalars(
+            select(OemBrand.name).where(OemBrand.oem_id == oem_id).order_by(OemBrand.id)
+        )
+    )
+
+
+def group_dealers(actor: User, group_id: int) -> list[Dealer]:
+    """The group's stores by code, for store pickers."""
+    if not sees_group(actor, group_id):
+        raise NotFound("No such group.")
+    return list(
+        db.session.scalars(select(Dealer).where(Dealer.group_id == group_id).order_by(Dealer.code))
+    )
+
+
+def dealer_labels(actor: User, ids: Iterable[int | None]) -> list[Any]:
+    """Rows (id, code, name) of the stores among `ids` the actor may read about: those of its
+    own group; any store for platform admins and OEM auditors, who read leads across groups."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return []
+    query = select(Dealer.id, Dealer.code, Dealer.name).where(Dealer.id.in_(wanted))
+    if actor.role not in (Role.PLATFORM_ADMIN, Role.OEM_AUDITOR):
+        query = query.where(Dealer.group_id == actor.group_id)
+    return list(db.session.execute(query))

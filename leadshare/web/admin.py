@@ -8,17 +8,18 @@ import marshmallow as ma
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..api.dealers import DealerQueryArgsSchema, DealerWriteSchema
-from ..api.users import UserCreateSchema, UserQueryArgsSchema
+from ..auth.schemas import UserCreateSchema, UserQueryArgsSchema
 from ..errors import DomainError, Forbidden, NotFound
+from ..settings import current_settings
 from ..tenancy import service
 from ..tenancy.models import Dealer
+from ..tenancy.schemas import DealerQueryArgsSchema, DealerWriteSchema
 from ..vocabulary import Role
 from . import blp
 from .forms import DealerForm, UserForm, compact, load_or_flash, store_choices
-from .leads import actor, page_number, refuse
-from .lookups import group_brands, group_dealers, store_names
-from .messages import domain_message
+from .leads import actor, page_number
+from .lookups import store_names
+from .messages import domain_message, flash_refusal
 from .views import roles_required
 
 PER_PAGE = 50
@@ -42,10 +43,10 @@ def admin_dealers():
     """The group's stores with filters."""
     args = {k: request.args.get(k, "") for k in ("q", "brand", "active", "accepting_leads")}
     filters = _query(DealerQueryArgsSchema(), args)
-    page = service.list_dealers(actor(), filters, page_number(), PER_PAGE)
-    return render_template(
-        "admin/dealers.html", page=page, args=args, brands=group_brands(actor().group_id)
-    )
+    user = actor()
+    page = service.list_dealers(user, filters, page_number(), PER_PAGE)
+    brands = service.group_brands(user, user.group_id)
+    return render_template("admin/dealers.html", page=page, args=args, brands=brands)
 
 
 def _dealer_form_data(dealer: Dealer) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def admin_dealer(dealer_id: int | None = None):
             except DomainError as error:
                 if isinstance(error, NotFound | Forbidden):
                     raise
-                refuse(error)
+                flash_refusal(error)
                 field = form._fields.get(getattr(error, "field", ""))
                 if field is not None:
                     field.errors = [*field.errors, domain_message(error)]
@@ -117,7 +118,7 @@ def admin_users():
     filters = _query(UserQueryArgsSchema(), args)
     user = actor()
     page = service.list_users(user, filters, page_number(), PER_PAGE)
-    dealers = group_dealers(user.group_id)
+    dealers = service.group_dealers(user, user.group_id)
     return render_template(
         "admin/users.html",
         page=page,
@@ -132,7 +133,7 @@ def admin_users():
 def admin_new_user():
     user = actor()
     form = UserForm()
-    form.dealer_id.choices = store_choices(group_dealers(user.group_id))
+    form.dealer_id.choices = store_choices(service.group_dealers(user, user.group_id))
     status = 200
     if request.method == "POST":
         data = load_or_flash(form, UserCreateSchema(), form.payload(user.group_id))
@@ -140,11 +141,11 @@ def admin_new_user():
             status = 422
         else:
             try:
-                created = service.create_user(user, data)
+                created = service.create_user(user, data, current_settings())
             except DomainError as error:
                 if isinstance(error, NotFound):
                     raise
-                refuse(error)
+                flash_refusal(error)
                 status = error.status
             else:
                 flash(_("User %(email)s created.", email=created.email), "success")
@@ -158,11 +159,11 @@ def admin_user_active(user_id: int):
     """Deactivate (or reactivate) a user: their sessions and tokens stop working."""
     active = request.form.get("active") == "1"
     try:
-        changed = service.update_user(actor(), user_id, {"is_active": active})
+        changed = service.update_user(actor(), user_id, {"is_active": active}, current_settings())
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
-        refuse(error)
+        flash_refusal(error)
     else:
         if active:
             flash(_("%(email)s can sign in again.", email=changed.email), "success")

@@ -1,7 +1,9 @@
 """Refusals on pages: a flashed message or an HTML error page, never a traceback or JSON.
 
-Views catch the refusals they expect and re-render their form; what escapes a view lands here.
-API paths keep their JSON errors (api/errors.py).
+Views catch the refusals they expect and re-render their form; what escapes a view lands here:
+the pages' one mapping of domain errors to HTTP. API paths keep their JSON errors
+(leadshare/json_errors.py). Nothing here rolls back: a refused service's unit of work already
+has, and the request's session is removed (rolled back) when the request ends.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..api.errors import handle_http_exception
 from ..database import handle_unavailable, is_unavailable
 from ..errors import DomainError, Forbidden, NotFound, Unauthorized
-from ..extensions import db
+from ..json_errors import handle_http_exception
 from ..leads.states import InvalidTransition
 from . import blp
 from .messages import domain_message, flatten_errors
@@ -82,7 +83,6 @@ def _http_error(error: HTTPException):
 @blp.errorhandler(DomainError)
 def _domain_error(error: DomainError):
     """What a view did not catch: 404/403 pages, otherwise the message on the previous page."""
-    db.session.rollback()
     if isinstance(error, NotFound):
         return error_page(404)
     if isinstance(error, Forbidden):
@@ -95,7 +95,6 @@ def _domain_error(error: DomainError):
 
 @blp.errorhandler(InvalidTransition)
 def _invalid_transition(error: InvalidTransition):
-    db.session.rollback()
     flash(domain_message(error), "error")
     return redirect(safe_target(request.referrer))
 
@@ -103,7 +102,6 @@ def _invalid_transition(error: InvalidTransition):
 @blp.errorhandler(ma.ValidationError)
 def _invalid_input(error: ma.ValidationError):
     """Input a view did not validate through a form: its messages on the previous page."""
-    db.session.rollback()
     messages = error.messages if isinstance(error.messages, dict) else {"_": error.messages}
     for texts in flatten_errors(messages).values():
         for text in texts:
@@ -118,7 +116,6 @@ def _unexpected(error: Exception):
     if is_unavailable(error):
         return handle_unavailable(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    db.session.rollback()
     return error_page(500)
 
 

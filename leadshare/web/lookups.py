@@ -1,37 +1,32 @@
-"""Small read-only lookups the pages need for choices and names (never for access decisions)."""
+"""What the pages show in pickers and beside ids: store labels, and the signed-in reader's
+lookups, asked of the tenancy services (which check the scope; never an access decision)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from flask_login import current_user
 
-from ..extensions import db
-from ..tenancy.models import Dealer, DealerBrand, OemBrand
+from ..tenancy import service
+
+
+def _reader():
+    return current_user._get_current_object()
 
 
 def group_brands(group_id: int) -> list[str]:
     """The brands some store of the group sells: suggestions for the post-a-lead form."""
-    names = db.session.scalars(
-        select(DealerBrand.name).where(DealerBrand.group_id == group_id).distinct()
-    )
-    return sorted(set(names))
+    return service.group_brands(_reader(), group_id)
 
 
-def oem_brands(oem_id: int | None) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(OemBrand.name).where(OemBrand.oem_id == oem_id).order_by(OemBrand.id)
-        )
-    )
+def oem_brands(oem_id: int) -> list[str]:
+    return service.oem_brands(_reader(), oem_id)
 
 
-def group_dealers(group_id: int) -> list[Dealer]:
+def group_dealers(group_id: int) -> list[Any]:
     """The group's stores by code, for store pickers."""
-    return list(
-        db.session.scalars(select(Dealer).where(Dealer.group_id == group_id).order_by(Dealer.code))
-    )
+    return service.group_dealers(_reader(), group_id)
 
 
 def store_label(dealer: Any) -> str:
@@ -46,10 +41,4 @@ def store_names(dealers: Iterable[Any]) -> dict[int, str]:
 
 def dealer_names(ids: Iterable[int | None]) -> dict[int, str]:
     """`{id: "GZ01 广州天河…"}` for the stores a routing decision mentions."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        select(Dealer.id, Dealer.code, Dealer.name).where(Dealer.id.in_(wanted))
-    )
-    return store_names(rows)
+    return store_names(service.dealer_labels(_reader(), ids))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -148,3 +149,9 @@ def domain_message(error: DomainError | InvalidTransition) -> str:
         return _("This step needs: %(field)s.", field=label("field", error.field))
     known = REASONS.get(error.reason)
     return str(known) if known is not None else error.message
+
+
+def flash_refusal(error: DomainError | InvalidTransition) -> None:
+    """Tell the person why the service refused, in their language (its unit of work has
+    already rolled back: nothing to undo here)."""
+    flash(domain_message(error), "error")

@@ -7,7 +7,6 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..api.dealers import DealerWriteSchema
 from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, DomainError, Invalid, NotFound
@@ -16,13 +15,14 @@ from ..leads.models import Lead
 from ..leads.presenter import present_lead, shown_km
 from ..leads.schemas import LeadCreateSchema
 from ..routing.geo import haversine_km
-from ..tenancy.service import update_dealer
+from ..tenancy.schemas import DealerWriteSchema
+from ..tenancy.service import group_brands, update_dealer
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .forms import DeclineForm, LeadForm, ProgressForm, StoreSettingsForm, load_or_flash
 from .i18n import LABELS, label
-from .leads import actor, page_number, refuse
-from .lookups import group_brands
+from .leads import actor, page_number
+from .messages import flash_refusal
 from .views import roles_required
 
 PER_PAGE = 20
@@ -114,7 +114,7 @@ def new_lead():
             try:
                 lead = intake.post_lead(user, data)
             except (Conflict, Invalid) as error:
-                refuse(error)
+                flash_refusal(error)
                 status = 409 if isinstance(error, Conflict) else 422
                 if error.reason == "duplicate_lead":
                     duplicate = {"link": _duplicate_link(user, error.extra.get("duplicate_of"))}
@@ -124,7 +124,7 @@ def new_lead():
     return render_template(
         "staff/new_lead.html",
         form=form,
-        brands=group_brands(user.group_id),
+        brands=group_brands(user, user.group_id),
         duplicate=duplicate,
         dedup_days=user.group.dedup_window_days,
     ), status
@@ -197,7 +197,7 @@ def store_settings():
             try:
                 update_dealer(user, store.id, data)
             except DomainError as error:
-                refuse(error)
+                flash_refusal(error)
                 status = error.status
             else:
                 flash(_("Store settings saved."), "success")

@@ -14,6 +14,7 @@ from ..auth.public import public
 from ..auth.service import authenticate
 from ..auth.sessions import end_session, start_session
 from ..errors import TooManyRequests, Unauthorized
+from ..settings import current_settings
 from ..vocabulary import Role
 from . import blp
 from .errors import safe_target
@@ -60,7 +61,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data, request.remote_addr)
+            user = authenticate(
+                form.email.data, form.password.data, request.remote_addr, current_settings()
+            )
         except TooManyRequests as exc:
             minutes = math.ceil(exc.retry_after / 60)
             message = _too_many_attempts(minutes)

@@ -38,6 +38,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from leadshare.app import MIGRATIONS_DIR, create_app  # noqa: E402
 from leadshare.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from leadshare.extensions import db  # noqa: E402
+from leadshare.settings import Settings  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
@@ -64,7 +65,7 @@ def live_server(tmp_path_factory):
     )
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
-        load_demo()
+        load_demo(Settings.from_config(app.config))
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
