@@ -39,6 +39,7 @@ from sqlalchemy import create_engine, func, insert, or_, select, text
 from sqlalchemy.engine import make_url
 
 from leadshare.app import MIGRATIONS_DIR, create_app
+from leadshare.clock import start_of_day
 from leadshare.extensions import db
 from leadshare.leads.models import Lead, Offer
 from leadshare.routing import service as routing
@@ -282,7 +283,7 @@ def dealers_by_brand(group_id: int) -> dict[str, list[DealerFacts]]:
     rows = db.session.execute(
         select(*routing.FACT_COLUMNS).where(Dealer.group_id == group_id)
     ).all()
-    day_start = routing.start_of_day_utc(NOW, db.session.get(Group, group_id).timezone)
+    day_start = start_of_day(NOW, db.session.get(Group, group_id).timezone)
     loads = dict(  # SPEC 3 rule 5: accepted today plus pending (the bench creates no offers)
         db.session.execute(
             select(Offer.dealer_id, func.count())

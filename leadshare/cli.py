@@ -166,7 +166,7 @@ def _utc(value: str | None) -> datetime | None:
 @click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
 def sweep(as_of: str | None) -> None:
     """Expire offers whose time is up and route their leads on; safe on many hosts at once."""
-    from .leads.service import sweep as run_sweep
+    from .leads.offers import sweep as run_sweep
     from .notify.outbox import enqueue_reminders
 
     now = _utc(as_of)

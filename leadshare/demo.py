@@ -156,7 +156,7 @@ def _demo_story(group: Group) -> None:
     """A reward program and a few leads in every state, made through the real services."""
     from datetime import date
 
-    from .leads import service as leads
+    from .leads import intake, offers, progress
     from .rewards import service as rewards
 
     def user(email: str) -> User:
@@ -181,7 +181,7 @@ def _demo_story(group: Group) -> None:
     sz, gz, sh = (user(f"staff.{c}@demo.leadshare.cn") for c in ("sz01", "gz01", "sh01"))
 
     def share(actor: User, name: str, phone: str, address: str, brand: str, channel: str):
-        return leads.post_lead(
+        return intake.post_lead(
             actor,
             {
                 "customer": {"name": name, "phone": phone},
@@ -196,9 +196,9 @@ def _demo_story(group: Group) -> None:
     delivered = share(
         sz, "陈先生", "+8613800138001", "广东省广州市天河区体育西路", "奥迪", "livestream"
     )
-    leads.claim_lead(gz, delivered.public_id)
-    leads.record_progress(gz, delivered.public_id, {"status": "visited"})
-    leads.record_progress(
+    offers.claim_lead(gz, delivered.public_id)
+    progress.record_progress(gz, delivered.public_id, {"status": "visited"})
+    progress.record_progress(
         gz,
         delivered.public_id,
         {"status": "delivered", "vin": "LSVAU2A31N2123456", "order_ref": "GZ-2026-0001"},
@@ -207,6 +207,6 @@ def _demo_story(group: Group) -> None:
     accepted = share(
         gz, "黄先生", "+8613700137003", "广东省深圳市南山区科技园", "奥迪", "vertical_media"
     )
-    leads.claim_lead(sz, accepted.public_id)
+    offers.claim_lead(sz, accepted.public_id)
     share(sh, "周女士", "+8613600136004", "江苏省苏州市吴中区", "奥迪", "event")
     share(sz, "吴先生", "+8618600186005", "新疆乌鲁木齐市天山区", "丰田", "wecom")

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..auth.current import current_actor
+from ..leads.schemas import CHANNELS, LeadSchema
 from ..responses import csv_attachment
 from ..rewards import service
 from ..rewards.money import format_amount, parse_amount
@@ -23,7 +24,7 @@ from ..schemas import (
     page_of,
 )
 from .common import CSV_DOC, filtered_page
-from .leads import CHANNELS, LeadSchema, presented
+from .leads import presented
 from .openapi import refusals
 
 MONEY_DOC = {

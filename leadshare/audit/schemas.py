@@ -9,9 +9,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-# Until the lead schemas move to leads/schemas.py (issue 12): then import these from there.
-from ..api.leads import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 from ..leads.enums import LeadStatus
+from ..leads.schemas import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 from ..schemas import PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg
 from .flows import LEVELS
 from .grouping import GROUP_BYS

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..extensions import db
 from .chain import ChainReport, canonical_json, event_hash, event_payload, verify_chain
+from .enums import EventType
 from .models import Lead, LeadEvent
 
 EventHandler = Callable[[Lead, LeadEvent], None]
@@ -40,7 +41,7 @@ def hashed_fields(lead: Lead, event: LeadEvent) -> dict[str, Any]:
 
 def append_event(
     lead: Lead,
-    type_: str,
+    type_: EventType | str,
     *,
     at: datetime,
     actor: User | None = None,
@@ -52,7 +53,7 @@ def append_event(
     event = LeadEvent(
         lead_id=lead.id,
         seq=lead.event_seq,
-        type=type_,
+        type=EventType(type_).value,
         at=at,
         actor_id=actor.id if actor else None,
         dealer_id=dealer_id,

@@ -1,15 +1,16 @@
 """Idempotency-Key: a retried POST gets the first answer back, for 24 hours, per user.
 
-The key is reserved by inserting a row in the same transaction as the lead it creates; the
-unique (user, key) constraint, not a check-then-insert, decides which of two concurrent
-requests goes on. Refusals roll back, so only successful answers are replayed. The row keeps
-the lead's id, committed with the lead, so when the answer itself was never stored (the process
-died, or a concurrent retry arrives in the instant between the two commits) the retry is
-answered from the lead instead of being refused.
+The key is reserved by inserting a row in the same unit of work as the lead it creates, and the
+answer is stored in that unit too: reservation, lead and answer commit together, or not at all.
+The unique (user, key) constraint, not a check-then-insert, decides which of two concurrent
+requests goes on; the other is answered from the winner's stored answer. Refusals roll back,
+so only successful answers are replayed. A record that keeps a lead but no answer (written
+before answers were stored in the same transaction) is answered from the lead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, DomainError
 from ..extensions import db
+from ..uow import transactional
 from .models import IdempotencyRecord, Lead
 
 TTL = timedelta(hours=24)
@@ -41,22 +43,28 @@ class Replay:
     lead_id: str | None = None
 
 
+@dataclass
+class Once:
+    """A POST carrying an Idempotency-Key: the key, the body's fingerprint, how the surface
+    renders the answer to a lead (status code and body), and that answer once given."""
+
+    key: str
+    fingerprint: str
+    render: Callable[[Lead], tuple[int, str]]
+    answer: tuple[int, str] | None = None
+
+
+def _live(actor: User, key: str, now: datetime):
+    return (
+        IdempotencyRecord.user_id == actor.id,
+        IdempotencyRecord.key == key,
+        IdempotencyRecord.created_at >= now - TTL,
+    )
+
+
 def lookup(actor: User, key: str, fingerprint: str, now: datetime | None = None) -> Replay | None:
-    """The stored first answer for this key, or None when the request should run."""
-    now = now or utcnow()
-    db.session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == actor.id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < now - TTL,
-        )
-    )
-    db.session.commit()
-    record = db.session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key
-        )
-    )
+    """The stored first answer for this key (younger than the TTL), or None: run the request."""
+    record = db.session.scalar(select(IdempotencyRecord).where(*_live(actor, key, now or utcnow())))
     if record is None:
         return None
     if record.fingerprint != fingerprint:
@@ -75,11 +83,19 @@ def lookup(actor: User, key: str, fingerprint: str, now: datetime | None = None)
     return Replay(record.status_code, record.body)
 
 
-def reserve(actor: User, key: str, fingerprint: str) -> IdempotencyRecord:
-    """Claim the key inside the caller's transaction; a concurrent holder makes this raise.
+def reserve(actor: User, once: Once, now: datetime | None = None) -> IdempotencyRecord:
+    """Claim the key inside the caller's unit of work; a concurrent holder makes this raise.
 
-    The caller sets the record's lead_id before committing."""
-    record = IdempotencyRecord(user_id=actor.id, key=key, fingerprint=fingerprint)
+    A record older than the TTL is removed first. The caller sets the record's lead_id."""
+    now = now or utcnow()
+    db.session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == actor.id,
+            IdempotencyRecord.key == once.key,
+            IdempotencyRecord.created_at < now - TTL,
+        )
+    )
+    record = IdempotencyRecord(user_id=actor.id, key=once.key, fingerprint=once.fingerprint)
     try:
         with db.session.begin_nested():
             db.session.add(record)
@@ -88,10 +104,17 @@ def reserve(actor: User, key: str, fingerprint: str) -> IdempotencyRecord:
     return record
 
 
+def answer(actor: User, once: Once, lead: Lead) -> None:
+    """Render the answer to the lead and store it with the reservation, in the same unit."""
+    once.answer = once.render(lead)
+    remember(actor, once.key, *once.answer)
+
+
+@transactional
 def remember(actor: User, key: str, status_code: int, body: str) -> None:
+    """Store the answer to replay for this key."""
     db.session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key)
         .values(status_code=status_code, body=body)
     )
-    db.session.commit()

@@ -11,10 +11,10 @@ from ..auth.scope import sees_contact
 from ..extensions import db
 from ..routing.geocode.gazetteer import Gazetteer
 from ..tenancy.models import Dealer
+from .access import current_offer
 from .contact import mask_name, mask_phone, mask_wechat
 from .events import lead_events
 from .models import Lead, LeadEvent, Offer
-from .service import current_offer
 
 
 def dealer_ref(dealer: Dealer | None) -> dict[str, Any] | None:

@@ -1,37 +1,52 @@
-"""The lead lifecycle: statuses and the pure table of moves a holder may record."""
+"""The lead lifecycle as one pure table: routing, claims, holder progress and withdrawal."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 
-from leadshare.leads.enums import LeadStatus
+from leadshare.leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
+
+S = LeadStatus
 
 PROGRESS_LADDER: tuple[LeadStatus, ...] = (
-    LeadStatus.ACCEPTED,
-    LeadStatus.CONTACTED,
-    LeadStatus.VISITED,
-    LeadStatus.ORDERED,
-    LeadStatus.DELIVERED,
+    S.ACCEPTED,
+    S.CONTACTED,
+    S.VISITED,
+    S.ORDERED,
+    S.DELIVERED,
 )
 """The stages a holder moves a lead through, in order; a later stage implies the earlier ones."""
 
 LOSABLE: frozenset[LeadStatus] = frozenset(PROGRESS_LADDER[:-1])
 """A held lead may be lost up to and including `ordered`, never once delivered."""
 
-WITHDRAWABLE: frozenset[LeadStatus] = frozenset(
-    {LeadStatus.NEEDS_LOCATION, LeadStatus.OFFERED, LeadStatus.OPEN}
-)
-"""The referrer may withdraw a lead only while no dealer has accepted it."""
+ROUTED: frozenset[LeadStatus] = frozenset({S.OFFERED, S.OPEN, S.UNROUTABLE})
+"""Where the routing cascade may leave a lead."""
 
-TERMINAL: frozenset[LeadStatus] = frozenset(
-    {LeadStatus.DELIVERED, LeadStatus.LOST, LeadStatus.UNROUTABLE, LeadStatus.WITHDRAWN}
-)
-"""Statuses no holder move leaves."""
+TRANSITIONS: Mapping[LeadStatus, frozenset[LeadStatus]] = {
+    # Stored as needs_location, then routed at once when it has a place.
+    S.NEEDS_LOCATION: ROUTED | {S.WITHDRAWN},
+    # Claimed; after a decline or an expiry offered on or opened (never unroutable: it was
+    # offered); or withdrawn by its referrer.
+    S.OFFERED: frozenset({S.OFFERED, S.OPEN, S.ACCEPTED, S.WITHDRAWN}),
+    S.OPEN: frozenset({S.ACCEPTED, S.WITHDRAWN}),
+    **{
+        stage: frozenset(PROGRESS_LADDER[index + 1 :]) | {S.LOST}
+        for index, stage in enumerate(PROGRESS_LADDER[:-1])
+    },
+    S.DELIVERED: frozenset(),
+    S.LOST: frozenset(),
+    S.UNROUTABLE: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+"""Every status a lead may move to from each status; a move not listed is invalid."""
 
 PROGRESS_REQUIREMENTS: Mapping[LeadStatus, tuple[str, ...]] = {
-    LeadStatus.ORDERED: ("order_ref",),
-    LeadStatus.DELIVERED: ("vin", "order_ref"),
-    LeadStatus.LOST: ("lost_reason",),
+    S.ORDERED: ("order_ref",),
+    S.DELIVERED: ("vin", "order_ref"),
+    S.LOST: ("lost_reason",),
 }
 """Fields a progress move must carry; delivered needs order_ref only when none was recorded."""
 
@@ -47,30 +62,123 @@ class InvalidTransition(Exception):
         super().__init__(f"a lead cannot move from '{current}' to '{target}'")
 
 
-def progress_steps(current: LeadStatus, target: LeadStatus) -> list[LeadStatus]:
+def may_move(current: LeadStatus | str, target: LeadStatus | str) -> bool:
+    """The table allows moving a lead from current to target."""
+    return LeadStatus(target) in TRANSITIONS[LeadStatus(current)]
+
+
+def move(current: LeadStatus | str, target: LeadStatus) -> LeadStatus:
+    """The status a lead takes moving from current to target; InvalidTransition when not allowed."""
+    if not may_move(current, target):
+        raise InvalidTransition(current, target)
+    return target
+
+
+# --- routing: the cascade after posting, locating, declining or expiring ----------------------
+
+
+class RouteWhy(StrEnum):
+    """Why a lead went to the board or nowhere, as recorded on its event."""
+
+    MAX_OFFERS_REACHED = "max_offers_reached"
+    NO_ELIGIBLE_DEALER = "no_eligible_dealer"
+    BRAND_NOT_SOLD_ELSEWHERE = "brand_not_sold_elsewhere"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One step of the cascade: the status the lead takes, the event recorded, and why."""
+
+    status: LeadStatus
+    event: EventType
+    why: RouteWhy | None = None
+
+
+OFFER_NEXT = Route(S.OFFERED, EventType.OFFERED)
+BOARD_AT_MAX_OFFERS = Route(S.OPEN, EventType.OPENED, RouteWhy.MAX_OFFERS_REACHED)
+BOARD_NO_DEALER = Route(S.OPEN, EventType.OPENED, RouteWhy.NO_ELIGIBLE_DEALER)
+NOWHERE = Route(S.UNROUTABLE, EventType.UNROUTABLE, RouteWhy.BRAND_NOT_SOLD_ELSEWHERE)
+
+
+def offers_left(offers_made: int, max_offers: int) -> bool:
+    """Fewer than the group's max offers were made: routing may choose the next store."""
+    return offers_made < max_offers
+
+
+def cascade(*, offers_made: int, max_offers: int, chosen: bool, unroutable: bool) -> Route:
+    """SPEC 3: offer the chosen store; the board once max offers were made or nobody is eligible;
+    unroutable only when nothing was ever offered and no other store sells the brand."""
+    if not offers_left(offers_made, max_offers):
+        return BOARD_AT_MAX_OFFERS
+    if chosen:
+        return OFFER_NEXT
+    if offers_made == 0 and unroutable:
+        return NOWHERE
+    return BOARD_NO_DEALER
+
+
+def routes_on_expiry(status: LeadStatus | str) -> bool:
+    """An expired offer sends the lead on only while the lead is still offered."""
+    return status == S.OFFERED
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+class ClaimRefusal(StrEnum):
+    """Why a claim or a decline is refused (SPEC 3): the machine-readable reason."""
+
+    ALREADY_CLAIMED = "already_claimed"
+    OFFER_EXPIRED = "offer_expired"
+    NOT_OFFERED = "not_offered"
+
+
+def claim_path(
+    status: LeadStatus | str, offer: OfferStatus | str | None, *, board_eligible: bool
+) -> OfferKind | None:
+    """How a store claims: through its pending offer (routed), or from the board when the lead is
+    open, was never offered to it and it meets the board rules; None when it may not claim."""
+    if offer == OfferStatus.PENDING:
+        return OfferKind.ROUTED
+    if status == S.OPEN and offer is None and board_eligible:
+        return OfferKind.BOARD
+    return None
+
+
+def claim_refusal(*, held: bool, offer: OfferStatus | str | None, offer_due: bool) -> ClaimRefusal:
+    """The refusal a store gets: another store holds the lead, its offer expired, or it had none."""
+    if held:
+        return ClaimRefusal.ALREADY_CLAIMED
+    if offer == OfferStatus.EXPIRED or (offer == OfferStatus.PENDING and offer_due):
+        return ClaimRefusal.OFFER_EXPIRED
+    return ClaimRefusal.NOT_OFFERED
+
+
+# --- holder progress and withdrawal ------------------------------------------------------------
+
+
+def progress_rank(stage: LeadStatus | str) -> int:
+    """1 for accepted ... 5 for delivered; 0 for anything off the ladder (lost keeps its rank)."""
+    return PROGRESS_LADDER.index(S(stage)) + 1 if stage in PROGRESS_LADDER else 0
+
+
+def progress_steps(current: LeadStatus | str, target: LeadStatus | str) -> list[LeadStatus]:
     """Stages reached moving a held lead from current to target, skipped ones included, in order.
 
-    Only forward along the ladder, or to `lost` from accepted up to ordered; anything else
-    raises InvalidTransition.
+    Only forward along the ladder, or to `lost` from accepted up to ordered (the table's moves of
+    a held lead); anything else raises InvalidTransition.
     """
-    if target == LeadStatus.LOST and current in LOSABLE:
-        return [LeadStatus.LOST]
-    if current in LOSABLE and target in PROGRESS_LADDER:
-        start = PROGRESS_LADDER.index(current)
-        end = PROGRESS_LADDER.index(target)
-        if end > start:
-            return list(PROGRESS_LADDER[start + 1 : end + 1])
-    raise InvalidTransition(current, target)
+    if current not in LOSABLE or not may_move(current, target):
+        raise InvalidTransition(current, target)
+    if target == S.LOST:
+        return [S.LOST]
+    start, end = PROGRESS_LADDER.index(S(current)), PROGRESS_LADDER.index(S(target))
+    return list(PROGRESS_LADDER[start + 1 : end + 1])
 
 
-def can_withdraw(status: LeadStatus) -> bool:
+def can_withdraw(status: LeadStatus | str) -> bool:
     """The referrer may withdraw a lead only before any dealer accepted it."""
-    return status in WITHDRAWABLE
-
-
-def is_terminal(status: LeadStatus) -> bool:
-    """A delivered, lost, unroutable or withdrawn lead takes no further holder move."""
-    return status in TERMINAL
+    return may_move(status, S.WITHDRAWN)
 
 
 def missing_fields(
@@ -81,7 +189,7 @@ def missing_fields(
     Only presence is checked here; a VIN's validity is for leadshare.leads.vin.
     """
     required = PROGRESS_REQUIREMENTS.get(target, ())
-    if target == LeadStatus.DELIVERED and order_ref_recorded:
+    if target == S.DELIVERED and order_ref_recorded:
         required = tuple(name for name in required if name != "order_ref")
     return [name for name in required if _is_blank(data.get(name))]
 

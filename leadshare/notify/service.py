@@ -15,7 +15,7 @@ from ..auth.scope import require_role, sees_group
 from ..clock import utcnow
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..leads.service import matching
+from ..leads.access import matching
 from ..pagination import Page, paginate
 from ..tenancy.models import Dealer
 from ..vocabulary import Role

@@ -22,9 +22,9 @@ from ..auth.scope import is_group_admin_of, ledger_view, require_role
 from ..clock import utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
+from ..leads.access import matching
 from ..leads.events import append_event, on_event
 from ..leads.models import Lead, LeadEvent
-from ..leads.service import matching
 from ..pagination import Page, paginate
 from ..tenancy.models import Dealer, Group
 from ..vocabulary import Role

@@ -35,18 +35,25 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Decision:
-    """One routing decision: the chosen dealer, the next candidates, and who each rule excluded."""
+    """One routing decision: the chosen dealer, the next candidates, and who each rule excluded.
+
+    `out_of_reach` counts the dealers other than the referrer that sell the brand but lie beyond
+    the searched area, so were never considered (they fail the area rule; the trail counts
+    them under `area`).
+    """
 
     chosen: Candidate | None
     runners_up: tuple[Candidate, ...]
     excluded: dict[str, int]
     considered: int
+    out_of_reach: int = 0
 
     @property
     def is_unroutable(self) -> bool:
         """No dealer of the group other than the referrer sells the lead's brand."""
         outside = self.excluded.get(Rule.SAME_GROUP_NOT_REFERRER, 0)
-        return self.considered == outside + self.excluded.get(Rule.SELLS_BRAND, 0)
+        sells_brand = self.considered - outside - self.excluded.get(Rule.SELLS_BRAND, 0)
+        return sells_brand == 0 and self.out_of_reach == 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form stored with the lead's trail."""

@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, union
 
+from ..clock import start_of_day
 from ..extensions import db
+from ..leads.enums import OfferKind, OfferStatus
 from ..leads.models import Lead, Offer
 from ..tenancy.models import Dealer, DealerBrand, DealerRegion
-from .eligibility import DealerFacts, LeadFacts
+from .eligibility import DealerFacts, LeadFacts, Rule
 from .geo import bounding_box
 from .ranking import TIE_KM, Decision, decide
 
-PENDING, ACCEPTED = "pending", "accepted"
 RUNNERS_UP = 5
 SEARCH_RINGS_KM = (10.0, 30.0)
 """Boxes searched, nearest first, before the box of the group's widest service radius."""
-
-
-def start_of_day_utc(now: datetime, timezone: str) -> datetime:
-    """Midnight of `now`'s day in the group's time zone, as naive UTC (the storage convention)."""
-    tz = ZoneInfo(timezone)
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 def region_prefixes(adcode: str | None) -> list[str]:
@@ -67,21 +60,6 @@ def lead_facts(lead: Lead) -> LeadFacts:
         longitude=lead.longitude,
         adcode=lead.adcode,
         offered_dealer_ids=frozenset(offered),
-    )
-
-
-def brand_sold_elsewhere(lead: Lead) -> bool:
-    """False when no other dealer of the group sells the lead's brand: the lead is unroutable."""
-    return bool(
-        db.session.scalar(
-            select(DealerBrand.id)
-            .where(
-                DealerBrand.group_id == lead.group_id,
-                DealerBrand.key == lead.brand_key,
-                DealerBrand.dealer_id != lead.referrer_id,
-            )
-            .limit(1)
-        )
     )
 
 
@@ -127,8 +105,8 @@ def candidate_facts(lead: Lead, day_start: datetime, radius_km: float | None) ->
         .where(
             Offer.dealer_id == Dealer.id,
             or_(
-                Offer.status == PENDING,
-                (Offer.status == ACCEPTED) & (Offer.responded_at >= day_start),
+                Offer.status == OfferStatus.PENDING,
+                (Offer.status == OfferStatus.ACCEPTED) & (Offer.responded_at >= day_start),
             ),
         )
         .correlate(Dealer)
@@ -181,10 +159,11 @@ def decide_for(lead: Lead, now: datetime) -> tuple[Decision, float | None]:
     A box of radius r holds every dealer nearer than r, so once the chosen dealer and the
     runners-up are all nearer than r - TIE_KM nobody outside can change them. Returns the
     decision and the radius searched: the exclusion counts cover the dealers inside it (and,
-    for the full reach, the dealers of the brand beyond any reach count as `area`).
+    for the full reach, the dealers of the brand beyond any reach count as `area`, and those
+    other than the referrer as the decision's `out_of_reach`).
     """
     facts = lead_facts(lead)
-    day_start = start_of_day_utc(now, lead.group.timezone)
+    day_start = start_of_day(now, lead.group.timezone)
     reach = db.session.scalar(
         select(func.max(Dealer.service_radius_km)).where(Dealer.group_id == lead.group_id)
     )
@@ -195,13 +174,15 @@ def decide_for(lead: Lead, now: datetime) -> tuple[Decision, float | None]:
             return decision, radius
     dealers = candidate_facts(lead, day_start, reach)
     decision = decide(facts, dealers, RUNNERS_UP)
-    beyond = db.session.scalar(
-        select(func.count()).where(
+    sellers, referrer_sells = db.session.execute(
+        select(func.count(), func.count().filter(DealerBrand.dealer_id == lead.referrer_id)).where(
             DealerBrand.group_id == lead.group_id, DealerBrand.key == lead.brand_key
         )
-    ) - len(dealers)
-    decision.excluded["area"] += max(beyond, 0)
-    return decision, reach
+    ).one()
+    beyond = max(sellers - len(dealers), 0)
+    referrer_beyond = referrer_sells - any(d.id == lead.referrer_id for d in dealers)
+    decision.excluded[Rule.IN_SERVICE_AREA.value] += beyond
+    return replace(decision, out_of_reach=max(beyond - referrer_beyond, 0)), reach
 
 
 def make_offer(lead: Lead, dealer_id: int, distance_km: float, now: datetime) -> Offer:
@@ -209,8 +190,8 @@ def make_offer(lead: Lead, dealer_id: int, distance_km: float, now: datetime) ->
     offer = Offer(
         lead=lead,
         dealer_id=dealer_id,
-        kind="routed",
-        status=PENDING,
+        kind=OfferKind.ROUTED,
+        status=OfferStatus.PENDING,
         distance_km=round(distance_km, 3),
         offered_at=now,
         expires_at=now + ttl,

@@ -28,9 +28,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
-from ..api.leads import CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
-from ..leads.enums import LeadStatus
-from ..leads.service import DECLINE_REASONS
+from ..leads.enums import DeclineReason, LeadStatus
+from ..leads.schemas import CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
 from ..leads.states import LOSABLE, PROGRESS_LADDER
 from .i18n import CHANNEL, DECLINE_REASON, PROGRESS_ACTION, ROLE, TIMEFRAME
 from .lookups import store_names
@@ -116,7 +115,7 @@ class LoginForm(FlaskForm):
 class DeclineForm(FlaskForm):
     reason = SelectField(
         _l("Why decline?"),
-        choices=choices(DECLINE_REASONS, DECLINE_REASON, blank=_l("Choose a reason")),
+        choices=choices(DeclineReason, DECLINE_REASON, blank=_l("Choose a reason")),
         validate_choice=False,
     )
     note = StringField(_l("Note (optional)"))

@@ -10,16 +10,17 @@ from flask_babel import gettext as _
 from flask_babel import to_utc
 from flask_login import current_user, login_required
 
-from ..api.leads import DeclineSchema, LocationInSchema, ProgressSchema
 from ..auth import scope
 from ..auth.models import User
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..leads import service
+from ..leads import access, intake, offers
 from ..leads.enums import LeadStatus
 from ..leads.events import verify_lead_chain
 from ..leads.models import Lead
 from ..leads.presenter import present_lead, present_trail
+from ..leads.progress import record_progress, withdraw_lead
+from ..leads.schemas import DeclineSchema, LocationInSchema, ProgressSchema
 from ..leads.states import InvalidTransition, can_withdraw
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
@@ -196,7 +197,7 @@ def render_lead(
     status: int = 200,
 ):
     user = actor()
-    lead = service.get_lead(user, lead_id)
+    lead = access.get_lead(user, lead_id)
     trail = present_trail(lead, user)
     shown = trail["lead"]
     return render_template(
@@ -231,7 +232,7 @@ def lead(lead_id: str):
 @roles_required(*DEALER_ROLES)
 def claim(lead_id: str):
     try:
-        service.claim_lead(actor(), lead_id)
+        offers.claim_lead(actor(), lead_id)
     except Conflict as error:
         refuse(error)
         return redirect(back("web.inbox"))
@@ -252,7 +253,7 @@ def decline(lead_id: str):
         flash(_("Choose why you decline the lead."), "error")
         return redirect(back("web.inbox"))
     try:
-        service.decline_lead(actor(), lead_id, data["reason"], data.get("note"))
+        offers.decline_lead(actor(), lead_id, data["reason"], data.get("note"))
     except Conflict as error:
         refuse(error)
         return redirect(back("web.inbox"))
@@ -264,7 +265,7 @@ def decline(lead_id: str):
 @roles_required(*DEALER_ROLES)
 def progress(lead_id: str):
     user = actor()
-    lead = service.get_lead(user, lead_id)
+    lead = access.get_lead(user, lead_id)
     form = ProgressForm.for_lead(lead.status)
     data = load(form, ProgressSchema(), form.payload())
     problem = vin_problem(data["vin"]) if data and data.get("vin") else None
@@ -274,7 +275,7 @@ def progress(lead_id: str):
         flash(problem or _("Check the highlighted fields."), "error")
         return render_lead(lead_id, progress=form, status=422)
     try:
-        service.record_progress(user, lead_id, data)
+        record_progress(user, lead_id, data)
     except Invalid as error:
         refuse(error)
         field = form._fields.get(error.field)
@@ -294,7 +295,7 @@ def withdraw(lead_id: str):
     form = WithdrawForm()
     reason = (form.reason.data or "").strip() or None
     try:
-        service.withdraw_lead(actor(), lead_id, reason)
+        withdraw_lead(actor(), lead_id, reason)
     except Conflict as error:
         refuse(error)
     else:
@@ -310,7 +311,7 @@ def locate(lead_id: str):
     if data is None:
         return render_lead(lead_id, location=form, status=422)
     try:
-        service.set_location(actor(), lead_id, data)
+        intake.set_location(actor(), lead_id, data)
     except (Invalid, Conflict) as error:
         refuse(error)
         form.address.errors = [*form.address.errors, domain_message(error)]
@@ -356,7 +357,7 @@ def page_number() -> int:
 def leads():
     """Every lead in the reader's scope; the OEM auditor's landing page (contacts masked)."""
     user = actor()
-    page = service.list_leads(user, list_filters(request.args), page_number(), PER_PAGE)
+    page = access.list_leads(user, list_filters(request.args), page_number(), PER_PAGE)
     rows = [(present_lead(item, user), verify_lead_chain(item)) for item in page.items]
     if user.oem_id is not None:
         brands = oem_brands(user.oem_id)

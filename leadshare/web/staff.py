@@ -7,13 +7,13 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..api.leads import LeadCreateSchema
 from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, DomainError, Invalid, NotFound
-from ..leads import service
+from ..leads import access, intake
 from ..leads.models import Lead
 from ..leads.presenter import present_lead, shown_km
+from ..leads.schemas import LeadCreateSchema
 from ..routing.geo import haversine_km
 from ..tenancy.schemas import DealerWriteSchema
 from ..tenancy.service import group_brands, update_dealer
@@ -33,13 +33,13 @@ PER_PAGE = 20
 def inbox():
     """Offers waiting for my store's answer, soonest to expire first."""
     user = actor()
-    page = service.list_leads(user, {"view": "offered"}, 1, 100)
+    page = access.list_leads(user, {"view": "offered"}, 1, 100)
     offers = [present_lead(item, user) for item in page.items]
     offers.sort(key=lambda lead: lead["current_offer"]["expires_at"])
     return render_template(
         "staff/inbox.html",
         offers=offers,
-        board_total=service.board(user, 1, 1).total,
+        board_total=access.board(user, 1, 1).total,
         now=utcnow(),
         decline=DeclineForm(formdata=None),
     )
@@ -51,7 +51,7 @@ def _store_leads(user: User, view: str):
     filters: dict[str, Any] = {"view": view}
     if status in LABELS["status"]:
         filters["status"] = status
-    return service.list_leads(user, filters, page_number(), PER_PAGE), status
+    return access.list_leads(user, filters, page_number(), PER_PAGE), status
 
 
 @blp.get("/held")
@@ -76,7 +76,7 @@ def _duplicate_link(user: User, duplicate_of: str | None) -> str | None:
     if not duplicate_of:
         return None
     try:
-        service.get_lead(user, duplicate_of)
+        access.get_lead(user, duplicate_of)
     except NotFound:
         return None
     return url_for("web.lead", lead_id=duplicate_of)
@@ -84,7 +84,7 @@ def _duplicate_link(user: User, duplicate_of: str | None) -> str | None:
 
 def _posted_message(lead: Lead) -> str:
     if lead.status == "offered":
-        offer = service.current_offer(lead)
+        offer = access.current_offer(lead)
         return _(
             "Shared: offered to %(store)s (%(km).1f km from the customer).",
             store=offer.dealer.name,
@@ -112,7 +112,7 @@ def new_lead():
             status = 422
         else:
             try:
-                lead = service.post_lead(user, data)
+                lead = intake.post_lead(user, data)
             except (Conflict, Invalid) as error:
                 flash_refusal(error)
                 status = 409 if isinstance(error, Conflict) else 422
@@ -135,7 +135,7 @@ def new_lead():
 def board():
     """Open leads my store may claim, nearest first."""
     user = actor()
-    page = service.board(user, page_number(), PER_PAGE)
+    page = access.board(user, page_number(), PER_PAGE)
     store = user.dealer
     rows = []
     for item in page.items:

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from leadshare.api.errors import log_unexpected
-from leadshare.api.leads import LeadCreateSchema
 from leadshare.extensions import db
+from leadshare.leads.schemas import LeadCreateSchema
 
 from .lead_world import build_world, lead_payload
 

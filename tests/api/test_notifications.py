@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from leadshare.clock import utcnow
 from leadshare.extensions import db
-from leadshare.leads import service as lead_service
+from leadshare.leads import intake as lead_service
 from leadshare.leads.models import Lead, Offer
 from leadshare.notify.deliver import Outcome, Settings, claim, deliver_pending, record, send
 from leadshare.notify.formats import verify

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -170,6 +171,12 @@ def test_unroutable_when_no_other_group_dealer_sells_the_brand() -> None:
     ]
     assert decide(make_lead(), dealers).is_unroutable
     assert decide(make_lead(), []).is_unroutable
+
+
+def test_a_seller_beyond_the_searched_area_makes_the_lead_routable() -> None:
+    decision = decide(make_lead(), [make_dealer(1, 1.0)])
+    assert decision.is_unroutable
+    assert not replace(decision, out_of_reach=1).is_unroutable
 
 
 def test_decision_to_dict_is_json_ready_and_rounded() -> None:

@@ -1,0 +1,179 @@
+"""Reaching leads: a lead loaded in the actor's scope (locked for a write), filters, the reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, func, or_, select
+
+from ..auth import scope
+from ..auth.models import User
+from ..clock import utcnow
+from ..errors import Forbidden
+from ..extensions import db
+from ..pagination import Page
+from ..routing.geo import haversine_km
+from ..uow import unit_of_work
+from ..vocabulary import DEALER_ROLES, Role, brand_key
+from .enums import LeadStatus, OfferStatus
+from .models import Lead, Offer
+
+
+def locked(public_id: str) -> Lead | None:
+    """The lead row, locked for the rest of the transaction (no-op lock on SQLite)."""
+    return db.session.scalar(
+        select(Lead)
+        .where(Lead.public_id == public_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def visible(actor: User, public_id: str, *, lock: bool = False) -> Lead:
+    """The lead if the actor may see it (locked when asked), else 404."""
+    lead = (
+        locked(public_id)
+        if lock
+        else db.session.scalar(select(Lead).where(Lead.public_id == public_id))
+    )
+    return scope.visible_lead(actor, lead)
+
+
+def store_lead(actor: User, public_id: str, side: str, refusal: str) -> Lead:
+    """The lead, locked, for staff of its `side` store (holder or referrer); others get a 403."""
+    lead = visible(actor, public_id, lock=True)
+    if actor.role not in DEALER_ROLES or actor.dealer_id != getattr(lead, f"{side}_id"):
+        raise Forbidden(refusal, reason=f"not_{side}")
+    return lead
+
+
+def matching(query: Select, model: Any, filters: Mapping[str, Any], names: Iterable[str]) -> Select:
+    """Rows whose `names` columns equal the filters given, of lead `lead_id` (public) if given."""
+    for name in names:
+        if filters.get(name) is not None:
+            query = query.where(getattr(model, name) == filters[name])
+    if filters.get("lead_id"):
+        query = query.join(Lead, Lead.id == model.lead_id).where(
+            Lead.public_id == filters["lead_id"]
+        )
+    return query
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def refresh(lead: Lead, now: datetime) -> None:
+    """Reads never show a stale pending offer: expire and re-route before answering."""
+    from .offers import expire_due
+
+    if lead.status != LeadStatus.OFFERED:
+        return
+    if db.session.scalar(
+        select(
+            exists().where(
+                Offer.lead_id == lead.id,
+                Offer.status == OfferStatus.PENDING,
+                Offer.expires_at <= now,
+            )
+        )
+    ):
+        with unit_of_work():
+            expire_due(locked(lead.public_id), now)
+
+
+def get_lead(actor: User, public_id: str, now: datetime | None = None) -> Lead:
+    lead = visible(actor, public_id)
+    refresh(lead, now or utcnow())
+    return lead
+
+
+def current_offer(lead: Lead) -> Offer | None:
+    return db.session.scalar(
+        select(Offer)
+        .where(Offer.lead_id == lead.id, Offer.status == OfferStatus.PENDING)
+        .order_by(Offer.id.desc())
+    )
+
+
+def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:
+    """Leads in the actor's scope; dealers choose a view: posted, offered (pending) or held."""
+    from .offers import sweep
+
+    sweep(utcnow(), group_id=actor.group_id)  # no list shows a stale pending offer
+    query = select(Lead)
+    if actor.role == Role.PLATFORM_ADMIN:
+        pass
+    elif actor.role == Role.GROUP_ADMIN:
+        query = query.where(Lead.group_id == actor.group_id)
+    elif actor.role == Role.OEM_AUDITOR:
+        query = query.where(Lead.brand_key.in_(scope.oem_brand_keys(actor.oem_id)))
+    else:
+        dealer = scope.acting_store(actor)
+        dealer_id = dealer.id
+        query = query.where(Lead.group_id == dealer.group_id)
+        offered = select(Offer.lead_id).where(Offer.dealer_id == dealer_id)
+        views = {
+            "posted": Lead.referrer_id == dealer_id,
+            "offered": Lead.id.in_(offered.where(Offer.status == OfferStatus.PENDING)),
+            "held": Lead.holder_id == dealer_id,
+        }
+        view = filters.get("view")
+        query = query.where(
+            views[view]
+            if view
+            else or_(
+                Lead.referrer_id == dealer_id, Lead.holder_id == dealer_id, Lead.id.in_(offered)
+            )
+        )
+    if filters.get("status"):
+        query = query.where(Lead.status == filters["status"])
+    if filters.get("created_from"):
+        query = query.where(Lead.created_at >= filters["created_from"])
+    if filters.get("created_to"):
+        query = query.where(Lead.created_at < filters["created_to"])
+    if filters.get("brand"):
+        query = query.where(Lead.brand_key == brand_key(filters["brand"]))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = list(
+        db.session.scalars(
+            query.order_by(Lead.created_at.desc(), Lead.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+def board(actor: User, page: int, per_page: int) -> Page:
+    """Open leads the actor's store may claim, nearest first (SPEC 3)."""
+    from .offers import sweep
+
+    dealer = scope.acting_store(actor)
+    sweep(utcnow(), group_id=dealer.group_id)
+    if not (dealer.is_active and dealer.is_accepting):
+        return Page(items=[], page=page, per_page=per_page, total=0)
+    keys = [b.key for b in dealer.brand_rows]
+    leads = list(
+        db.session.scalars(
+            select(Lead).where(
+                Lead.group_id == dealer.group_id,
+                Lead.status == LeadStatus.OPEN,
+                Lead.brand_key.in_(keys),
+                Lead.referrer_id != dealer.id,
+                ~exists().where(Offer.lead_id == Lead.id, Offer.dealer_id == dealer.id),
+            )
+        )
+    )
+
+    def distance(lead: Lead) -> float:
+        if dealer.latitude is None or lead.latitude is None:
+            return float("inf")
+        return haversine_km(dealer.latitude, dealer.longitude, lead.latitude, lead.longitude)
+
+    leads.sort(key=lambda lead: (distance(lead), lead.created_at))
+    start = (page - 1) * per_page
+    return Page(
+        items=leads[start : start + per_page], page=page, per_page=per_page, total=len(leads)
+    )

@@ -1,0 +1,287 @@
+"""Intake: a store shares a lead (SPEC 2), or completes one stored as needs_location.
+
+The place is located first, outside any unit of work: the online geocoder may take seconds and
+must never run while a row or an advisory lock is held. Then one unit of work locks, checks,
+writes the lead and its events, and routes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, text
+
+from ..auth import scope
+from ..auth.models import User
+from ..clock import utcnow
+from ..errors import Conflict, Forbidden, Invalid
+from ..extensions import db
+from ..routing.eligibility import covers_adcode
+from ..routing.geo import haversine_km
+from ..routing.geocode.gazetteer import Gazetteer, Place
+from ..routing.geocode.service import geocode_address
+from ..tenancy.models import Dealer
+from ..uow import unit_of_work
+from ..vocabulary import brand_key
+from .access import visible
+from .enums import EventType, LeadStatus
+from .events import append_event
+from .idempotency import Once, answer, reserve
+from .models import Lead
+from .offers import route_next
+
+OUT_OF_REGION, BRAND_NOT_CARRIED = "out_of_region", "brand_not_carried"
+
+
+def new_public_id() -> str:
+    """Opaque, unguessable lead ids: sequential ids would reveal a group's volume."""
+    return "ld_" + secrets.token_hex(8)
+
+
+def _duplicate_of(
+    group_id: int, phone: str | None, wechat_id: str | None, now: datetime, window_days: int
+) -> str | None:
+    """The same phone or WeChat ID on a live lead of the group within the window (SPEC 2 step 2)."""
+    keys = []
+    if phone:
+        keys.append(Lead.phone == phone)
+    if wechat_id:
+        keys.append(Lead.wechat_id == wechat_id)
+    if not keys:
+        return None
+    if db.engine.dialect.name == "postgresql":
+        # Serialise concurrent intakes of the same customer: the check below then sees the first.
+        for value in filter(None, (phone, wechat_id)):
+            db.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{group_id}:{value}"}
+            )
+    return db.session.scalar(
+        select(Lead.public_id)
+        .where(
+            Lead.group_id == group_id,
+            or_(*keys),
+            Lead.status != LeadStatus.WITHDRAWN,
+            Lead.created_at >= now - timedelta(days=window_days),
+        )
+        .order_by(Lead.created_at)
+        .limit(1)
+    )
+
+
+def locate(location: Mapping[str, Any]) -> Place | None:
+    """Client coordinates win (exact, admin code from the nearest district); else the chain.
+
+    May call the online geocoder: call it before opening a unit of work, never inside one.
+    """
+    if location.get("latitude") is not None:
+        lat, lon = location["latitude"], location["longitude"]
+        hint = Gazetteer.default().nearest_district(lat, lon)
+        return Place(
+            latitude=lat,
+            longitude=lon,
+            precision="exact",
+            province=hint.province if hint else None,
+            city=hint.city if hint else None,
+            district=hint.district if hint else None,
+            adcode=hint.adcode if hint else None,
+            source="client",
+        )
+    if location.get("address"):
+        return geocode_address(location["address"])
+    return None
+
+
+def set_place(lead: Lead, place: Place) -> None:
+    lead.latitude, lead.longitude = place.latitude, place.longitude
+    lead.geo_precision, lead.geo_source = place.precision, place.source
+    lead.province, lead.city, lead.district, lead.adcode = (
+        place.province,
+        place.city,
+        place.district,
+        place.adcode,
+    )
+
+
+def share_reason(referrer: Dealer, brand: str, place: Place | None) -> str | None:
+    """Why the referrer cannot serve the customer itself; None when it can (or cannot tell yet)."""
+    if place is not None and referrer.latitude is not None:
+        distance = haversine_km(
+            referrer.latitude, referrer.longitude, place.latitude, place.longitude
+        )
+        inside = distance <= referrer.service_radius_km or covers_adcode(
+            referrer.region_codes, place.adcode
+        )
+        if not inside:
+            return OUT_OF_REGION
+    if not referrer.sells(brand):
+        return BRAND_NOT_CARRIED
+    return None
+
+
+def _not_shareable() -> Conflict:
+    return Conflict(
+        "Your store sells this brand and serves this customer's area: serve them yourself.",
+        reason="not_shareable",
+    )
+
+
+def location_data(lead: Lead) -> dict[str, Any] | None:
+    """The place recorded on the lead's trail (no street address, no point)."""
+    if lead.latitude is None:
+        return None
+    return {
+        "precision": lead.geo_precision,
+        "source": lead.geo_source,
+        "adcode": lead.adcode,
+        "province": lead.province,
+        "city": lead.city,
+        "district": lead.district,
+    }
+
+
+def post_lead(
+    actor: User,
+    data: Mapping[str, Any],
+    now: datetime | None = None,
+    idempotency: Once | None = None,
+) -> Lead:
+    """SPEC 2: locate, then in one unit of work: de-duplicate, decide the share reason, store,
+    route (and, for an Idempotency-Key, reserve the key and store the answer)."""
+    now = now or utcnow()
+    referrer = scope.acting_store(actor)
+    place = locate(data["location"])
+    with unit_of_work():
+        lead = _store(actor, referrer, data, place, now, idempotency)
+    return lead
+
+
+def _store(
+    actor: User,
+    referrer: Dealer,
+    data: Mapping[str, Any],
+    place: Place | None,
+    now: datetime,
+    once: Once | None,
+) -> Lead:
+    reservation = reserve(actor, once, now) if once else None
+    group = referrer.group
+    customer, source = data["customer"], data["source"]
+    duplicate = _duplicate_of(
+        group.id, customer.get("phone"), customer.get("wechat_id"), now, group.dedup_window_days
+    )
+    if duplicate:
+        raise Conflict(
+            "This customer was already shared in your group recently.",
+            reason="duplicate_lead",
+            duplicate_of=duplicate,
+        )
+    reason = share_reason(referrer, data["brand"], place)
+    if reason is None and place is not None:
+        raise _not_shareable()
+    lead = Lead(
+        public_id=new_public_id(),
+        group_id=group.id,
+        referrer_id=referrer.id,
+        created_by_id=actor.id,
+        status=LeadStatus.NEEDS_LOCATION,
+        share_reason=reason,
+        customer_name=customer["name"],
+        phone=customer.get("phone"),
+        wechat_id=customer.get("wechat_id"),
+        brand=data["brand"],
+        brand_key=brand_key(data["brand"]),
+        model=data.get("model"),
+        budget=data.get("budget"),
+        timeframe=data.get("timeframe"),
+        channel=source["channel"],
+        campaign=source.get("campaign"),
+        notes=data.get("notes"),
+        consent_at=now,
+        address=data["location"].get("address"),
+        created_at=now,
+        updated_at=now,
+    )
+    if place is not None:
+        set_place(lead, place)
+    db.session.add(lead)
+    db.session.flush()
+    append_event(
+        lead,
+        EventType.POSTED,
+        at=now,
+        actor=actor,
+        dealer_id=referrer.id,
+        data={
+            "share_reason": reason,
+            "channel": lead.channel,
+            "campaign": lead.campaign,
+            "brand": lead.brand,
+            "location": location_data(lead),
+        },
+    )
+    if place is None:
+        append_event(lead, EventType.NEEDS_LOCATION, at=now, actor=actor, dealer_id=referrer.id)
+    else:
+        route_next(lead, now)
+    if reservation is not None:
+        reservation.lead_id = lead.id
+        db.session.flush()
+        answer(actor, once, lead)
+    return lead
+
+
+def set_location(
+    actor: User, public_id: str, location: Mapping[str, Any], now: datetime | None = None
+) -> Lead:
+    """The referrer completes a lead stored as needs_location; routing then runs.
+
+    Refusals that need no place come before the geocoder; the place is located before the unit
+    of work that locks the lead, checks again and routes.
+    """
+    now = now or utcnow()
+    _may_locate(actor, visible(actor, public_id))
+    place = locate(location)
+    with unit_of_work():
+        lead = visible(actor, public_id, lock=True)
+        _may_locate(actor, lead)
+        _locate_lead(actor, lead, location, place, now)
+    return lead
+
+
+def _may_locate(actor: User, lead: Lead) -> None:
+    """Only the referrer fixes the location, and only of a lead stored as needs_location."""
+    if actor.dealer_id != lead.referrer_id:
+        raise Forbidden(
+            "Only the store that posted the lead may fix its location.", reason="not_referrer"
+        )
+    if lead.status != LeadStatus.NEEDS_LOCATION:
+        raise Conflict("This lead already has a location.", reason="location_already_set")
+
+
+def _locate_lead(
+    actor: User, lead: Lead, location: Mapping[str, Any], place: Place | None, now: datetime
+) -> None:
+    if place is None:
+        raise Invalid(
+            "address",
+            "This address could not be located; give latitude and longitude.",
+            reason="address_not_found",
+        )
+    reason = share_reason(lead.referrer, lead.brand, place)
+    if reason is None:
+        raise _not_shareable()
+    lead.share_reason = reason
+    lead.address = location.get("address") or lead.address
+    set_place(lead, place)
+    append_event(
+        lead,
+        EventType.LOCATED,
+        at=now,
+        actor=actor,
+        dealer_id=lead.referrer_id,
+        data={"share_reason": reason, "location": location_data(lead)},
+    )
+    route_next(lead, now)
