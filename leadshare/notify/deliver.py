@@ -23,7 +23,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +79,8 @@ class Outcome:
 
 @dataclass
 class DeliveryReport:
+    """How many messages a run sent, left to retry, gave up on, or cancelled."""
+
     sent: int = 0
     retrying: int = 0
     dead: int = 0
@@ -89,8 +91,8 @@ class DeliveryReport:
         setattr(self, field, getattr(self, field) + 1)
 
     def add(self, other: DeliveryReport) -> None:
-        for field in ("sent", "retrying", "dead", "cancelled"):
-            setattr(self, field, getattr(self, field) + getattr(other, field))
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
 def worker_id() -> str:
