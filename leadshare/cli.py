@@ -168,10 +168,11 @@ def sweep(as_of: str | None) -> None:
     """Expire offers whose time is up and route their leads on; safe on many hosts at once."""
     from .leads.offers import sweep as run_sweep
     from .notify.outbox import enqueue_reminders
+    from .settings import current_settings
 
     now = _utc(as_of)
     result = run_sweep(now)
-    reminders = enqueue_reminders(now)
+    reminders = enqueue_reminders(current_settings().notify.remind_at, now)
     click.echo(
         f"{result.expired} offers expired on {result.leads} leads; {reminders} reminders queued."
     )
@@ -190,15 +191,17 @@ def deliver(loop: bool, interval: float, batch: int) -> None:
 
     from .notify.deliver import deliver_pending, run_forever
     from .notify.outbox import enqueue_reminders
+    from .settings import current_settings
 
+    settings = current_settings().notify
     if loop:
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        report = run_forever(stop, interval=interval, batch=batch)
+        report = run_forever(stop, settings, interval=interval, batch=batch)
     else:
-        enqueue_reminders()
-        report = deliver_pending(batch=batch)
+        enqueue_reminders(settings.remind_at)
+        report = deliver_pending(settings, batch=batch)
     click.echo(
         f"{report.sent} sent, {report.retrying} to retry, {report.dead} dead, "
         f"{report.cancelled} cancelled."

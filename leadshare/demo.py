@@ -157,7 +157,7 @@ def _demo_story(group: Group) -> None:
     from datetime import date
 
     from .leads import intake, offers, progress
-    from .rewards import service as rewards
+    from .rewards import programs as rewards
 
     def user(email: str) -> User:
         return db.session.scalar(select(User).where(User.email == email))

@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
 from ..auth.current import current_actor
-from ..leads.presenter import dealer_ref
 from ..notify import service
-from ..notify.formats import SIGNATURE_HEADER
-from ..notify.outbox import EVENTS
-from ..schemas import PageArgsSchema, UTCDateTime, page_of
+from ..notify.schemas import NotificationQueryArgsSchema, NotificationSchema, WebhookSecretSchema
+from ..schemas import page_of
 from .common import filtered_page
 from .openapi import refusals
 
 blp = Blueprint(
     "notifications", __name__, url_prefix="/api/v1", description="Webhook notifications"
 )
-
-
-class NotificationSchema(ma.Schema):
-    id = fields.String(attribute="message_id")
-    event = fields.String()
-    status = fields.String()
-    dealer = fields.Function(lambda n: dealer_ref(n.dealer))
-    lead_id = fields.Function(lambda n: (n.payload or {}).get("lead_id"))
-    lead_status = fields.Function(lambda n: (n.payload or {}).get("lead_status"))
-    attempts = fields.Integer()
-    next_attempt_at = UTCDateTime()
-    last_status_code = fields.Integer(allow_none=True)
-    last_error = fields.String(allow_none=True)
-    occurred_at = UTCDateTime()
-    created_at = UTCDateTime()
-    sent_at = UTCDateTime(allow_none=True)
-    dead_at = UTCDateTime(allow_none=True)
-
-
-class NotificationQueryArgsSchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf(service.STATUSES))
-    event = fields.String(validate=validate.OneOf(EVENTS))
-    dealer_id = fields.Integer()
-    lead_id = fields.String(validate=validate.Length(max=32))
-
-
-class WebhookSecretSchema(ma.Schema):
-    dealer_id = fields.Integer()
-    secret = fields.String()
-    algorithm = fields.Constant("hmac-sha256")
-    header = fields.Constant(SIGNATURE_HEADER)
-    created_at = UTCDateTime()
 
 
 @blp.route("/notifications")

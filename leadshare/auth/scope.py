@@ -10,16 +10,21 @@ Two layers, both here:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import exists, select
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..leads.models import Lead, Offer
-from ..tenancy.models import Dealer, DealerBrand, OemBrand
+from ..tenancy.models import Dealer, OemBrand
 from ..vocabulary import DEALER_ROLES, Role
 from .models import User
 from .public import is_public as is_public_view
+
+if TYPE_CHECKING:
+    from ..rewards.models import RewardProgram
 
 PA, GA, OEM = Role.PLATFORM_ADMIN, Role.GROUP_ADMIN, Role.OEM_AUDITOR
 STAFF, MANAGER = Role.STAFF, Role.MANAGER
@@ -279,11 +284,40 @@ def audited_brand_keys(actor: User) -> tuple[int | None, set[str] | None]:
     return actor.group_id, None
 
 
-def audited_stores(actor: User) -> ColumnElement[bool]:
-    """The stores an audit page may show: a group admin its group's, an OEM auditor the stores
-    selling one of its brands (in any group); others 403."""
-    group_id, keys = audited_brand_keys(actor)
-    if keys is None:
-        return Dealer.group_id == group_id
-    sellers = select(DealerBrand.dealer_id).where(DealerBrand.key.in_(sorted(keys)))
-    return Dealer.id.in_(sellers)
+# --- rewards ------------------------------------------------------------------------------
+
+
+def program_in_scope(actor: User, program: RewardProgram | None) -> RewardProgram:
+    """A reward program is its group's admins' to read and change.
+
+    Outside the group: 404; the group's staff and managers: 403 (they may know it exists).
+    """
+    if program is None or not (
+        is_group_admin_of(actor, program.group_id)
+        or (actor.role in (STAFF, MANAGER) and actor.group_id == program.group_id)
+    ):
+        raise NotFound("No such reward program.")
+    require_role(actor, GA, PA)
+    return program
+
+
+def may_void(actor: User, lead: Lead) -> bool:
+    """Voiding a fraudulent lead (SPEC 6) is for the admins of its group."""
+    return is_group_admin_of(actor, lead.group_id)
+
+
+def lead_to_void(actor: User, lead: Lead | None) -> Lead:
+    """The lead a void names, if the actor may void it.
+
+    Unseen (not its group's admin, referrer or holder): 404; its referrer and holder: 403.
+    """
+    if lead is None or not (
+        may_void(actor, lead)
+        or (
+            actor.group_id == lead.group_id
+            and actor.dealer_id in (lead.referrer_id, lead.holder_id)
+        )
+    ):
+        raise NotFound("No such lead.")
+    require_role(actor, GA, PA)
+    return lead

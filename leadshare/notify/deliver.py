@@ -1,12 +1,13 @@
 """Delivery: claim due messages with a lease, send them, then mark them sent, retrying or dead.
 
-Claiming is one short transaction: due rows are selected (FOR UPDATE SKIP LOCKED on PostgreSQL,
-so concurrent deliverers pass each other by; SQLite runs one writer at a time) and leased with a
-conditional UPDATE of claimed_by/claimed_until; only rows whose lease is free are taken. Sending
-happens with no transaction open, so a slow receiver holds no lock. A deliverer that dies
-mid-batch leaves its rows leased; once the lease runs out another deliverer sends them again:
-delivery is at least once, and receivers de-duplicate on the message id. Delivery only ever
-happens here, in the deliverer process, never in a web request.
+Claiming, recording and releasing are each one short unit of work. A claim selects due rows
+(FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent deliverers pass each other by; SQLite runs
+one writer at a time) and leases them with a conditional UPDATE of claimed_by/claimed_until;
+only rows whose lease is free are taken. Sending happens between the units, with no transaction
+open, so a slow receiver holds no lock. A deliverer that dies mid-batch leaves its rows leased;
+once the lease runs out another deliverer sends them again: delivery is at least once, and
+receivers de-duplicate on the message id. Delivery only ever happens here, in the deliverer
+process, never in a web request.
 """
 
 from __future__ import annotations
@@ -21,21 +22,24 @@ import secrets
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import or_, select, update
 
 from ..clock import utcnow
 from ..extensions import db
+from ..leads.enums import OfferStatus
 from ..leads.models import Offer
+from ..settings import NotifySettings
+from ..uow import in_unit_of_work, unit_of_work
+from .enums import NotificationEvent, NotificationStatus
 from .formats import Message, is_wecom_robot, render
 from .models import Notification
-from .outbox import OFFER_EXPIRING, PENDING, enqueue_reminders, has_webhook
+from .outbox import enqueue_reminders, has_webhook
 from .service import webhook_secret
 from .urls import Resolver, UnsafeUrl, resolve_for_sending, system_resolver
 
@@ -46,28 +50,11 @@ LEASE_SLACK_SECONDS = 30
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
 MAX_RESPONSE_BYTES = 64 * 1024
-SENT, DEAD, CANCELLED = "sent", "dead", "cancelled"
 
 
-@dataclass(frozen=True)
-class Settings:
-    timeout: float
-    max_attempts: int
-    allow_private: bool
-    public_base_url: str
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        return cls(
-            timeout=float(config["NOTIFY_TIMEOUT"]),
-            max_attempts=max(1, int(config["NOTIFY_MAX_ATTEMPTS"])),
-            allow_private=bool(config["ALLOW_PRIVATE_WEBHOOKS"]),
-            public_base_url=str(config["PUBLIC_BASE_URL"]).rstrip("/"),
-        )
-
-    def lease(self, batch: int) -> timedelta:
-        """Long enough to send a whole batch to receivers that all time out."""
-        return timedelta(seconds=LEASE_SLACK_SECONDS + batch * self.timeout * 2)
+def lease(settings: NotifySettings, batch: int) -> timedelta:
+    """Long enough to send a whole batch to receivers that all time out."""
+    return timedelta(seconds=LEASE_SLACK_SECONDS + batch * settings.timeout * 2)
 
 
 @dataclass(frozen=True)
@@ -92,18 +79,20 @@ class Outcome:
 
 @dataclass
 class DeliveryReport:
+    """How many messages a run sent, left to retry, gave up on, or cancelled."""
+
     sent: int = 0
     retrying: int = 0
     dead: int = 0
     cancelled: int = 0
 
-    def count(self, status: str) -> None:
-        field = {SENT: "sent", DEAD: "dead", CANCELLED: "cancelled"}.get(status, "retrying")
+    def count(self, status: NotificationStatus) -> None:
+        field = "retrying" if status == NotificationStatus.PENDING else str(status)
         setattr(self, field, getattr(self, field) + 1)
 
     def add(self, other: DeliveryReport) -> None:
-        for field in ("sent", "retrying", "dead", "cancelled"):
-            setattr(self, field, getattr(self, field) + getattr(other, field))
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
 def worker_id() -> str:
@@ -137,14 +126,14 @@ def message_of(row: Notification, public_base_url: str) -> Message:
 def _cancel_reason(row: Notification, now: datetime) -> str | None:
     if not has_webhook(row.dealer):
         return "The store has no webhook URL any more."
-    if row.event == OFFER_EXPIRING and row.offer_id is not None:
+    if row.event == NotificationEvent.OFFER_EXPIRING and row.offer_id is not None:
         offer = db.session.get(Offer, row.offer_id)
-        if offer is None or offer.status != PENDING or offer.expires_at <= now:
+        if offer is None or offer.status != OfferStatus.PENDING or offer.expires_at <= now:
             return "The offer was answered or expired before the reminder went out."
     return None
 
 
-def _outgoing(row: Notification, settings: Settings) -> Outgoing:
+def _outgoing(row: Notification, settings: NotifySettings) -> Outgoing:
     url = row.dealer.webhook_url.strip()
     wecom = is_wecom_robot(url)
     secret = None if wecom else webhook_secret(row.dealer_id).secret
@@ -153,49 +142,52 @@ def _outgoing(row: Notification, settings: Settings) -> Outgoing:
 
 
 def claim(
-    worker: str, now: datetime, settings: Settings, *, limit: int = BATCH_SIZE
+    worker: str, now: datetime, settings: NotifySettings, *, limit: int = BATCH_SIZE
 ) -> tuple[list[Outgoing], int]:
-    """Lease up to `limit` due messages to `worker` and render them; commits before returning.
+    """Lease up to `limit` due messages to `worker` and render them, as one unit of work.
 
     Returns the messages to send and how many were cancelled instead (the store dropped its
     webhook URL, or a reminder's offer was answered meanwhile).
     """
     lease_free = or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now)
-    due = (Notification.status == PENDING) & (Notification.next_attempt_at <= now) & lease_free
-    ids = list(
-        db.session.scalars(
-            select(Notification.id)
-            .where(due)
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    due = (
+        (Notification.status == NotificationStatus.PENDING)
+        & (Notification.next_attempt_at <= now)
+        & lease_free
+    )
+    with unit_of_work() as session:
+        ids = list(
+            session.scalars(
+                select(Notification.id)
+                .where(due)
+                .order_by(Notification.next_attempt_at, Notification.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
         )
-    )
-    if not ids:
-        db.session.commit()
-        return [], 0
-    db.session.execute(
-        update(Notification)
-        .where(Notification.id.in_(ids), due)
-        .values(claimed_by=worker, claimed_until=now + settings.lease(limit))
-        .execution_options(synchronize_session=False)
-    )
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.id.in_(ids), Notification.claimed_by == worker)
-        .order_by(Notification.next_attempt_at, Notification.id)
-        .execution_options(populate_existing=True)
-    ).all()
-    outgoing, cancelled = [], 0
-    for row in rows:
-        reason = _cancel_reason(row, now)
-        if reason is None:
-            outgoing.append(_outgoing(row, settings))
-            continue
-        row.status, row.last_error = CANCELLED, reason
-        row.claimed_by = row.claimed_until = None
-        cancelled += 1
-    db.session.commit()
+        if not ids:
+            return [], 0
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), due)
+            .values(claimed_by=worker, claimed_until=now + lease(settings, limit))
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.scalars(
+            select(Notification)
+            .where(Notification.id.in_(ids), Notification.claimed_by == worker)
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        outgoing, cancelled = [], 0
+        for row in rows:
+            reason = _cancel_reason(row, now)
+            if reason is None:
+                outgoing.append(_outgoing(row, settings))
+                continue
+            row.status, row.last_error = NotificationStatus.CANCELLED, reason
+            row.claimed_by = row.claimed_until = None
+            cancelled += 1
     return outgoing, cancelled
 
 
@@ -285,9 +277,9 @@ def record(
     outcome: Outcome,
     worker: str,
     now: datetime,
-    settings: Settings,
+    settings: NotifySettings,
     rng: Callable[[], float] = random.random,
-) -> str:
+) -> NotificationStatus:
     """Mark the message sent, due again after a backoff, or dead after the last attempt."""
     attempts = out.attempts + 1
     values: dict[str, Any] = {
@@ -298,21 +290,22 @@ def record(
         "last_error": outcome.error[:500] if outcome.error else None,
     }
     if outcome.ok:
-        status = SENT
-        values.update(status=SENT, sent_at=now)
+        status = NotificationStatus.SENT
+        values["sent_at"] = now
     elif attempts >= settings.max_attempts:
-        status = DEAD
-        values.update(status=DEAD, dead_at=now)
+        status = NotificationStatus.DEAD
+        values["dead_at"] = now
     else:
-        status = PENDING
+        status = NotificationStatus.PENDING
         values["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(attempts, rng))
-    done = db.session.execute(
-        update(Notification)
-        .where(Notification.id == out.id, Notification.claimed_by == worker)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    values["status"] = status
+    with unit_of_work() as session:
+        done = session.execute(
+            update(Notification)
+            .where(Notification.id == out.id, Notification.claimed_by == worker)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if done != 1:
         log.warning("lost the lease on %s before recording it as %s", out.message_id, status)
     elif outcome.ok:
@@ -330,17 +323,18 @@ def record(
 
 def release(worker: str, ids: list[int]) -> None:
     """Give back claimed messages that were not sent (a clean shutdown), due again at once."""
-    if ids:
-        db.session.execute(
-            update(Notification)
-            .where(Notification.id.in_(ids), Notification.claimed_by == worker)
-            .values(claimed_by=None, claimed_until=None)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
+    with unit_of_work() as session:
+        if ids:
+            session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids), Notification.claimed_by == worker)
+                .values(claimed_by=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def deliver_pending(
+    settings: NotifySettings,
     *,
     worker: str | None = None,
     now: datetime | None = None,
@@ -348,8 +342,13 @@ def deliver_pending(
     stop: threading.Event | None = None,
     resolver: Resolver = system_resolver,
 ) -> DeliveryReport:
-    """Send everything that is due, batch after batch, until nothing is due or `stop` is set."""
-    settings = Settings.from_config(current_app.config)
+    """Send everything that is due, batch after batch, until nothing is due or `stop` is set.
+
+    Each claim and each record is its own unit of work and the POSTs happen between them, so it
+    refuses to run inside a caller's unit of work (a webhook would be sent inside a transaction).
+    """
+    if in_unit_of_work():
+        raise RuntimeError("deliver_pending sends webhooks: call it outside any unit of work")
     worker = worker or worker_id()
     report = DeliveryReport()
     while not (stop and stop.is_set()):
@@ -372,22 +371,22 @@ def deliver_pending(
 
 
 def run_forever(
-    stop: threading.Event, *, interval: float, batch: int = BATCH_SIZE
+    stop: threading.Event, settings: NotifySettings, *, interval: float, batch: int = BATCH_SIZE
 ) -> DeliveryReport:
     """`deliver --loop`: queue due reminders, deliver, sleep; until `stop` is set (by a signal).
 
-    A failing poll (the database restarting, say) is logged and the next poll tries again.
+    A failing poll (the database restarting, say) is logged and the next poll tries again; its
+    unit of work has rolled back, and the session is dropped after every poll.
     """
     worker = worker_id()
     total = DeliveryReport()
     log.info("deliverer %s started (polling every %g s)", worker, interval)
     while not stop.is_set():
         try:
-            enqueue_reminders()
-            total.add(deliver_pending(worker=worker, batch=batch, stop=stop))
+            enqueue_reminders(settings.remind_at)
+            total.add(deliver_pending(settings, worker=worker, batch=batch, stop=stop))
         except Exception:  # noqa: BLE001 - one bad poll must not stop the deliverer
             log.exception("delivery poll failed; trying again in %g s", interval)
-            db.session.rollback()
         finally:
             db.session.remove()
         stop.wait(interval)

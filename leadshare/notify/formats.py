@@ -16,10 +16,13 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+
+from leadshare.clock import format_local, iso_z, parse_iso
+from leadshare.notify.enums import NotificationEvent
+from leadshare.rewards.enums import RewardEvent
 
 WECOM_HOST = "qyapi.weixin.qq.com"
 WECOM_PATH = "/cgi-bin/webhook/send"
@@ -28,13 +31,18 @@ SIGNATURE_HEADER = "X-Leadshare-Signature"
 USER_AGENT = "leadshare-webhook/1"
 
 STAGE_TITLES = {
-    "contacted": "已联系客户",
-    "visited": "客户已到店",
-    "ordered": "客户已下单",
-    "delivered": "已交车",
-    "lost": "已战败",
+    NotificationEvent.CONTACTED: "已联系客户",
+    NotificationEvent.VISITED: "客户已到店",
+    NotificationEvent.ORDERED: "客户已下单",
+    NotificationEvent.DELIVERED: "已交车",
+    NotificationEvent.LOST: "已战败",
 }
-REWARD_EVENT_NAMES = {"accepted": "接单", "visited": "到店", "ordered": "下单", "delivered": "交车"}
+REWARD_EVENT_NAMES = {
+    RewardEvent.ACCEPTED: "接单",
+    RewardEvent.VISITED: "到店",
+    RewardEvent.ORDERED: "下单",
+    RewardEvent.DELIVERED: "交车",
+}
 CURRENCY_SIGNS = {"CNY": "¥"}
 MARKDOWN_SPECIAL = "[]()*_`~<>#!|&\\\r\n\t\u2028\u2029"
 MARKDOWN_INERT = str.maketrans(MARKDOWN_SPECIAL, "［］（）＊＿｀～＜＞＃！｜＆＼     ")
@@ -54,15 +62,6 @@ class Message:
     timezone: str = "Asia/Shanghai"
 
 
-def iso(moment: datetime | None) -> str | None:
-    """UTC ISO-8601 to the second with a 'Z'; naive datetimes are UTC (the storage convention)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=0).isoformat() + "Z"
-
-
 def is_wecom_robot(url: str) -> bool:
     """WeCom group-robot webhooks get markdown; every other URL gets signed JSON."""
     parts = urlsplit(url.strip())
@@ -73,7 +72,7 @@ def json_document(message: Message) -> dict[str, Any]:
     return {
         "id": message.message_id,
         "type": message.event,
-        "occurred_at": iso(message.occurred_at),
+        "occurred_at": iso_z(message.occurred_at),
         "lead": None
         if message.lead_id is None
         else {"id": message.lead_id, "status": message.lead_status, "url": message.lead_url},
@@ -97,10 +96,8 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
 
 
 def _local(value: str | None, timezone: str) -> str:
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    """A message's ISO-8601 time as the group's wall-clock time; blank when there is none."""
+    return format_local(parse_iso(value), timezone) if value else ""
 
 
 def inert(value: Any) -> str:
@@ -133,7 +130,7 @@ def _money(data: Mapping[str, Any]) -> str:
 def markdown_text(message: Message) -> str:
     """The Chinese text of a WeCom markdown message, ending with a link to the lead page."""
     data, tz = message.data, message.timezone
-    if message.event == "offered":
+    if message.event == NotificationEvent.OFFERED:
         lines = [
             "**新线索待接单**",
             f"> 门店：{_name(data.get('dealer'))}",
@@ -143,7 +140,7 @@ def markdown_text(message: Message) -> str:
             f'请于 <font color="warning">{_local(data.get("expires_at"), tz)}</font> 前接单，'
             "过期将转给下一家门店。",
         ]
-    elif message.event == "offer_expiring":
+    elif message.event == NotificationEvent.OFFER_EXPIRING:
         lines = [
             "**线索即将过期**",
             f"> 门店：{_name(data.get('dealer'))}",
@@ -151,7 +148,7 @@ def markdown_text(message: Message) -> str:
             f'将于 <font color="warning">{_local(data.get("expires_at"), tz)}</font> 过期，'
             "请尽快接单或婉拒。",
         ]
-    elif message.event == "claimed":
+    elif message.event == NotificationEvent.CLAIMED:
         lines = [
             "**您推荐的线索已被接单**",
             f"> 接单门店：{_name(data.get('holder'))}",
@@ -163,7 +160,7 @@ def markdown_text(message: Message) -> str:
             f"> 跟进门店：{_name(data.get('holder'))}",
             *_customer_lines(data),
         ]
-    elif message.event == "reward_credited":
+    elif message.event == NotificationEvent.REWARD_CREDITED:
         event_name = REWARD_EVENT_NAMES.get(
             data.get("reward_event") or "", data.get("reward_event")
         )

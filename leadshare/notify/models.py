@@ -12,6 +12,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..leads.models import Lead
 from ..tenancy.models import Dealer
+from .enums import NotificationStatus
 
 
 class Notification(db.Model):
@@ -40,7 +41,7 @@ class Notification(db.Model):
     event: Mapped[str] = mapped_column(String(30))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     occurred_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=NotificationStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(100))

@@ -2,7 +2,8 @@
 
 Offers go to the offered store; claims, progress and reward credits go to the referrer; when an
 offer has used NOTIFY_REMIND_AT of its time, the sweep (and the deliverer, on every poll) adds
-a reminder for the offered store. Only stores with a webhook_url get rows. A change that rolls
+a reminder for the offered store. The handlers run inside the change's unit of work and commit
+nothing. Only stores with a webhook_url get rows. A change that rolls
 back takes its rows with it, and a row that is committed is delivered at least once.
 """
 
@@ -12,34 +13,24 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..clock import utcnow
+from ..clock import iso_z, utcnow
 from ..extensions import db
 from ..leads.contact import mask_name
-from ..leads.enums import LeadStatus
+from ..leads.enums import EventType, LeadStatus, OfferStatus
 from ..leads.events import on_event
 from ..leads.models import Lead, LeadEvent, Offer
 from ..leads.presenter import dealer_ref, shown_km
 from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
 from ..tenancy.models import Dealer
-from .formats import iso
+from ..uow import unit_of_work
+from .enums import PROGRESS_EVENTS, NotificationEvent, NotificationStatus
 from .models import Notification
-
-PENDING = "pending"
-OFFERED, OFFER_EXPIRING, CLAIMED, REWARD_CREDITED = (
-    "offered",
-    "offer_expiring",
-    "claimed",
-    "reward_credited",
-)
-PROGRESS_EVENTS = ("contacted", "visited", "ordered", "delivered", "lost")
-EVENTS = (OFFERED, OFFER_EXPIRING, CLAIMED, *PROGRESS_EVENTS, REWARD_CREDITED)
 
 
 def new_message_id() -> str:
@@ -68,7 +59,7 @@ def lead_data(session: Session, lead: Lead) -> dict[str, Any]:
 
 def new_notification(
     recipient: Dealer | None,
-    event: str,
+    event: NotificationEvent,
     *,
     lead: Lead,
     lead_status: str,
@@ -93,20 +84,22 @@ def new_notification(
             "data": data,
         },
         occurred_at=occurred_at,
-        status=PENDING,
+        status=NotificationStatus.PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
     )
 
 
-def _offer_notification(lead: Lead, offer: Offer, event: str, at: datetime) -> Notification | None:
+def _offer_notification(
+    lead: Lead, offer: Offer, event: NotificationEvent, at: datetime
+) -> Notification | None:
     recipient = db.session.get(Dealer, offer.dealer_id)
     data = {
         "dealer": dealer_ref(recipient),
         **lead_data(db.session, lead),
         "distance_km": shown_km(offer.distance_km, unmasked=False),  # not the holder yet
-        "offered_at": iso(offer.offered_at),
-        "expires_at": iso(offer.expires_at),
+        "offered_at": iso_z(offer.offered_at),
+        "expires_at": iso_z(offer.expires_at),
     }
     return new_notification(
         recipient,
@@ -123,23 +116,22 @@ def _offer_notification(lead: Lead, offer: Offer, event: str, at: datetime) -> N
 def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
     """Offer -> the offered store; claim and progress (not the skipped stages) -> the referrer."""
     row = None
-    if event.type == "offered":
+    if event.type == EventType.OFFERED:
         if not has_webhook(db.session.get(Dealer, event.dealer_id)):
             return
         offer = db.session.scalar(
             select(Offer).where(Offer.lead_id == lead.id, Offer.dealer_id == event.dealer_id)
         )
-        row = _offer_notification(lead, offer, OFFERED, event.at)
-    elif event.type == "claimed" or (
+        row = _offer_notification(lead, offer, NotificationEvent.OFFERED, event.at)
+    elif event.type == EventType.CLAIMED or (
         event.type in PROGRESS_EVENTS and not (event.data or {}).get("skipped")
     ):
-        kind = CLAIMED if event.type == "claimed" else event.type
-        status = LeadStatus.ACCEPTED if event.type == "claimed" else event.type
+        claimed = event.type == EventType.CLAIMED
         row = new_notification(
             db.session.get(Dealer, lead.referrer_id),
-            kind,
+            NotificationEvent(event.type),
             lead=lead,
-            lead_status=status,
+            lead_status=LeadStatus.ACCEPTED if claimed else LeadStatus(event.type),
             occurred_at=event.at,
             data=lead_data(db.session, lead),
         )
@@ -165,7 +157,7 @@ def _notify_reward_credits(session: Session, _context, _instances) -> None:
         }
         row = new_notification(
             recipient,
-            REWARD_CREDITED,
+            NotificationEvent.REWARD_CREDITED,
             lead=lead,
             lead_status=credit.event,
             occurred_at=credit.created_at or utcnow(),
@@ -181,41 +173,43 @@ def reminder_due(offer: Offer, remind_at: float, now: datetime) -> bool:
     return offer.offered_at + (offer.expires_at - offer.offered_at) * remind_at <= now
 
 
-def enqueue_reminders(now: datetime | None = None, remind_at: float | None = None) -> int:
+def enqueue_reminders(remind_at: float, now: datetime | None = None) -> int:
     """Add an 'offer about to expire' message for each pending offer past its reminder time.
 
-    Safe to run from many sweepers and deliverers at once: (offer, event) is unique, so a
-    reminder another process added first is skipped. Commits; returns how many were added.
+    `remind_at` is the fraction of an offer's time to live (NotifySettings.remind_at); outside
+    (0, 1) no reminders are sent. Safe to run from many sweepers and deliverers at once:
+    (offer, event) is unique, so a reminder another process added first is skipped. One unit of
+    work; returns how many were added.
     """
     now = now or utcnow()
-    remind_at = current_app.config["NOTIFY_REMIND_AT"] if remind_at is None else remind_at
     if not 0 < remind_at < 1:
         return 0
     reminded = exists().where(
-        Notification.offer_id == Offer.id, Notification.event == OFFER_EXPIRING
+        Notification.offer_id == Offer.id,
+        Notification.event == NotificationEvent.OFFER_EXPIRING,
     )
-    offers = db.session.scalars(
-        select(Offer)
-        .join(Dealer, Dealer.id == Offer.dealer_id)
-        .where(
-            Offer.status == PENDING,
-            Offer.expires_at > now,
-            Dealer.webhook_url.is_not(None),
-            Dealer.webhook_url != "",
-            ~reminded,
-        )
-        .order_by(Offer.id)
-    ).all()
-    added = 0
-    for offer in offers:
-        if not reminder_due(offer, remind_at, now):
-            continue
-        row = _offer_notification(offer.lead, offer, OFFER_EXPIRING, now)
-        try:
-            with db.session.begin_nested():
-                db.session.add(row)
-        except IntegrityError:  # another process added this reminder first
-            continue
-        added += 1
-    db.session.commit()
+    with unit_of_work() as session:
+        offers = session.scalars(
+            select(Offer)
+            .join(Dealer, Dealer.id == Offer.dealer_id)
+            .where(
+                Offer.status == OfferStatus.PENDING,
+                Offer.expires_at > now,
+                Dealer.webhook_url.is_not(None),
+                Dealer.webhook_url != "",
+                ~reminded,
+            )
+            .order_by(Offer.id)
+        ).all()
+        added = 0
+        for offer in offers:
+            if not reminder_due(offer, remind_at, now):
+                continue
+            row = _offer_notification(offer.lead, offer, NotificationEvent.OFFER_EXPIRING, now)
+            try:
+                with session.begin_nested():
+                    session.add(row)
+            except IntegrityError:  # another process added this reminder first
+                continue
+            added += 1
     return added

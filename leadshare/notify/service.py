@@ -18,19 +18,22 @@ from ..extensions import db
 from ..leads.access import matching
 from ..pagination import Page, paginate
 from ..tenancy.models import Dealer
+from ..uow import transactional
 from ..vocabulary import Role
+from .enums import RETRYABLE, NotificationStatus
 from .models import Notification, WebhookSecret
-
-STATUSES = ("pending", "sent", "dead", "cancelled")
-RETRYABLE = ("dead", "cancelled")
 
 
 def new_secret() -> str:
+    """A fresh signing key for a store's receiver."""
     return "whsec_" + secrets.token_hex(32)
 
 
 def webhook_secret(dealer_id: int) -> WebhookSecret:
-    """The store's signing secret, made on first use (a concurrent first use keeps one)."""
+    """The store's signing secret, made on first use (a concurrent first use keeps one).
+
+    Runs in the caller's unit of work (the deliverer's claim, a rotation).
+    """
     query = select(WebhookSecret).where(WebhookSecret.dealer_id == dealer_id)
     found = db.session.scalar(query)
     if found is not None:
@@ -64,12 +67,12 @@ def get_webhook_secret(actor: User, dealer_id: int) -> WebhookSecret:
     return found
 
 
+@transactional
 def rotate_webhook_secret(actor: User, dealer_id: int) -> WebhookSecret:
     """A new secret; messages sent from now on are signed with it."""
     dealer = _admin_dealer(actor, dealer_id)
     found = webhook_secret(dealer.id)
     found.secret, found.created_at = new_secret(), utcnow()
-    db.session.commit()
     return found
 
 
@@ -92,9 +95,11 @@ def _notification(actor: User, message_id: str) -> Notification:
 
 
 def get_notification(actor: User, message_id: str) -> Notification:
+    """One message of the admin's group."""
     return _notification(actor, message_id)
 
 
+@transactional
 def retry_notification(actor: User, message_id: str, now: datetime | None = None) -> Notification:
     """A dead (or cancelled) message goes back to pending with a fresh set of attempts."""
     row = _notification(actor, message_id)
@@ -102,7 +107,7 @@ def retry_notification(actor: User, message_id: str, now: datetime | None = None
         update(Notification)
         .where(Notification.id == row.id, Notification.status.in_(RETRYABLE))
         .values(
-            status="pending",
+            status=NotificationStatus.PENDING,
             attempts=0,
             next_attempt_at=now or utcnow(),
             claimed_by=None,
@@ -116,6 +121,5 @@ def retry_notification(actor: User, message_id: str, now: datetime | None = None
             f"Only a dead or cancelled message can be retried; this one is {row.status}.",
             reason="not_retryable",
         )
-    db.session.commit()
     db.session.refresh(row)
     return row

@@ -9,32 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class AccountKind(StrEnum):
-    """Kinds of account: one treasury per group, one per program, two per dealer."""
-
-    TREASURY = "treasury"
-    PROGRAM = "program"
-    DEALER_REWARDS = "dealer_rewards"
-    PAID_OUT = "paid_out"
-
-
-class EntryKind(StrEnum):
-    """Kinds of journal entry: treasury to program, program to dealer, its undoing, dealer out."""
-
-    FUNDING = "funding"
-    CREDIT = "credit"
-    REVERSAL = "reversal"
-    PAYOUT = "payout"
-
-
-class SkipReason(StrEnum):
-    """Why a credit due was not made (recorded and shown to group admins)."""
-
-    BUDGET_EXHAUSTED = "budget_exhausted"
-    DEALER_CAP_REACHED = "dealer_cap_reached"
+from leadshare.rewards.enums import AccountKind, EntryKind, SkipReason
 
 
 class UnbalancedEntry(ValueError):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import utcnow
 from ..extensions import db
 from ..leads.models import Lead
+from ..tenancy.models import Dealer
 
 
 class RewardProgram(db.Model):
@@ -86,6 +87,7 @@ class LedgerEntry(db.Model):
         cascade="all, delete-orphan", order_by="LedgerPosting.id"
     )
     lead: Mapped[Lead | None] = relationship()
+    dealer: Mapped[Dealer | None] = relationship()
 
 
 class LedgerPosting(db.Model):

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from leadshare.leads.enums import LeadStatus
 from leadshare.leads.states import PROGRESS_LADDER
+from leadshare.rewards.enums import RewardEvent
 from leadshare.vocabulary import brand_key
-
-
-class RewardEvent(StrEnum):
-    """A lead stage a program may reward; stored as its string value (`contacted` is not one)."""
-
-    ACCEPTED = "accepted"
-    VISITED = "visited"
-    ORDERED = "ordered"
-    DELIVERED = "delivered"
 
 
 @dataclass(frozen=True)
@@ -72,6 +63,20 @@ def events_reached(statuses: Iterable[str]) -> list[RewardEvent]:
     furthest = max(on_ladder)
     rewardable = {event.value for event in RewardEvent}
     return [RewardEvent(stage) for stage in PROGRESS_LADDER[: furthest + 1] if stage in rewardable]
+
+
+def events_reached_on(stage: str) -> list[RewardEvent]:
+    """Reward events a lead reaches on stepping onto `stage`, in lifecycle order.
+
+    A change records one event per stage it passes, skipped ones included, so a step reaches
+    what `stage` reaches and the stage before it on the ladder does not: each reward event is
+    reached on exactly one step. Stages off the ladder reach nothing.
+    """
+    status = LeadStatus(stage)
+    if status not in PROGRESS_LADDER:
+        return []
+    before = set(events_reached(PROGRESS_LADDER[: PROGRESS_LADDER.index(status)]))
+    return [event for event in events_reached([status]) if event not in before]
 
 
 def reversible_events_on_lost() -> tuple[RewardEvent, ...]:

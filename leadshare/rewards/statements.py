@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.scope import statement_dealer
+from ..clock import month_bounds
 from ..csvsafe import cell, cells, csv_text
 from ..extensions import db
 from ..leads.models import Lead
 from ..tenancy.models import Dealer
-from .ledger import AccountKind, account_key
+from .enums import AccountKind
+from .ledger import account_key
 from .models import LedgerAccount, LedgerEntry, LedgerPosting, RewardProgram
 from .money import format_amount
-
-
-def _month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
-    year, number = (int(part) for part in month.split("-"))
-    tz = ZoneInfo(timezone)
-    start = datetime(year, number, 1, tzinfo=tz)
-    end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=tz)
-    utc = ZoneInfo("UTC")
-    return start.astimezone(utc).replace(tzinfo=None), end.astimezone(utc).replace(tzinfo=None)
 
 
 def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
     """Every credit, reversal and payout on the dealer's reward account in `month` (group time)."""
     dealer = statement_dealer(actor, db.session.get(Dealer, dealer_id))
-    start, end = _month_bounds(month, dealer.group.timezone)
+    year, number = (int(part) for part in month.split("-"))
+    start, end = month_bounds(year, number, dealer.group.timezone)
     key = account_key(AccountKind.DEALER_REWARDS, dealer.id)
     base = (
         select(LedgerPosting.amount_minor, LedgerEntry, Lead.public_id, RewardProgram.name)

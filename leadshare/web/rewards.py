@@ -1,5 +1,5 @@
 """Reward pages: programs, the ledger, statements and payouts (group admin), the store's
-statement (manager), voiding a lead (group admin). The rewards service decides; the API's
+statement (manager), voiding a lead (group admin). The rewards services decide; the rewards
 schemas check the forms."""
 
 from __future__ import annotations
@@ -9,10 +9,19 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
 
-from ..api.rewards import (
+from ..auth.models import User
+from ..clock import utcnow
+from ..errors import Conflict, Invalid
+from ..responses import csv_attachment
+from ..rewards import books, credits
+from ..rewards import programs as program_service
+from ..rewards.enums import AccountKind, EntryKind, RewardEvent
+from ..rewards.models import RewardProgram
+from ..rewards.money import format_amount
+from ..rewards.payouts import pay_out
+from ..rewards.schemas import (
     FundSchema,
     PayoutSchema,
     ProgramPatchSchema,
@@ -20,18 +29,8 @@ from ..api.rewards import (
     StatementArgsSchema,
     VoidSchema,
 )
-from ..auth.models import User
-from ..clock import utcnow
-from ..errors import Conflict, Invalid
-from ..extensions import db
-from ..leads.models import Lead
-from ..responses import csv_attachment
-from ..rewards import service
-from ..rewards.models import RewardCredit, RewardProgram
-from ..rewards.money import format_amount
-from ..rewards.rules import RewardEvent
 from ..rewards.statements import statement, statement_csv
-from ..tenancy.models import Dealer, Group
+from ..tenancy.models import Dealer
 from ..vocabulary import Role
 from . import blp
 from .forms import compact, load, load_or_flash, store_choices, whole_number
@@ -135,14 +134,14 @@ class VoidForm(FlaskForm):
 
 
 def _figures(program: RewardProgram) -> dict[str, Any]:
-    figures = service.program_figures(program)
+    figures = program_service.program_figures(program)
     figures["used_percent"] = percent(figures["used"], figures["budget"])
     return figures
 
 
 def _render_programs(form: ProgramForm, rules: list[dict[str, str]], status: int = 200):
     user = actor()
-    page = service.list_programs(user, page_number(), PER_PAGE)
+    page = program_service.list_programs(user, page_number(), PER_PAGE)
     rows = [(program, _figures(program)) for program in page.items]
     return render_template(
         "rewards/programs.html",
@@ -167,7 +166,7 @@ def programs():
     if data is None:
         return _render_programs(form, form.rules(), 422)
     try:
-        program = service.create_program(actor(), data)
+        program = program_service.create_program(actor(), data)
     except (Invalid, Conflict) as error:
         refuse(error)
         return _render_programs(form, form.rules(), error.status)
@@ -177,8 +176,8 @@ def programs():
 
 def _render_program(program_id: int, edit: ProgramEditForm | None = None, status: int = 200):
     user = actor()
-    program = service.get_program(user, program_id)
-    skips = service.list_skips(user, program.id, page_number(), PER_PAGE)
+    program = program_service.get_program(user, program_id)
+    skips = program_service.list_skips(user, program.id, page_number(), PER_PAGE)
     names = store_names(group_dealers(program.group_id))
     edit = edit or ProgramEditForm(
         formdata=None,
@@ -213,7 +212,7 @@ def program_update(program_id: int):
     if data is None:
         return _render_program(program_id, form, 422)
     try:
-        service.update_program(actor(), program_id, data)
+        program_service.update_program(actor(), program_id, data)
     except Invalid as error:
         refuse(error)
         return _render_program(program_id, form, 422)
@@ -230,7 +229,7 @@ def program_fund(program_id: int):
         for text in form.amount.errors or form.form_errors:
             flash(_("Amount: %(problem)s", problem=text), "error")
         return redirect(url_for("web.program", program_id=program_id))
-    service.fund_program(actor(), program_id, data["amount"])
+    program_service.fund_program(actor(), program_id, data["amount"])
     flash(_("Added %(amount)s to the budget.", amount=format_amount(data["amount"])), "success")
     return redirect(url_for("web.program", program_id=program_id))
 
@@ -238,20 +237,12 @@ def program_fund(program_id: int):
 # --- ledger and payouts ---------------------------------------------------------------------
 
 
-def account_names(group_id: int) -> dict[tuple[str, int], str]:
+def account_names(user: User) -> dict[tuple[str, int], str]:
     """(kind, owner id) -> what the account belongs to, for the ledger page."""
-    names: dict[tuple[str, int], str] = {}
-    group = db.session.get(Group, group_id)
-    if group is not None:
-        names[("treasury", group.id)] = group.name
-    for program in db.session.scalars(
-        select(RewardProgram).where(RewardProgram.group_id == group_id)
-    ):
-        names[("program", program.id)] = program.name
-    for dealer in group_dealers(group_id):
-        for kind in ("dealer_rewards", "paid_out"):
-            names[(kind, dealer.id)] = store_label(dealer)
-    return names
+    return {
+        key: store_label(owner) if isinstance(owner, Dealer) else owner.name
+        for key, owner in books.account_owners(user).items()
+    }
 
 
 @blp.get("/admin/ledger")
@@ -259,13 +250,13 @@ def account_names(group_id: int) -> dict[tuple[str, int], str]:
 def ledger():
     """Every account of the group with its balance, and the latest journal entries."""
     user = actor()
-    accounts = service.list_accounts(user, {}, 1, 200)
-    entries = service.list_entries(user, {}, page_number(), PER_PAGE)
+    accounts = books.list_accounts(user, {}, 1, 200)
+    entries = books.list_entries(user, {}, page_number(), PER_PAGE)
     return render_template(
         "rewards/ledger.html",
         accounts=accounts,
         entries=entries,
-        names=account_names(user.group_id),
+        names=account_names(user),
     )
 
 
@@ -273,8 +264,8 @@ def _render_payouts(form: PayoutForm, status: int = 200):
     user = actor()
     dealers = group_dealers(user.group_id)
     form.dealer_id.choices = store_choices(dealers)
-    balances = service.list_accounts(user, {"kind": "dealer_rewards"}, 1, 200).items
-    recent = service.list_entries(user, {"kind": "payout"}, 1, PER_PAGE)
+    balances = books.list_accounts(user, {"kind": AccountKind.DEALER_REWARDS}, 1, 200).items
+    recent = books.list_entries(user, {"kind": EntryKind.PAYOUT}, 1, PER_PAGE)
     return render_template(
         "rewards/payouts.html",
         form=form,
@@ -295,9 +286,8 @@ def payouts():
     if data is None:
         return _render_payouts(form, 422)
     try:
-        entry = service.pay_out(actor(), data["dealer_id"], data["amount"], data.get("memo"))
+        entry = pay_out(actor(), data["dealer_id"], data["amount"], data.get("memo"))
     except Conflict as error:
-        db.session.rollback()
         if error.reason == "insufficient_balance":
             flash(
                 _(
@@ -313,9 +303,12 @@ def payouts():
         refuse(error)
         form.dealer_id.errors = [*form.dealer_id.errors, _("No such store.")]
         return _render_payouts(form, 422)
-    dealer = db.session.get(Dealer, entry.dealer_id)
     flash(
-        _("Paid %(amount)s to %(store)s.", amount=format_amount(data["amount"]), store=dealer.name),
+        _(
+            "Paid %(amount)s to %(store)s.",
+            amount=format_amount(data["amount"]),
+            store=entry.dealer.name,
+        ),
         "success",
     )
     return redirect(url_for("web.payouts"))
@@ -390,7 +383,7 @@ def void_lead(lead_id: str):
         flash(_("Why void this lead? %(problem)s", problem=" ".join(texts)), "error")
         return redirect(url_for("web.lead", lead_id=lead_id))
     try:
-        service.void_lead(actor(), lead_id, data["reason"])
+        credits.void_lead(actor(), lead_id, data["reason"])
     except Conflict as error:
         refuse(error)
     else:
@@ -402,21 +395,8 @@ def void_lead(lead_id: str):
 
 
 def net_earnings(dealer_id: int | None, lead_ids: list[str]) -> dict[str, str]:
-    """Per lead public id, the net amount credited to `dealer_id` (credits minus reversals)."""
-    if dealer_id is None or not lead_ids:
-        return {}
-    rows = db.session.execute(
-        select(Lead.public_id, RewardCredit.amount_minor, RewardCredit.reversal_entry_id)
-        .join(Lead, Lead.id == RewardCredit.lead_id)
-        .where(RewardCredit.dealer_id == dealer_id, Lead.public_id.in_(lead_ids))
-    ).all()
-    totals: dict[str, int] = {}
-    for public_id, amount, reversal in rows:
-        totals[public_id] = totals.get(public_id, 0) + (0 if reversal is not None else amount)
-    return {public_id: format_amount(total) for public_id, total in totals.items()}
-
-
-def may_void(user: User, lead: Lead) -> bool:
-    return (
-        user.role == Role.GROUP_ADMIN and user.group_id == lead.group_id and lead.voided_at is None
-    )
+    """Per lead public id, the net amount credited to `dealer_id`, as a decimal string."""
+    return {
+        public_id: format_amount(total)
+        for public_id, total in credits.net_earnings(dealer_id, lead_ids).items()
+    }

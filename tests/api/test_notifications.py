@@ -16,9 +16,10 @@ from leadshare.clock import utcnow
 from leadshare.extensions import db
 from leadshare.leads import intake as lead_service
 from leadshare.leads.models import Lead, Offer
-from leadshare.notify.deliver import Outcome, Settings, claim, deliver_pending, record, send
+from leadshare.notify.deliver import Outcome, claim, deliver_pending, lease, record, send
 from leadshare.notify.formats import verify
 from leadshare.notify.models import Notification, WebhookSecret
+from leadshare.settings import current_settings
 from leadshare.vocabulary import Role
 
 from ..webhook_receiver import Answer, Receiver, to_localhost
@@ -85,7 +86,7 @@ def act(client, world, lead, action, who="tianhe", **payload):
 
 def deliver(app, **kwargs):
     with app.app_context():
-        return deliver_pending(resolver=to_localhost, **kwargs)
+        return deliver_pending(current_settings().notify, resolver=to_localhost, **kwargs)
 
 
 def outbox(app_ctx, **filters) -> list[Notification]:
@@ -529,7 +530,7 @@ def test_a_deliverer_killed_mid_batch_loses_nothing(app, app_ctx, client, world,
         post_lead(client, world, customer={"name": f"客户{n}", "wechat_id": f"wx{n}"})
     now = utcnow()
     with app.app_context():
-        settings = Settings.from_config(app.config)
+        settings = current_settings().notify
         batch, cancelled = claim("crashed-worker", now, settings)
         assert (len(batch), cancelled) == (3, 0)
         # It sent the first message, then died before recording anything.
@@ -539,7 +540,7 @@ def test_a_deliverer_killed_mid_batch_loses_nothing(app, app_ctx, client, world,
 
     assert deliver(app, now=now + timedelta(seconds=5)).sent == 0  # the lease still holds
 
-    after_lease = now + settings.lease(10) + timedelta(seconds=1)
+    after_lease = now + lease(settings, 10) + timedelta(seconds=1)
     assert deliver(app, worker="next-worker", now=after_lease).sent == 3
     ids = [request.json["id"] for request in receiver.requests]
     assert len(ids) == 4 and len(set(ids)) == 3  # at least once; the repeat has the same id
@@ -561,7 +562,7 @@ def test_a_stopped_deliverer_gives_back_what_it_did_not_send(app, app_ctx, clien
         return ["127.0.0.1"]
 
     with app.app_context():
-        report = deliver_pending(resolver=resolve_then_stop, stop=stop)
+        report = deliver_pending(current_settings().notify, resolver=resolve_then_stop, stop=stop)
     assert report.sent == 1
     rows = outbox(app_ctx)
     assert sorted(row.status for row in rows) == ["pending", "pending", "sent"]

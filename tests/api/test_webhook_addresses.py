@@ -9,7 +9,7 @@ from sqlalchemy import select
 from leadshare.extensions import db
 from leadshare.notify.deliver import deliver_pending
 from leadshare.notify.models import Notification
-from leadshare.settings import load_config
+from leadshare.settings import current_settings, load_config
 
 from .. import TEST_SECRET_KEY
 from ..webhook_receiver import Receiver
@@ -80,7 +80,7 @@ def _send_one(app, app_ctx, client, world, resolver) -> Notification:
     response = client.post("/api/v1/leads", json=lead_payload(), headers=world.headers["referrer"])
     assert response.status_code == 201, response.json
     with app.app_context():
-        report = deliver_pending(resolver=resolver)
+        report = deliver_pending(current_settings().notify, resolver=resolver)
     assert report.sent == 0 and report.retrying == 1
     with app_ctx:
         (row,) = db.session.scalars(select(Notification))

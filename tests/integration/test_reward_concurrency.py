@@ -30,7 +30,8 @@ from werkzeug.security import generate_password_hash
 from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.auth.models import User
 from leadshare.extensions import db
-from leadshare.rewards.ledger import AccountKind, account_key
+from leadshare.rewards.enums import AccountKind
+from leadshare.rewards.ledger import account_key
 from leadshare.rewards.models import (
     LedgerAccount,
     LedgerEntry,

@@ -8,12 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from leadshare.rewards.enums import AccountKind, EntryKind, SkipReason
 from leadshare.rewards.ledger import (
-    AccountKind,
-    EntryKind,
     JournalEntry,
     Posting,
-    SkipReason,
     UnbalancedEntry,
     account_key,
     account_kind,

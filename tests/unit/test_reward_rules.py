@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from leadshare.rewards.enums import RewardEvent
 from leadshare.rewards.rules import (
-    RewardEvent,
     Rule,
     events_reached,
     match_rule,

@@ -1,0 +1,45 @@
+"""The notification domain's vocabulary: message events and outbox statuses.
+
+Stored as their string values; no other module spells these strings out.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NotificationEvent(StrEnum):
+    """What a webhook message reports: an offer, its reminder, a claim, progress, a credit."""
+
+    OFFERED = "offered"
+    OFFER_EXPIRING = "offer_expiring"
+    CLAIMED = "claimed"
+    CONTACTED = "contacted"
+    VISITED = "visited"
+    ORDERED = "ordered"
+    DELIVERED = "delivered"
+    LOST = "lost"
+    REWARD_CREDITED = "reward_credited"
+
+
+PROGRESS_EVENTS: tuple[NotificationEvent, ...] = (
+    NotificationEvent.CONTACTED,
+    NotificationEvent.VISITED,
+    NotificationEvent.ORDERED,
+    NotificationEvent.DELIVERED,
+    NotificationEvent.LOST,
+)
+"""Progress the holder records, reported to the referrer (skipped stages are not)."""
+
+
+class NotificationStatus(StrEnum):
+    """Where an outbox row stands: due (again), delivered, out of attempts, or not to be sent."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+RETRYABLE: tuple[NotificationStatus, ...] = (NotificationStatus.DEAD, NotificationStatus.CANCELLED)
+"""An admin may send a dead or cancelled message again."""
