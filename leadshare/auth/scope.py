@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..leads.models import Lead, Offer
-from ..tenancy.models import Dealer, OemBrand
+from ..tenancy.models import Dealer, DealerBrand, OemBrand
 from ..vocabulary import DEALER_ROLES, Role
 from .models import User
 from .public import is_public as is_public_view
@@ -282,6 +282,16 @@ def audited_brand_keys(actor: User) -> tuple[int | None, set[str] | None]:
     if actor.role == Role.OEM_AUDITOR:
         return None, oem_brand_keys(actor.oem_id)
     return actor.group_id, None
+
+
+def audited_stores(actor: User) -> ColumnElement[bool]:
+    """The stores an audit page may show: a group admin its group's, an OEM auditor the stores
+    selling one of its brands (in any group); others 403."""
+    group_id, keys = audited_brand_keys(actor)
+    if keys is None:
+        return Dealer.group_id == group_id
+    sellers = select(DealerBrand.dealer_id).where(DealerBrand.key.in_(sorted(keys)))
+    return Dealer.id.in_(sellers)
 
 
 # --- rewards ------------------------------------------------------------------------------

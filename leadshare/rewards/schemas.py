@@ -8,7 +8,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..api.leads import CHANNELS
+from ..leads.schemas import CHANNELS
 from ..schemas import Date, InputSchema, PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg
 from .enums import AccountKind, EntryKind, RewardEvent
 from .money import format_amount, parse_amount
