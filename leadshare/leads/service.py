@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select, text, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth import scope
 from ..auth.models import User
@@ -28,6 +29,7 @@ from ..routing.geocode.gazetteer import Gazetteer, Place
 from ..routing.geocode.service import geocode_address
 from ..tenancy.models import Dealer
 from ..vocabulary import DEALER_ROLES, Role, brand_key
+from . import effective
 from .enums import LeadStatus
 from .events import append_event
 from .idempotency import reserve
@@ -387,22 +389,6 @@ def _expire_due(lead: Lead, now: datetime) -> int:
     return len(due)
 
 
-def refresh(lead: Lead, now: datetime) -> None:
-    """Reads never show a stale pending offer: expire and re-route before answering."""
-    if lead.status != LeadStatus.OFFERED:
-        return
-    if db.session.scalar(
-        select(
-            exists().where(
-                Offer.lead_id == lead.id, Offer.status == PENDING, Offer.expires_at <= now
-            )
-        )
-    ):
-        locked = _locked(lead.public_id)
-        _expire_due(locked, now)
-        db.session.commit()
-
-
 @dataclass
 class SweepResult:
     leads: int = 0
@@ -633,23 +619,25 @@ def withdraw_lead(
 # --- reading ------------------------------------------------------------------------------
 
 
-def get_lead(actor: User, public_id: str, now: datetime | None = None) -> Lead:
-    lead = _visible(actor, public_id)
-    refresh(lead, now or utcnow())
-    return lead
+# Reads never write: a due offer reads as expired (leads/effective.py); the sweep writes it.
+PRESENTED = (
+    joinedload(Lead.referrer),
+    joinedload(Lead.holder),
+    selectinload(Lead.offers).joinedload(Offer.dealer),
+)
+"""What presenting a lead reads, loaded with a page of leads in a fixed number of statements."""
+
+
+def get_lead(actor: User, public_id: str) -> Lead:
+    return _visible(actor, public_id)
 
 
 def current_offer(lead: Lead) -> Offer | None:
-    return db.session.scalar(
-        select(Offer)
-        .where(Offer.lead_id == lead.id, Offer.status == PENDING)
-        .order_by(Offer.id.desc())
-    )
+    return effective.current_offer(lead.offers)
 
 
 def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:
     """Leads in the actor's scope; dealers choose a view: posted, offered (pending) or held."""
-    sweep(utcnow(), group_id=actor.group_id)  # no list shows a stale pending offer
     query = select(Lead)
     if actor.role == Role.PLATFORM_ADMIN:
         pass
@@ -664,7 +652,9 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
         offered = select(Offer.lead_id).where(Offer.dealer_id == dealer_id)
         views = {
             "posted": Lead.referrer_id == dealer_id,
-            "offered": Lead.id.in_(offered.where(Offer.status == PENDING)),
+            "offered": Lead.id.in_(
+                offered.where(Offer.status == PENDING, Offer.expires_at > utcnow())
+            ),
             "held": Lead.holder_id == dealer_id,
         }
         view = filters.get("view")
@@ -686,7 +676,8 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = list(
         db.session.scalars(
-            query.order_by(Lead.created_at.desc(), Lead.id.desc())
+            query.options(*PRESENTED)
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)
         )
@@ -697,13 +688,14 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
 def board(actor: User, page: int, per_page: int) -> Page:
     """Open leads the actor's store may claim, nearest first (SPEC 3)."""
     dealer = scope.acting_store(actor)
-    sweep(utcnow(), group_id=dealer.group_id)
     if not (dealer.is_active and dealer.is_accepting):
         return Page(items=[], page=page, per_page=per_page, total=0)
     keys = [b.key for b in dealer.brand_rows]
     leads = list(
         db.session.scalars(
-            select(Lead).where(
+            select(Lead)
+            .options(*PRESENTED)
+            .where(
                 Lead.group_id == dealer.group_id,
                 Lead.status == LeadStatus.OPEN,
                 Lead.brand_key.in_(keys),

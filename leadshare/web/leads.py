@@ -14,12 +14,11 @@ from ..api.leads import DeclineSchema, LocationInSchema, ProgressSchema
 from ..auth import scope
 from ..auth.models import User
 from ..errors import Conflict, Invalid
-from ..extensions import db
 from ..leads import service
-from ..leads.enums import LeadStatus
+from ..leads.enums import LeadStatus, OfferStatus
 from ..leads.events import verify_lead_chain
 from ..leads.models import Lead
-from ..leads.presenter import present_lead, present_trail
+from ..leads.presenter import present_lead, present_trail, verify_lead_chains
 from ..leads.states import InvalidTransition, can_withdraw
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
@@ -51,8 +50,7 @@ def back(default_endpoint: str, **values: Any) -> str:
 
 
 def refuse(error: Exception) -> None:
-    """Undo the failed attempt and tell the person why, in their language."""
-    db.session.rollback()
+    """Tell the person why the attempt was refused, in their language (it wrote nothing)."""
     flash(domain_message(error), "error")
 
 
@@ -172,6 +170,7 @@ def lead_actions(user: User, lead: Lead, shown: dict[str, Any]) -> dict[str, boo
     return {
         "respond": dealer_id is not None
         and offer is not None
+        and offer["status"] == OfferStatus.PENDING
         and offer["dealer"]["id"] == dealer_id,
         "claim_board": dealer_id is not None
         and status == LeadStatus.OPEN
@@ -357,7 +356,10 @@ def leads():
     """Every lead in the reader's scope; the OEM auditor's landing page (contacts masked)."""
     user = actor()
     page = service.list_leads(user, list_filters(request.args), page_number(), PER_PAGE)
-    rows = [(present_lead(item, user), verify_lead_chain(item)) for item in page.items]
+    chains = verify_lead_chains(page.items)
+    rows = [
+        (present_lead(item, user), chain) for item, chain in zip(page.items, chains, strict=True)
+    ]
     if user.oem_id is not None:
         brands = oem_brands(user.oem_id)
     elif user.group_id is not None:

@@ -36,14 +36,19 @@ def _chain() -> GeocodeChain:
     return chain
 
 
+def _cached(key: str) -> Place | None:
+    cached = db.session.scalar(db.select(GeocodeCacheEntry).filter_by(key=key))
+    return None if cached is None else Place(**cached.result)
+
+
 def geocode_address(address: str) -> Place | None:
     """Resolve an address through the cache, then the chain; only answers are cached."""
     key = normalise_address(address or "")
     if not key:
         return None
-    cached = db.session.scalar(db.select(GeocodeCacheEntry).filter_by(key=key))
+    cached = _cached(key)
     if cached is not None:
-        return Place(**cached.result)
+        return cached
     place = _chain().geocode(address)
     if place is not None:
         try:
@@ -55,9 +60,9 @@ def geocode_address(address: str) -> Place | None:
 
 
 def locate(address: str) -> Place:
-    """The geocode endpoint: answer or 404, keeping what was learned in the cache."""
-    place = geocode_address(address)
-    db.session.commit()
+    """The geocode endpoint, a read: the cache, else the chain; it stores nothing (intake does)."""
+    key = normalise_address(address or "")
+    place = (_cached(key) or _chain().geocode(address)) if key else None
     if place is None:
         raise NotFound(f"Could not locate {address!r}.", reason="not_found")
     return place
