@@ -264,3 +264,29 @@ def test_a_row_lock_and_every_kind_of_write_are_refused():
     )
     assert offending("SELECT leads.status FROM leads WHERE leads.id = ?") is None
     assert offending("SAVEPOINT sa_savepoint_1") is None
+
+
+def test_a_due_offer_reads_as_expired_on_the_api_and_the_page_and_writes_nothing(
+    app, client, make, auth
+):
+    world = build_world(make, auth)
+    lead = _ok(
+        client.post("/api/v1/leads", json=lead_payload(), headers=world.headers["referrer"]), 201
+    )
+    with app.app_context():
+        db.session.execute(update(Offer).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    tianhe = Browser(app, world.users["tianhe"])
+    with watching_writes(app) as writes:
+        read = _ok(client.get(f"/api/v1/leads/{lead['id']}", headers=world.headers["tianhe"]))
+        trail = _ok(client.get(f"/api/v1/leads/{lead['id']}/trail", headers=world.headers["admin"]))
+        page = tianhe.get(f"/leads/{lead['id']}").text
+        inbox = tianhe.get("/inbox").text
+    assert writes == []
+    assert read["status"] == "offered" and read["routing_pending"] is True
+    assert read["current_offer"]["status"] == "expired"
+    assert read["current_offer"]["dealer"]["id"] == world.tianhe.id
+    [offer] = trail["offers"]
+    assert offer["status"] == "expired" and offer["responded_at"] == offer["expires_at"]
+    assert "data-routing-pending" in page and f"/leads/{lead['id']}/claim" not in page
+    assert f"/leads/{lead['id']}/claim" not in inbox  # an offer past its time cannot be answered
