@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import to_utc
 from flask_login import current_user, login_required
 
 from ..api.leads import DeclineSchema, LocationInSchema, ProgressSchema
 from ..auth import scope
 from ..auth.models import User
+from ..clock import local_midnight, parse_iso
 from ..errors import Conflict, Invalid
 from ..leads import service
 from ..leads.enums import LeadStatus, OfferStatus
@@ -32,7 +32,7 @@ from .forms import (
     load,
     next_moves,
 )
-from .i18n import LABELS, label
+from .i18n import DEFAULT_TIMEZONE, LABELS, label, select_timezone
 from .lookups import dealer_names, group_brands, oem_brands
 from .messages import domain_message, vin_problem
 from .views import roles_required
@@ -62,10 +62,9 @@ def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         return None
-    return moment.replace(tzinfo=None) if moment.tzinfo is None else to_utc(moment)
 
 
 def _place(location: dict[str, Any] | None) -> str:
@@ -324,10 +323,11 @@ def locate(lead_id: str):
 def _day(text: str | None, *, end: bool = False) -> datetime | None:
     """A date box's YYYY-MM-DD as the UTC start of that day (or of the next) in local time."""
     try:
-        day = datetime.strptime(text or "", "%Y-%m-%d")
+        day = datetime.strptime(text or "", "%Y-%m-%d").date()
     except ValueError:
         return None
-    return to_utc(day + timedelta(days=1) if end else day)
+    timezone = select_timezone() or DEFAULT_TIMEZONE
+    return local_midnight(day + timedelta(days=1) if end else day, timezone)
 
 
 def list_filters(args) -> dict[str, Any]:
