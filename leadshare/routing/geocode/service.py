@@ -1,4 +1,4 @@
-"""The geocoding chain of SPEC section 4 with its database cache, configured from the app."""
+"""The geocoding chain of SPEC section 4 with its database cache, configured from the settings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...errors import NotFound
 from ...extensions import db
+from ...settings import current_settings
 from .chain import GeocodeChain
 from .gazetteer import Gazetteer, Place, normalise_address
 from .models import GeocodeCacheEntry
@@ -21,15 +22,15 @@ def _chain() -> GeocodeChain:
     """One chain per app: the online geocoder keeps its rate limiter between requests."""
     chain = current_app.extensions.get("leadshare.geocode_chain")
     if chain is None:
-        cfg = current_app.config
+        geocoder = current_settings().geocoder
         online = make_online_geocoder(
-            cfg["GEOCODER"],
-            domain=cfg["GEOCODER_DOMAIN"],
-            scheme=cfg["GEOCODER_SCHEME"],
-            api_key=cfg["GEOCODER_API_KEY"],
-            timeout=cfg["GEOCODER_TIMEOUT"],
-            min_delay_seconds=cfg["GEOCODER_MIN_DELAY"],
-            user_agent=cfg["GEOCODER_USER_AGENT"],
+            geocoder.provider,
+            domain=geocoder.domain,
+            scheme=geocoder.scheme,
+            api_key=geocoder.api_key,
+            timeout=geocoder.timeout,
+            min_delay_seconds=geocoder.min_delay,
+            user_agent=geocoder.user_agent,
         )
         chain = GeocodeChain(Gazetteer.default(), online)
         current_app.extensions["leadshare.geocode_chain"] = chain
