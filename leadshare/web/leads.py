@@ -15,7 +15,7 @@ from ..auth.models import User
 from ..clock import local_midnight, parse_iso
 from ..errors import Conflict, Invalid
 from ..leads import service
-from ..leads.enums import LeadStatus, OfferStatus
+from ..leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
 from ..leads.events import verify_lead_chain
 from ..leads.models import Lead
 from ..leads.presenter import present_lead, present_trail, verify_lead_chains
@@ -83,7 +83,7 @@ def _place(location: dict[str, Any] | None) -> str:
 def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     """The facts of one event worth reading, as (label, value) pairs."""
     rows: list[tuple[str, str]] = []
-    if kind in ("posted", "located"):
+    if kind in (EventType.POSTED, EventType.LOCATED):
         if data.get("share_reason"):
             rows.append((_("Why shared"), label("share_reason", data["share_reason"])))
         if data.get("channel"):
@@ -92,20 +92,20 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((_("Campaign"), str(data["campaign"])))
         if data.get("location"):
             rows.append((_("Located in"), _place(data["location"])))
-    elif kind == "offered":
+    elif kind == EventType.OFFERED:
         if data.get("distance_km") is not None:
             rows.append((_("Distance"), _("%(km).1f km", km=data["distance_km"])))
-    elif kind == "declined":
+    elif kind == EventType.DECLINED:
         rows.append((_("Reason"), label("decline_reason", data.get("reason"))))
         if data.get("note"):
             rows.append((_("Note"), str(data["note"])))
-    elif kind == "claimed":
-        via = _("from the board") if data.get("via") == "board" else _("from its offer")
+    elif kind == EventType.CLAIMED:
+        via = _("from the board") if data.get("via") == OfferKind.BOARD else _("from its offer")
         rows.append((_("How"), via))
-    elif kind in ("opened", "unroutable"):
+    elif kind in (EventType.OPENED, EventType.UNROUTABLE):
         if data.get("why"):
             rows.append((_("Why"), label("opened_why", data["why"])))
-    elif kind == "withdrawn":
+    elif kind == EventType.WITHDRAWN:
         if data.get("reason"):
             rows.append((_("Reason"), str(data["reason"])))
     elif kind in LABELS["progress"]:
@@ -116,7 +116,7 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
                 rows.append((label("field", key), str(data[key])))
         if data.get("note"):
             rows.append((_("Note"), str(data["note"])))
-    elif kind not in ("expired", "needs_location"):
+    elif kind not in (EventType.EXPIRED, EventType.NEEDS_LOCATION):
         rows.extend(
             (key, str(value)) for key, value in data.items() if not isinstance(value, dict | list)
         )

@@ -15,6 +15,7 @@ from sqlalchemy import event, select, update
 from leadshare.clock import utcnow
 from leadshare.extensions import db
 from leadshare.leads.models import Lead, Offer
+from leadshare.vocabulary import Role
 from tests.api.lead_world import build_world, lead_payload
 
 from .pages import Browser
@@ -113,7 +114,7 @@ def _costs(app, readers) -> dict[str, int]:
 @pytest.fixture
 def world(make, auth):
     world = build_world(make, auth, max_offers_per_lead=2)
-    world.users["oem"] = make.user("oem_auditor", oem=make.oem(brands=["奥迪"]))
+    world.users["oem"] = make.user(Role.OEM_AUDITOR, oem=make.oem(brands=["奥迪"]))
     world.headers["oem"] = auth(world.users["oem"])
     return world
 
