@@ -17,14 +17,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The deliverer (webhook notifications) runs beside gunicorn and is stopped when gunicorn exits.
-# A local demo may send webhooks to a receiver on this machine (the service refuses it otherwise).
+# The worker (the sweep of due offers every minute, and webhook delivery) runs beside gunicorn
+# and is stopped when gunicorn exits. A local demo may send webhooks to a receiver on this
+# machine (the service refuses it otherwise).
 run: export ALLOW_PRIVATE_WEBHOOKS ?= 1
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi leadshare demo
-	$(BIN)/flask --app wsgi leadshare deliver --loop & deliverer=$$!; \
-	trap 'kill $$deliverer 2>/dev/null; wait $$deliverer 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask --app wsgi leadshare worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: install

@@ -186,23 +186,60 @@ def sweep(as_of: str | None) -> None:
 @click.option("--batch", default=10, show_default=True, help="Messages claimed at a time.")
 def deliver(loop: bool, interval: float, batch: int) -> None:
     """Send pending notifications to the stores' webhooks; safe on many hosts at once."""
-    import signal
-    import threading
-
-    from .notify.deliver import deliver_pending, run_forever
+    from .notify.deliver import deliver_pending
     from .notify.outbox import enqueue_reminders
     from .settings import current_settings
+    from .worker import run_worker, stopping_on_signals
 
     settings = current_settings().notify
     if loop:
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        report = run_forever(stop, settings, interval=interval, batch=batch)
+        with stopping_on_signals() as stop:
+            worked = run_worker(
+                stop, settings, sweep_every=None, deliver_every=interval, batch=batch
+            )
+        report = worked.delivery
     else:
         enqueue_reminders(settings.remind_at)
         report = deliver_pending(settings, batch=batch)
     click.echo(
         f"{report.sent} sent, {report.retrying} to retry, {report.dead} dead, "
         f"{report.cancelled} cancelled."
+    )
+
+
+def _seconds(flag: str, default: float, what: str):
+    """A `--flag SECONDS` option, more than zero."""
+    kind = click.FloatRange(min=0, min_open=True)
+    return click.option(flag, default=default, show_default=True, type=kind, help=what)
+
+
+@leadshare_cli.command("worker")
+@_seconds("--interval", 60.0, "Seconds between sweeps of due offers.")
+@_seconds("--deliver-interval", 2.0, "Seconds between delivery polls.")
+@click.option("--batch", default=10, show_default=True, help="Messages claimed at a time.")
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    help="Stop after this many rounds (the first runs everything); else until SIGTERM or SIGINT.",
+)
+def worker(interval: float, deliver_interval: float, batch: int, rounds: int | None) -> None:
+    """Sweep due offers every minute and deliver notifications, in one process (run beside
+    the web servers in production; safe on many hosts at once)."""
+    from .settings import current_settings
+    from .worker import run_worker, stopping_on_signals
+
+    with stopping_on_signals() as stop:
+        report = run_worker(
+            stop,
+            current_settings().notify,
+            sweep_every=interval,
+            deliver_every=deliver_interval,
+            batch=batch,
+            rounds=rounds,
+        )
+    delivered = report.delivery
+    click.echo(
+        f"{report.rounds} rounds: {report.expired} offers expired in {report.sweeps} sweeps; "
+        f"{delivered.sent} sent, {delivered.retrying} to retry, {delivered.dead} dead, "
+        f"{delivered.cancelled} cancelled."
     )

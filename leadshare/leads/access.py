@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth import scope
 from ..auth.models import User
@@ -15,8 +15,8 @@ from ..errors import Forbidden
 from ..extensions import db
 from ..pagination import Page
 from ..routing.geo import haversine_km
-from ..uow import unit_of_work
 from ..vocabulary import DEALER_ROLES, Role, brand_key
+from . import effective
 from .enums import LeadStatus, OfferStatus
 from .models import Lead, Offer
 
@@ -64,44 +64,27 @@ def matching(query: Select, model: Any, filters: Mapping[str, Any], names: Itera
 # --- reading ------------------------------------------------------------------------------
 
 
-def refresh(lead: Lead, now: datetime) -> None:
-    """Reads never show a stale pending offer: expire and re-route before answering."""
-    from .offers import expire_due
-
-    if lead.status != LeadStatus.OFFERED:
-        return
-    if db.session.scalar(
-        select(
-            exists().where(
-                Offer.lead_id == lead.id,
-                Offer.status == OfferStatus.PENDING,
-                Offer.expires_at <= now,
-            )
-        )
-    ):
-        with unit_of_work():
-            expire_due(locked(lead.public_id), now)
+# Reads never write: a due offer reads as expired (leads/effective.py); the sweep writes it.
+PRESENTED = (
+    joinedload(Lead.referrer),
+    joinedload(Lead.holder),
+    selectinload(Lead.offers).joinedload(Offer.dealer),
+)
+"""What presenting a lead reads, loaded with a page of leads in a fixed number of statements."""
 
 
-def get_lead(actor: User, public_id: str, now: datetime | None = None) -> Lead:
-    lead = visible(actor, public_id)
-    refresh(lead, now or utcnow())
-    return lead
+def get_lead(actor: User, public_id: str) -> Lead:
+    """The lead, if the actor may see it; its offers are read as they stand (nothing expires)."""
+    return visible(actor, public_id)
 
 
 def current_offer(lead: Lead) -> Offer | None:
-    return db.session.scalar(
-        select(Offer)
-        .where(Offer.lead_id == lead.id, Offer.status == OfferStatus.PENDING)
-        .order_by(Offer.id.desc())
-    )
+    """The open offer as a reader sees it: a due one reads as expired (leads/effective.py)."""
+    return effective.current_offer(lead.offers)
 
 
 def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:
     """Leads in the actor's scope; dealers choose a view: posted, offered (pending) or held."""
-    from .offers import sweep
-
-    sweep(utcnow(), group_id=actor.group_id)  # no list shows a stale pending offer
     query = select(Lead)
     if actor.role == Role.PLATFORM_ADMIN:
         pass
@@ -116,7 +99,9 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
         offered = select(Offer.lead_id).where(Offer.dealer_id == dealer_id)
         views = {
             "posted": Lead.referrer_id == dealer_id,
-            "offered": Lead.id.in_(offered.where(Offer.status == OfferStatus.PENDING)),
+            "offered": Lead.id.in_(
+                offered.where(Offer.status == OfferStatus.PENDING, Offer.expires_at > utcnow())
+            ),
             "held": Lead.holder_id == dealer_id,
         }
         view = filters.get("view")
@@ -138,7 +123,8 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = list(
         db.session.scalars(
-            query.order_by(Lead.created_at.desc(), Lead.id.desc())
+            query.options(*PRESENTED)
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)
         )
@@ -148,16 +134,15 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
 
 def board(actor: User, page: int, per_page: int) -> Page:
     """Open leads the actor's store may claim, nearest first (SPEC 3)."""
-    from .offers import sweep
-
     dealer = scope.acting_store(actor)
-    sweep(utcnow(), group_id=dealer.group_id)
     if not (dealer.is_active and dealer.is_accepting):
         return Page(items=[], page=page, per_page=per_page, total=0)
     keys = [b.key for b in dealer.brand_rows]
     leads = list(
         db.session.scalars(
-            select(Lead).where(
+            select(Lead)
+            .options(*PRESENTED)
+            .where(
                 Lead.group_id == dealer.group_id,
                 Lead.status == LeadStatus.OPEN,
                 Lead.brand_key.in_(keys),

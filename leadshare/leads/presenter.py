@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.scope import sees_contact
+from ..clock import utcnow
 from ..extensions import db
 from ..routing.geocode.gazetteer import Gazetteer
 from ..tenancy.models import Dealer
 from .access import current_offer
+from .chain import ChainReport, verify_chain
 from .contact import mask_name, mask_phone, mask_wechat
-from .events import lead_events
+from .effective import is_due, offer_status, routing_pending
+from .events import hashed_fields, lead_events
 from .models import Lead, LeadEvent, Offer
 
 
@@ -83,8 +89,9 @@ def shown_event_data(data: dict[str, Any] | None, unmasked: bool) -> dict[str, A
     return shown
 
 
-def present_lead(lead: Lead, actor: User) -> dict[str, Any]:
-    """The lead as SPEC 8 names it, for this reader."""
+def present_lead(lead: Lead, actor: User, now: datetime | None = None) -> dict[str, Any]:
+    """The lead as SPEC 8 names it, for this reader, in its effective state at `now`."""
+    now = now or utcnow()
     unmasked = sees_contact(actor, lead)
     customer = {
         "name": lead.customer_name if unmasked else mask_name(lead.customer_name),
@@ -111,10 +118,12 @@ def present_lead(lead: Lead, actor: User) -> dict[str, Any]:
         if offer is None
         else {
             "dealer": dealer_ref(offer.dealer),
+            "status": offer_status(offer, now),
             "distance_km": shown_km(offer.distance_km, unmasked),
             "offered_at": offer.offered_at,
             "expires_at": offer.expires_at,
         },
+        "routing_pending": routing_pending(lead.status, offer, now),
         "offers_made": lead.offers_made,
         "order_ref": lead.order_ref,
         "vin": lead.vin,
@@ -125,8 +134,9 @@ def present_lead(lead: Lead, actor: User) -> dict[str, Any]:
     }
 
 
-def present_trail(lead: Lead, actor: User) -> dict[str, Any]:
+def present_trail(lead: Lead, actor: User, now: datetime | None = None) -> dict[str, Any]:
     """Every event with its routing decision, and every offer: why the lead went where it went."""
+    now = now or utcnow()
     events: list[LeadEvent] = lead_events(lead)
     dealer_ids = {e.dealer_id for e in events if e.dealer_id}
     offers = list(
@@ -136,7 +146,7 @@ def present_trail(lead: Lead, actor: User) -> dict[str, Any]:
     dealers = {d.id: d for d in db.session.scalars(select(Dealer).where(Dealer.id.in_(dealer_ids)))}
     unmasked = sees_contact(actor, lead)
     return {
-        "lead": present_lead(lead, actor),
+        "lead": present_lead(lead, actor, now),
         "events": [
             {
                 "seq": e.seq,
@@ -154,13 +164,33 @@ def present_trail(lead: Lead, actor: User) -> dict[str, Any]:
             {
                 "dealer": dealer_ref(dealers.get(o.dealer_id)),
                 "kind": o.kind,
-                "status": o.status,
+                "status": offer_status(o, now),
                 "distance_km": shown_km(o.distance_km, unmasked),
                 "offered_at": o.offered_at,
                 "expires_at": o.expires_at,
-                "responded_at": o.responded_at,
+                "responded_at": o.expires_at if is_due(o, now) else o.responded_at,
                 "decline_reason": o.decline_reason,
             }
             for o in offers
         ],
     }
+
+
+def verify_lead_chains(leads: Sequence[Lead]) -> list[ChainReport]:
+    """Each lead's chain verified, as `verify_lead_chain` does, from one query for all events."""
+    events = db.session.scalars(
+        select(LeadEvent)
+        .where(LeadEvent.lead_id.in_([lead.id for lead in leads]))
+        .order_by(LeadEvent.lead_id, LeadEvent.seq)
+    )
+    by_lead = {lead_id: list(rows) for lead_id, rows in groupby(events, lambda e: e.lead_id)}
+    return [
+        verify_chain(
+            [
+                {**hashed_fields(lead, e), "prev_hash": e.prev_hash, "hash": e.hash}
+                for e in by_lead.get(lead.id, [])
+            ],
+            head_hash=lead.head_hash,
+        )
+        for lead in leads
+    ]

@@ -163,6 +163,12 @@ class SourceSchema(ma.Schema):
 
 class CurrentOfferSchema(ma.Schema):
     dealer = fields.Nested(DealerRefSchema)
+    status = fields.String(
+        metadata={
+            "description": "pending; expired once expires_at has passed, before the worker's"
+            " sweep routes the lead on"
+        }
+    )
     distance_km = fields.Float(allow_none=True)
     offered_at = UTCDateTime()
     expires_at = UTCDateTime()
@@ -192,6 +198,12 @@ class LeadSchema(LeadBaseSchema):
     referrer = fields.Nested(DealerRefSchema)
     holder = fields.Nested(DealerRefSchema, allow_none=True)
     current_offer = fields.Nested(CurrentOfferSchema, allow_none=True)
+    routing_pending = fields.Boolean(
+        metadata={
+            "description": "true while the current offer has expired and the lead waits for the"
+            " worker's sweep to offer it to the next store (or put it on the board)"
+        }
+    )
     order_ref = fields.String(allow_none=True)
     vin = fields.String(allow_none=True)
     updated_at = UTCDateTime()

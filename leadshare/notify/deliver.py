@@ -39,7 +39,7 @@ from ..uow import in_unit_of_work, unit_of_work
 from .enums import NotificationEvent, NotificationStatus
 from .formats import Message, is_wecom_robot, render
 from .models import Notification
-from .outbox import enqueue_reminders, has_webhook
+from .outbox import has_webhook
 from .service import webhook_secret
 from .urls import Resolver, UnsafeUrl, resolve_for_sending, system_resolver
 
@@ -368,27 +368,3 @@ def deliver_pending(
             )
             report.count(record(out, outcome, worker, now or utcnow(), settings))
     return report
-
-
-def run_forever(
-    stop: threading.Event, settings: NotifySettings, *, interval: float, batch: int = BATCH_SIZE
-) -> DeliveryReport:
-    """`deliver --loop`: queue due reminders, deliver, sleep; until `stop` is set (by a signal).
-
-    A failing poll (the database restarting, say) is logged and the next poll tries again; its
-    unit of work has rolled back, and the session is dropped after every poll.
-    """
-    worker = worker_id()
-    total = DeliveryReport()
-    log.info("deliverer %s started (polling every %g s)", worker, interval)
-    while not stop.is_set():
-        try:
-            enqueue_reminders(settings.remind_at)
-            total.add(deliver_pending(settings, worker=worker, batch=batch, stop=stop))
-        except Exception:  # noqa: BLE001 - one bad poll must not stop the deliverer
-            log.exception("delivery poll failed; trying again in %g s", interval)
-        finally:
-            db.session.remove()
-        stop.wait(interval)
-    log.info("deliverer %s stopped", worker)
-    return total

@@ -7,18 +7,17 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import to_utc
 from flask_login import current_user, login_required
 
 from ..auth import scope
 from ..auth.models import User
+from ..clock import local_midnight, parse_iso
 from ..errors import Conflict, Invalid
-from ..extensions import db
 from ..leads import access, intake, offers
-from ..leads.enums import LeadStatus
+from ..leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
 from ..leads.events import verify_lead_chain
 from ..leads.models import Lead
-from ..leads.presenter import present_lead, present_trail
+from ..leads.presenter import present_lead, present_trail, verify_lead_chains
 from ..leads.progress import record_progress, withdraw_lead
 from ..leads.schemas import DeclineSchema, LocationInSchema, ProgressSchema
 from ..leads.states import InvalidTransition, can_withdraw
@@ -34,7 +33,7 @@ from .forms import (
     load,
     next_moves,
 )
-from .i18n import LABELS, label
+from .i18n import DEFAULT_TIMEZONE, LABELS, label, select_timezone
 from .lookups import dealer_names, group_brands, oem_brands
 from .messages import domain_message, vin_problem
 from .views import roles_required
@@ -52,8 +51,7 @@ def back(default_endpoint: str, **values: Any) -> str:
 
 
 def refuse(error: Exception) -> None:
-    """Undo the failed attempt and tell the person why, in their language."""
-    db.session.rollback()
+    """Tell the person why the attempt was refused, in their language (it wrote nothing)."""
     flash(domain_message(error), "error")
 
 
@@ -65,10 +63,9 @@ def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         return None
-    return moment.replace(tzinfo=None) if moment.tzinfo is None else to_utc(moment)
 
 
 def _place(location: dict[str, Any] | None) -> str:
@@ -87,7 +84,7 @@ def _place(location: dict[str, Any] | None) -> str:
 def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     """The facts of one event worth reading, as (label, value) pairs."""
     rows: list[tuple[str, str]] = []
-    if kind in ("posted", "located"):
+    if kind in (EventType.POSTED, EventType.LOCATED):
         if data.get("share_reason"):
             rows.append((_("Why shared"), label("share_reason", data["share_reason"])))
         if data.get("channel"):
@@ -96,20 +93,20 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((_("Campaign"), str(data["campaign"])))
         if data.get("location"):
             rows.append((_("Located in"), _place(data["location"])))
-    elif kind == "offered":
+    elif kind == EventType.OFFERED:
         if data.get("distance_km") is not None:
             rows.append((_("Distance"), _("%(km).1f km", km=data["distance_km"])))
-    elif kind == "declined":
+    elif kind == EventType.DECLINED:
         rows.append((_("Reason"), label("decline_reason", data.get("reason"))))
         if data.get("note"):
             rows.append((_("Note"), str(data["note"])))
-    elif kind == "claimed":
-        via = _("from the board") if data.get("via") == "board" else _("from its offer")
+    elif kind == EventType.CLAIMED:
+        via = _("from the board") if data.get("via") == OfferKind.BOARD else _("from its offer")
         rows.append((_("How"), via))
-    elif kind in ("opened", "unroutable"):
+    elif kind in (EventType.OPENED, EventType.UNROUTABLE):
         if data.get("why"):
             rows.append((_("Why"), label("opened_why", data["why"])))
-    elif kind == "withdrawn":
+    elif kind == EventType.WITHDRAWN:
         if data.get("reason"):
             rows.append((_("Reason"), str(data["reason"])))
     elif kind in LABELS["progress"]:
@@ -120,7 +117,7 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
                 rows.append((label("field", key), str(data[key])))
         if data.get("note"):
             rows.append((_("Note"), str(data["note"])))
-    elif kind not in ("expired", "needs_location"):
+    elif kind not in (EventType.EXPIRED, EventType.NEEDS_LOCATION):
         rows.extend(
             (key, str(value)) for key, value in data.items() if not isinstance(value, dict | list)
         )
@@ -173,6 +170,7 @@ def lead_actions(user: User, lead: Lead, shown: dict[str, Any]) -> dict[str, boo
     return {
         "respond": dealer_id is not None
         and offer is not None
+        and offer["status"] == OfferStatus.PENDING
         and offer["dealer"]["id"] == dealer_id,
         "claim_board": dealer_id is not None
         and status == LeadStatus.OPEN
@@ -326,10 +324,11 @@ def locate(lead_id: str):
 def _day(text: str | None, *, end: bool = False) -> datetime | None:
     """A date box's YYYY-MM-DD as the UTC start of that day (or of the next) in local time."""
     try:
-        day = datetime.strptime(text or "", "%Y-%m-%d")
+        day = datetime.strptime(text or "", "%Y-%m-%d").date()
     except ValueError:
         return None
-    return to_utc(day + timedelta(days=1) if end else day)
+    timezone = select_timezone() or DEFAULT_TIMEZONE
+    return local_midnight(day + timedelta(days=1) if end else day, timezone)
 
 
 def list_filters(args) -> dict[str, Any]:
@@ -358,7 +357,10 @@ def leads():
     """Every lead in the reader's scope; the OEM auditor's landing page (contacts masked)."""
     user = actor()
     page = access.list_leads(user, list_filters(request.args), page_number(), PER_PAGE)
-    rows = [(present_lead(item, user), verify_lead_chain(item)) for item in page.items]
+    chains = verify_lead_chains(page.items)
+    rows = [
+        (present_lead(item, user), chain) for item, chain in zip(page.items, chains, strict=True)
+    ]
     if user.oem_id is not None:
         brands = oem_brands(user.oem_id)
     elif user.group_id is not None:

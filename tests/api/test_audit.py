@@ -50,7 +50,7 @@ def _act(client, headers, lead_id: str, action: str, body: dict) -> dict:
 
 
 @pytest.fixture
-def scene(client, make, auth, app_ctx) -> Scene:
+def scene(app, client, make, auth, app_ctx) -> Scene:
     """Every stage, declines, an expiry, two losses, a void, an unroutable lead, two groups.
 
     Brand 奥迪 in group A: `delivered` (10 min to accept), `lost_visited` (declined, then lost
@@ -103,7 +103,9 @@ def scene(client, make, auth, app_ctx) -> Scene:
             .values(expires_at=_now() - timedelta(seconds=1))
         )
         db.session.commit()
-    client.get(f"/api/v1/leads/{leads['lost_at_once']}", headers=ref)  # a read expires it
+    read = client.get(f"/api/v1/leads/{leads['lost_at_once']}", headers=ref)
+    assert read.json["current_offer"]["status"] == "expired"  # a read shows it; the sweep writes
+    assert "1 offers expired" in app.test_cli_runner().invoke(args=["leadshare", "sweep"]).output
     act("baiyun", "lost_at_once", "decline", reason="too_far")
     act("panyu", "lost_at_once", "claim")
     act("panyu", "lost_at_once", "progress", status="lost", lost_reason="客户失联")

@@ -181,8 +181,13 @@ def test_sweep_as_of_expires_offers_and_routes_on(app, client, world):
 def test_reading_a_lead_never_shows_a_stale_offer(app, client, world, app_ctx):
     lead = post(client, world)
     expire_every_offer(app_ctx)
+    before = client.get(f"/api/v1/leads/{lead['id']}", headers=world.headers["referrer"]).json
+    assert before["current_offer"]["status"] == "expired" and before["routing_pending"] is True
+    assert offered_to(before) == world.tianhe.id  # reads never write: the sweep routes it on
+    assert "1 offers expired" in app.test_cli_runner().invoke(args=["leadshare", "sweep"]).output
     after = client.get(f"/api/v1/leads/{lead['id']}", headers=world.headers["referrer"]).json
     assert after["status"] == "offered" and offered_to(after) == world.baiyun.id
+    assert after["current_offer"]["status"] == "pending" and after["routing_pending"] is False
     late = client.post(
         f"/api/v1/leads/{lead['id']}/decline",
         json={"reason": "other"},

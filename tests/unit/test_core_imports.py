@@ -18,6 +18,7 @@ STDLIB_ONLY = [
     "leadshare/routing/geo.py",
     "leadshare/leads/states.py",
     "leadshare/leads/enums.py",
+    "leadshare/leads/effective.py",
     "leadshare/leads/vin.py",
     "leadshare/leads/chain.py",
     "leadshare/auth/throttle.py",

@@ -11,16 +11,6 @@ PACKAGE = Path(__file__).resolve().parents[2] / "leadshare"
 BOUNDARY = {"uow.py"}
 ENDINGS = {"commit", "rollback"}
 
-# Files other helpers of issue 12 are converting to units of work on their branches. It must end
-# empty: the lead removes each entry as its branch merges (the test below fails on stale ones).
-NOT_YET_CONVERTED = {
-    "routing/geocode/service.py",
-    "web/leads.py",
-}
-# Pages whose schemas still live in api/ until their domain's branch merges; must end empty too.
-PAGES_STILL_ON_API: set[str] = set()
-QUERY_FREE_PAGES = {"web/admin.py", "web/staff.py", "web/lookups.py", "web/errors.py"}
-
 
 @cache
 def modules() -> dict[str, ast.Module]:
@@ -60,15 +50,9 @@ def test_only_the_unit_of_work_commits_or_rolls_back():
     offenders = {
         path: calls
         for path, tree in modules().items()
-        if path not in BOUNDARY | NOT_YET_CONVERTED and (calls := ending_calls(tree))
+        if path not in BOUNDARY and (calls := ending_calls(tree))
     }
     assert not offenders, f"commit/rollback outside leadshare/uow.py: {offenders}"
-
-
-def test_the_not_yet_converted_list_names_only_files_that_still_end_transactions():
-    found = modules()
-    stale = {path for path in NOT_YET_CONVERTED if not ending_calls(found.get(path, ast.Module()))}
-    assert not stale, f"converted (or gone): remove from NOT_YET_CONVERTED: {sorted(stale)}"
 
 
 def test_the_unit_of_work_is_where_commits_are():
@@ -79,27 +63,25 @@ def test_pages_import_no_api_module():
     offenders = {
         path: sorted(m for m in imports(path, tree) if m.startswith("leadshare.api"))
         for path, tree in modules().items()
-        if path.startswith("web/") and path not in PAGES_STILL_ON_API
+        if path.startswith("web/")
     }
     assert not {path: found for path, found in offenders.items() if found}
 
 
-def test_pages_still_on_api_do_import_it():
-    found = modules()
-    stale = {
-        path
-        for path in PAGES_STILL_ON_API
-        if not any(m.startswith("leadshare.api") for m in imports(path, found[path]))
-    }
-    assert not stale, f"remove from PAGES_STILL_ON_API: {sorted(stale)}"
-
-
-def test_admin_and_store_pages_and_their_lookups_run_no_queries():
-    found = modules()
-    for path in QUERY_FREE_PAGES:
-        database = {
+def test_pages_run_no_queries_of_their_own():
+    """Pages call services: no page module imports SQLAlchemy or the database handle."""
+    offenders = {
+        path: sorted(
             m
-            for m in imports(path, found[path])
-            if m.startswith(("sqlalchemy", "leadshare.extensions"))
-        }
-        assert not database, f"{path} reaches the database itself: {sorted(database)}"
+            for m in imports(path, tree)
+            if m.startswith("sqlalchemy") or m.startswith("leadshare.extensions.db")
+        )
+        for path, tree in modules().items()
+        if path.startswith("web/")
+    }
+    assert not {path: found for path, found in offenders.items() if found}
+
+
+def test_the_import_reader_sees_a_page_reaching_the_database():
+    tree = ast.parse("from ..extensions import db\nfrom sqlalchemy import select\n")
+    assert {"leadshare.extensions.db", "sqlalchemy.select"} <= imports("web/x.py", tree)

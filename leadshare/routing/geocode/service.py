@@ -1,4 +1,4 @@
-"""The geocoding chain of SPEC section 4 with its database cache, configured from the app."""
+"""The geocoding chain of SPEC section 4 with its database cache, configured from the settings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...errors import NotFound
 from ...extensions import db
+from ...settings import current_settings
 from .chain import GeocodeChain
 from .gazetteer import Gazetteer, Place, normalise_address
 from .models import GeocodeCacheEntry
@@ -21,19 +22,24 @@ def _chain() -> GeocodeChain:
     """One chain per app: the online geocoder keeps its rate limiter between requests."""
     chain = current_app.extensions.get("leadshare.geocode_chain")
     if chain is None:
-        cfg = current_app.config
+        geocoder = current_settings().geocoder
         online = make_online_geocoder(
-            cfg["GEOCODER"],
-            domain=cfg["GEOCODER_DOMAIN"],
-            scheme=cfg["GEOCODER_SCHEME"],
-            api_key=cfg["GEOCODER_API_KEY"],
-            timeout=cfg["GEOCODER_TIMEOUT"],
-            min_delay_seconds=cfg["GEOCODER_MIN_DELAY"],
-            user_agent=cfg["GEOCODER_USER_AGENT"],
+            geocoder.provider,
+            domain=geocoder.domain,
+            scheme=geocoder.scheme,
+            api_key=geocoder.api_key,
+            timeout=geocoder.timeout,
+            min_delay_seconds=geocoder.min_delay,
+            user_agent=geocoder.user_agent,
         )
         chain = GeocodeChain(Gazetteer.default(), online)
         current_app.extensions["leadshare.geocode_chain"] = chain
     return chain
+
+
+def _cached(key: str) -> Place | None:
+    cached = db.session.scalar(db.select(GeocodeCacheEntry).filter_by(key=key))
+    return None if cached is None else Place(**cached.result)
 
 
 def geocode_address(address: str) -> Place | None:
@@ -41,9 +47,9 @@ def geocode_address(address: str) -> Place | None:
     key = normalise_address(address or "")
     if not key:
         return None
-    cached = db.session.scalar(db.select(GeocodeCacheEntry).filter_by(key=key))
+    cached = _cached(key)
     if cached is not None:
-        return Place(**cached.result)
+        return cached
     place = _chain().geocode(address)
     if place is not None:
         try:
@@ -55,9 +61,9 @@ def geocode_address(address: str) -> Place | None:
 
 
 def locate(address: str) -> Place:
-    """The geocode endpoint: answer or 404, keeping what was learned in the cache."""
-    place = geocode_address(address)
-    db.session.commit()
+    """The geocode endpoint, a read: the cache, else the chain; it stores nothing (intake does)."""
+    key = normalise_address(address or "")
+    place = (_cached(key) or _chain().geocode(address)) if key else None
     if place is None:
         raise NotFound(f"Could not locate {address!r}.", reason="not_found")
     return place

@@ -1,0 +1,124 @@
+"""The worker: one process beside the web servers for the timers that no read may run.
+
+Reads never write, so an offer whose time is up stays pending in the database (and reads as
+expired) until the sweep expires it and routes its lead on. The worker runs the sweep every
+`sweep_every` seconds and the notification deliverer (queue due reminders, deliver what is
+pending) every `deliver_every` seconds. Many workers may run at once: the sweep skips leads
+another has locked, deliverers lease the messages they send. SIGTERM or SIGINT stops it
+cleanly: the job in progress ends (a delivery batch gives back what it did not send), then
+the loop does.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .extensions import db
+from .leads.offers import sweep
+from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_id
+from .notify.outbox import enqueue_reminders
+from .settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_SECONDS = 60.0
+DELIVER_EVERY_SECONDS = 2.0
+
+
+@dataclass
+class WorkerReport:
+    """What a worker did: its rounds, sweeps and expired offers, and what it delivered."""
+
+    rounds: int = 0
+    sweeps: int = 0
+    expired: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+@dataclass
+class Job:
+    """One timer of the worker: `run` every `every` seconds, first at once."""
+
+    name: str
+    every: float
+    run: Callable[[], None]
+    due_at: float = float("-inf")
+
+
+def _run(job: Job) -> None:
+    """Run a job; a failure (the database restarting, say) is logged, retried at its next time.
+
+    Removing the session afterwards ends whatever the job left open, committed or not.
+    """
+    try:
+        job.run()
+    except Exception:  # noqa: BLE001 - one failed run must not stop the worker
+        log.exception("worker job %s failed; trying again in %g s", job.name, job.every)
+    finally:
+        db.session.remove()
+
+
+def run_worker(
+    stop: threading.Event,
+    settings: NotifySettings,
+    *,
+    sweep_every: float | None = SWEEP_EVERY_SECONDS,
+    deliver_every: float = DELIVER_EVERY_SECONDS,
+    batch: int = BATCH_SIZE,
+    rounds: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> WorkerReport:
+    """Run the due jobs, wait for the next, again; until `stop` is set or after `rounds` rounds.
+
+    The first round runs every job; a later round runs those whose time has come. Without
+    `sweep_every` only the deliverer runs (`flask leadshare deliver --loop`).
+    """
+    report = WorkerReport()
+    deliverer = worker_id()
+
+    def sweep_due_offers() -> None:
+        result = sweep()
+        report.sweeps += 1
+        report.expired += result.expired
+
+    def deliver() -> None:
+        enqueue_reminders(settings.remind_at)
+        report.delivery.add(deliver_pending(settings, worker=deliverer, batch=batch, stop=stop))
+
+    jobs = [Job("delivery", deliver_every, deliver)]
+    if sweep_every is not None:
+        jobs.insert(0, Job("sweep", sweep_every, sweep_due_offers))
+    log.info(
+        "worker %s started (%s)",
+        deliverer,
+        ", ".join(f"{job.name} every {job.every:g} s" for job in jobs),
+    )
+    while not stop.is_set() and (rounds is None or report.rounds < rounds):
+        for job in jobs:
+            if job.due_at <= clock() and not stop.is_set():
+                _run(job)
+                job.due_at = clock() + job.every
+        report.rounds += 1
+        if rounds is None or report.rounds < rounds:
+            stop.wait(max(0.0, min(job.due_at for job in jobs) - clock()))
+    log.info("worker %s stopped after %d rounds", deliverer, report.rounds)
+    return report
+
+
+@contextmanager
+def stopping_on_signals(*signums: int) -> Iterator[threading.Event]:
+    """An event that SIGTERM and SIGINT (or the signals given) set; old handlers come back after."""
+    stop = threading.Event()
+    signums = signums or (signal.SIGTERM, signal.SIGINT)
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in signums}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
