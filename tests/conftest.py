@@ -15,7 +15,7 @@ from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 
 from . import TEST_SECRET_KEY
-from .factories import Factory
+from .factories import Factory, token_headers
 
 
 def reset_database(url: str) -> None:
@@ -56,30 +56,64 @@ def app(database_url):
     return app
 
 
-@pytest.fixture(autouse=True)
-def _rollback(request, app):
-    """Bind every session of the test to one connection whose transaction is rolled back.
-
-    No app context stays pushed during the test: each request gets its own, as in production,
-    so a service that forgets to commit is caught. Tests read the database in `with app_ctx:`.
-    """
-    if "no_rollback" in request.keywords:
-        yield
-        return
+def _bind_to_one_connection(app):
+    """Bind the app's sessions to one connection inside a transaction; undo with the result."""
     with app.app_context():
         engines = db.engines
         engine = engines[None]
         connection = engine.connect()
         outer = connection.begin()
         engines[None] = connection
-    try:
-        yield
-    finally:
+
+    def undo() -> None:
         with app.app_context():
             db.session.remove()
         engines[None] = engine
         outer.rollback()
         connection.close()
+
+    return connection, undo
+
+
+@pytest.fixture(scope="module")
+def shared_rows(app):
+    """Opt-in for a module whose tests read one costly world: rows made in this fixture's
+    transaction are seen by every test of the module, each test's own changes are rolled back
+    to a savepoint after it, and the whole module's rows are rolled back at its end."""
+    connection, undo = _bind_to_one_connection(app)
+    try:
+        yield connection
+    finally:
+        undo()
+
+
+@pytest.fixture(autouse=True)
+def _rollback(request, app):
+    """Bind every session of the test to one connection whose transaction is rolled back.
+
+    No app context stays pushed during the test: each request gets its own, as in production,
+    so a service that forgets to commit is caught. Tests read the database in `with app_ctx:`.
+    In a module using `shared_rows`, the test runs in a savepoint of the module's transaction.
+    """
+    if "no_rollback" in request.keywords:
+        yield
+        return
+    if "shared_rows" in request.fixturenames:
+        connection = request.getfixturevalue("shared_rows")
+        savepoint = connection.begin_nested()
+        try:
+            yield
+        finally:
+            with app.app_context():
+                db.session.remove()
+            if savepoint.is_active:
+                savepoint.rollback()
+        return
+    _connection, undo = _bind_to_one_connection(app)
+    try:
+        yield
+    finally:
+        undo()
 
 
 @pytest.fixture
@@ -102,12 +136,4 @@ def make(app):
 @pytest.fixture
 def auth(client):
     """`auth(user)` -> headers with a fresh Bearer token for that user."""
-
-    def headers(user, password: str = "password123") -> dict[str, str]:
-        response = client.post(
-            "/api/v1/auth/token", json={"email": user.email, "password": password}
-        )
-        assert response.status_code == 200, response.json
-        return {"Authorization": f"Bearer {response.json['token']}"}
-
-    return headers
+    return token_headers(client)

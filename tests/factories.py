@@ -81,3 +81,16 @@ class Factory:
         user = User(**{"email": f"user{n}@example.com", "role": str(role), **kw})
         user.set_password(password, self.app.config["PASSWORD_HASH_METHOD"])
         return self._save(user)
+
+
+def token_headers(client):
+    """`headers(user)` -> headers with a fresh Bearer token for that user."""
+
+    def headers(user, password: str = "password123") -> dict[str, str]:
+        response = client.post(
+            "/api/v1/auth/token", json={"email": user.email, "password": password}
+        )
+        assert response.status_code == 200, response.json
+        return {"Authorization": f"Bearer {response.json['token']}"}
+
+    return headers

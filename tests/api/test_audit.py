@@ -15,6 +15,7 @@ from leadshare.extensions import db
 from leadshare.leads.models import Lead, LeadEvent, Offer
 from leadshare.vocabulary import Role
 
+from ..factories import Factory, token_headers
 from .lead_world import SZ_NANSHAN, World, build_world, lead_payload
 
 VIN = "LSVAU2A31N2123456"
@@ -49,9 +50,11 @@ def _act(client, headers, lead_id: str, action: str, body: dict) -> dict:
     return response.json
 
 
-@pytest.fixture
-def scene(app, client, make, auth, app_ctx) -> Scene:
+@pytest.fixture(scope="module")
+def scene(app, shared_rows) -> Scene:
     """Every stage, declines, an expiry, two losses, a void, an unroutable lead, two groups.
+
+    Built once for the module (`shared_rows`): each test's own changes are rolled back.
 
     Brand 奥迪 in group A: `delivered` (10 min to accept), `lost_visited` (declined, then lost
     after a visit, 30 min), `lost_at_once` (expired, declined, then lost with no contact,
@@ -59,6 +62,8 @@ def scene(app, client, make, auth, app_ctx) -> Scene:
     `pending` (offered), `reverse` (posted by 天河, accepted by 南山, 20 min). Group B:
     `unroutable` (奥迪, no other store sells it). Brand 丰田 in group A: `toyota` (open).
     """
+    client, make, app_ctx = app.test_client(), Factory(app), app.app_context()
+    auth = token_headers(client)
     w = build_world(make, auth)
     h = w.headers
     for dealer in (w.referrer, w.tianhe, w.baiyun, w.panyu):  # locate the stores: adcodes
