@@ -29,6 +29,10 @@ PURE = [
     "leadshare/rewards/money.py",
     "leadshare/vocabulary.py",
     "leadshare/clock.py",
+    "leadshare/rewards/enums.py",
+    "leadshare/notify/enums.py",
+    "leadshare/notify/formats.py",
+    "leadshare/audit/figures.py",
 ]
 CORE = STDLIB_ONLY + PURE
 FRAMEWORKS = FORBIDDEN | {
