@@ -6,14 +6,16 @@ from flask import Flask
 from sqlalchemy import event, exc
 
 from .extensions import db
+from .uow import writing
 
 
 def configure_sqlite(app: Flask) -> None:
     """Make SQLite behave under several gunicorn workers: no 'database is locked' for users.
 
-    pysqlite's own transaction handling is switched off and every transaction starts with
-    BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing on a lock upgrade,
-    and SAVEPOINTs work.
+    pysqlite's own transaction handling is switched off. A unit of work's transaction starts
+    with BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing on a lock
+    upgrade, and SAVEPOINTs work. Any other transaction only reads (reads never write) and
+    starts deferred, so in WAL mode it takes no lock and never waits for a writer.
     """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
@@ -34,7 +36,7 @@ def configure_sqlite(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing.get() else "BEGIN")
 
 
 UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)

@@ -4,12 +4,17 @@ A service runs its whole use case inside `unit_of_work()` (or is decorated with
 `@transactional`). Services call each other freely: an inner unit joins the outer one and
 commits nothing, so only the outermost commits, once. Any exception rolls the whole use case
 back and propagates. Surfaces (API, pages, CLI, handlers) never commit or roll back themselves.
+
+The outermost unit starts a fresh transaction: what the request read before it (the actor, a
+scope check, nothing written) is ended first, so the unit's transaction is the one that takes
+write locks (on SQLite its BEGIN is IMMEDIATE, database.py) and reads stay lock-free.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -20,6 +25,8 @@ from .extensions import db
 P = ParamSpec("P")
 T = TypeVar("T")
 DEPTH = "leadshare.uow_depth"
+writing: ContextVar[bool] = ContextVar("leadshare.uow_writing", default=False)
+"""True inside the outermost unit of work: a transaction begun now is for writing."""
 
 
 def in_unit_of_work(session: Session | None = None) -> bool:
@@ -32,6 +39,11 @@ def unit_of_work() -> Iterator[Session]:
     """Open (or join) the use case's transaction; the outermost commits on success."""
     session = db.session()
     depth = session.info.get(DEPTH, 0)
+    token = None
+    if depth == 0:
+        if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+            session.rollback()  # end the read-only transaction of what came before
+        token = writing.set(True)
     session.info[DEPTH] = depth + 1
     try:
         yield session
@@ -43,6 +55,8 @@ def unit_of_work() -> Iterator[Session]:
         raise
     finally:
         session.info[DEPTH] = depth
+        if token is not None:
+            writing.reset(token)
 
 
 def transactional(func: Callable[P, T]) -> Callable[P, T]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ...errors import NotFound
 from ...extensions import db
@@ -42,8 +44,16 @@ def _cached(key: str) -> Place | None:
     return None if cached is None else Place(**cached.result)
 
 
+LEARNED = "leadshare.geocoded"
+"""Session info: answers the online chain gave in this request, stored by the next commit."""
+
+
 def geocode_address(address: str) -> Place | None:
-    """Resolve an address through the cache, then the chain; only answers are cached."""
+    """Resolve an address through the cache, then the chain; only answers are cached.
+
+    A read: call it before the unit of work (it may go to the network). A new answer is kept
+    in the session and stored by the unit of work that commits next (`_store_learned`).
+    """
     key = normalise_address(address or "")
     if not key:
         return None
@@ -52,12 +62,19 @@ def geocode_address(address: str) -> Place | None:
         return cached
     place = _chain().geocode(address)
     if place is not None:
+        db.session().info.setdefault(LEARNED, {})[key] = place
+    return place
+
+
+@event.listens_for(Session, "before_commit")
+def _store_learned(session: Session) -> None:
+    """Cache what the chain learned, in the committing unit of work's transaction."""
+    for key, place in session.info.pop(LEARNED, {}).items():
         try:
-            with db.session.begin_nested():
-                db.session.add(GeocodeCacheEntry(key=key, result=place.to_dict()))
+            with session.begin_nested():
+                session.add(GeocodeCacheEntry(key=key, result=place.to_dict()))
         except IntegrityError:  # a concurrent request cached it first
             log.debug("geocode cache race on %r", key)
-    return place
 
 
 def locate(address: str) -> Place:

@@ -1,0 +1,95 @@
+"""The unit of work on a database of its own: one commit per use case, nested units join it,
+a failure undoes all of it, and on SQLite only a unit of work takes the write lock."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, func, select, text
+
+from leadshare.app import create_app
+from leadshare.extensions import db
+from leadshare.tenancy.models import Group
+from leadshare.uow import in_unit_of_work, transactional, unit_of_work
+
+from .. import TEST_SECRET_KEY
+from .scratch import scratch_database
+
+pytestmark = pytest.mark.no_rollback
+
+
+def app_on(url: str):
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": TEST_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": url}
+    )
+    context = app.app_context()
+    context.push()
+    Group.__table__.create(db.engine)
+    return app, context
+
+
+@pytest.fixture
+def scratch_app(tmp_path):
+    """The suite's database kind (TEST_DATABASE_URL or SQLite), in a scratch database."""
+    with scratch_database(tmp_path, "uow") as url:
+        app, context = app_on(url)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+        context.pop()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """SQLite whatever the suite runs on: the embedded default's own locking."""
+    app, context = app_on(f"sqlite:///{tmp_path / 'uow.db'}")
+    yield app
+    db.session.remove()
+    db.engine.dispose()
+    context.pop()
+
+
+def statements(app) -> list[str]:
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def groups() -> int:
+    return db.session.scalar(select(func.count(Group.id)))
+
+
+@transactional
+def add_group(code: str, *, fail: bool = False) -> None:
+    db.session.add(Group(name=code, code=code))
+    db.session.flush()
+    if fail:
+        raise RuntimeError("refused after writing")
+
+
+def test_nested_units_join_the_outer_one_and_commit_once(scratch_app):
+    seen = statements(scratch_app)
+    with unit_of_work():
+        add_group("A")
+        add_group("B")
+        assert in_unit_of_work()
+        assert not any(s.strip().upper() == "COMMIT" for s in seen)
+    assert not in_unit_of_work()
+    db.session.remove()
+    assert groups() == 2
+
+
+def test_a_failure_anywhere_undoes_the_whole_use_case(scratch_app):
+    with pytest.raises(RuntimeError), unit_of_work():
+        add_group("A")
+        add_group("B", fail=True)
+    db.session.remove()
+    assert groups() == 0
+
+
+def test_on_sqlite_reads_begin_deferred_and_a_unit_of_work_begins_immediate(sqlite_app):
+    seen = statements(sqlite_app)
+    db.session.execute(text("SELECT 1"))
+    with unit_of_work():  # the read's transaction ends first: the unit's own takes the lock
+        add_group("A")
+    begins = [s for s in seen if s.upper().startswith("BEGIN")]
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE"], seen
