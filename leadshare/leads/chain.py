@@ -6,10 +6,12 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+from leadshare.clock import iso_z
 
 GENESIS_HASH = "0" * 64
 """What the first event of a lead chains to (its stored prev_hash is None)."""
@@ -20,9 +22,7 @@ PAYLOAD_FIELDS = ("lead_id", "seq", "type", "at", "actor_id", "dealer_id", "data
 
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="microseconds") + "Z"
+        return iso_z(value, timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal | UUID):

@@ -6,12 +6,14 @@ English msgids live in the code and templates (`_()`, `_l()`); the Chinese catal
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import session
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from ..clock import iso_z
 
 DEFAULT_LOCALE = "zh_Hans_CN"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -43,11 +45,7 @@ def localtime(moment: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str
 
 def iso_utc(moment: datetime | None) -> str:
     """Jinja filter: a stored time as ISO-8601 UTC with `Z`, for `<time datetime>` and scripts."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=0).isoformat() + "Z"
+    return iso_z(moment) or ""
 
 
 STATUS = {

@@ -11,6 +11,7 @@ from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..leads import access, intake
+from ..leads.enums import LeadStatus
 from ..leads.models import Lead
 from ..leads.presenter import present_lead, shown_km
 from ..leads.schemas import LeadCreateSchema
@@ -83,7 +84,7 @@ def _duplicate_link(user: User, duplicate_of: str | None) -> str | None:
 
 
 def _posted_message(lead: Lead) -> str:
-    if lead.status == "offered":
+    if lead.status == LeadStatus.OFFERED:
         offer = access.current_offer(lead)
         return _(
             "Shared: offered to %(store)s (%(km).1f km from the customer).",
