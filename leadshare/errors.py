@@ -1,4 +1,4 @@
-"""Domain errors: raised by services and the core, mapped to HTTP once in api/errors.py."""
+"""Domain errors: raised by services and the core, mapped to HTTP once per surface."""
 
 from __future__ import annotations
 
@@ -32,11 +32,15 @@ class NotFound(DomainError):
 
 
 class Forbidden(DomainError):
+    """Seen, but not the caller's to do (a role, or a store that is not the lead's)."""
+
     status = 403
     reason = "forbidden"
 
 
 class Unauthorized(DomainError):
+    """Not signed in, or a credential that no longer holds."""
+
     status = 401
     reason = "unauthorized"
 
@@ -53,10 +57,13 @@ class TooManyRequests(DomainError):
 
     @property
     def headers(self) -> dict[str, str]:
+        """When to ask again."""
         return {"Retry-After": str(self.retry_after)}
 
 
 class Conflict(DomainError):
+    """The request is fine but the state of things refuses it (already claimed, duplicate)."""
+
     status = 409
 
 

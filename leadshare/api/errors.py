@@ -13,7 +13,6 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..errors import DomainError, Invalid
 from ..json_errors import error_body, handle_http_exception, wants_json
-from ..leads.states import InvalidTransition
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +41,6 @@ def handle_domain_error(error: DomainError):
         extra["errors"] = {"json": {error.field: [error.message]}}
     body = error_body(error.status, error.message, error.reason, **extra)
     return jsonify(body), error.status, error.headers
-
-
-def handle_invalid_transition(error: InvalidTransition):
-    message = f"A lead that is {error.current} cannot move to {error.target}."
-    return jsonify(error_body(409, message, error.reason)), 409
 
 
 def log_unexpected(error: Exception) -> None:
@@ -86,6 +80,5 @@ def handle_unexpected(error: Exception):
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(InvalidTransition, handle_invalid_transition)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from leadshare.errors import Conflict
 from leadshare.leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
 
 S = LeadStatus
@@ -51,7 +52,7 @@ PROGRESS_REQUIREMENTS: Mapping[LeadStatus, tuple[str, ...]] = {
 """Fields a progress move must carry; delivered needs order_ref only when none was recorded."""
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(Conflict):
     """A move the lifecycle does not allow (SPEC 5: answered 409 `invalid_transition`)."""
 
     reason = "invalid_transition"
@@ -59,7 +60,7 @@ class InvalidTransition(Exception):
     def __init__(self, current: LeadStatus | str, target: LeadStatus | str) -> None:
         self.current = current
         self.target = target
-        super().__init__(f"a lead cannot move from '{current}' to '{target}'")
+        super().__init__(f"A lead that is {current} cannot move to {target}.")
 
 
 def may_move(current: LeadStatus | str, target: LeadStatus | str) -> bool:

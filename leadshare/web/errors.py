@@ -20,7 +20,6 @@ from werkzeug.exceptions import HTTPException
 from ..database import handle_unavailable, is_unavailable
 from ..errors import DomainError, Forbidden, NotFound, Unauthorized
 from ..json_errors import handle_http_exception
-from ..leads.states import InvalidTransition
 from . import blp
 from .messages import domain_message, flatten_errors
 
@@ -89,12 +88,6 @@ def _domain_error(error: DomainError):
         return error_page(403, domain_message(error))
     if isinstance(error, Unauthorized):
         return redirect(url_for("web.login"))
-    flash(domain_message(error), "error")
-    return redirect(safe_target(request.referrer))
-
-
-@blp.errorhandler(InvalidTransition)
-def _invalid_transition(error: InvalidTransition):
     flash(domain_message(error), "error")
     return redirect(safe_target(request.referrer))
 

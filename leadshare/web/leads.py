@@ -20,7 +20,7 @@ from ..leads.models import Lead
 from ..leads.presenter import present_lead, present_trail, verify_lead_chains
 from ..leads.progress import record_progress, withdraw_lead
 from ..leads.schemas import DeclineSchema, LocationInSchema, ProgressSchema
-from ..leads.states import InvalidTransition, can_withdraw
+from ..leads.states import can_withdraw
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .errors import safe_target
@@ -280,7 +280,7 @@ def progress(lead_id: str):
         if field is not None:
             field.errors = [*field.errors, domain_message(error)]
         return render_lead(lead_id, progress=form, status=422)
-    except (Conflict, InvalidTransition) as error:
+    except Conflict as error:
         refuse(error)
         return redirect(url_for("web.lead", lead_id=lead_id))
     flash(_("Recorded: %(step)s.", step=label("progress", data["status"])), "success")

@@ -137,7 +137,7 @@ def vin_problem(vin: str) -> str | None:
     )
 
 
-def domain_message(error: DomainError | InvalidTransition) -> str:
+def domain_message(error: DomainError) -> str:
     """The sentence to flash for a refusal."""
     if isinstance(error, InvalidTransition):
         return _(
@@ -151,7 +151,7 @@ def domain_message(error: DomainError | InvalidTransition) -> str:
     return str(known) if known is not None else error.message
 
 
-def flash_refusal(error: DomainError | InvalidTransition) -> None:
+def flash_refusal(error: DomainError) -> None:
     """Tell the person why the service refused, in their language (its unit of work has
     already rolled back: nothing to undo here)."""
     flash(domain_message(error), "error")

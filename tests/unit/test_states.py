@@ -128,7 +128,7 @@ def test_invalid_transition_carries_reason_and_readable_message() -> None:
     error = caught.value
     assert error.reason == "invalid_transition"
     assert (error.current, error.target) == (S.ORDERED, S.CONTACTED)
-    assert str(error) == "a lead cannot move from 'ordered' to 'contacted'"
+    assert error.message == "A lead that is ordered cannot move to contacted."
 
 
 @pytest.mark.parametrize("status", list(LeadStatus))
