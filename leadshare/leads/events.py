@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select
@@ -78,8 +79,25 @@ def lead_events(lead: Lead) -> list[LeadEvent]:
 
 def verify_lead_chain(lead: Lead) -> ChainReport:
     """Recompute every hash from the stored rows, and check the lead's recorded head."""
-    rows = [
-        {**hashed_fields(lead, e), "prev_hash": e.prev_hash, "hash": e.hash}
-        for e in lead_events(lead)
+    return verify_lead_chains([lead])[0]
+
+
+def verify_lead_chains(leads: Sequence[Lead]) -> list[ChainReport]:
+    """Each lead's chain verified as `verify_lead_chain` says, from one query for all events
+    (a page of leads costs the same statements whatever its size)."""
+    events = db.session.scalars(
+        select(LeadEvent)
+        .where(LeadEvent.lead_id.in_([lead.id for lead in leads]))
+        .order_by(LeadEvent.lead_id, LeadEvent.seq)
+    )
+    by_lead = {lead_id: list(rows) for lead_id, rows in groupby(events, lambda e: e.lead_id)}
+    return [
+        verify_chain(
+            [
+                {**hashed_fields(lead, e), "prev_hash": e.prev_hash, "hash": e.hash}
+                for e in by_lead.get(lead.id, [])
+            ],
+            head_hash=lead.head_hash,
+        )
+        for lead in leads
     ]
-    return verify_chain(rows, head_hash=lead.head_hash)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select
@@ -16,10 +14,9 @@ from ..extensions import db
 from ..routing.geocode.gazetteer import Gazetteer
 from ..tenancy.models import Dealer
 from .access import current_offer
-from .chain import ChainReport, verify_chain
 from .contact import mask_name, mask_phone, mask_wechat
 from .effective import is_due, offer_status, routing_pending
-from .events import hashed_fields, lead_events
+from .events import lead_events
 from .models import Lead, LeadEvent, Offer
 
 
@@ -174,23 +171,3 @@ def present_trail(lead: Lead, actor: User, now: datetime | None = None) -> dict[
             for o in offers
         ],
     }
-
-
-def verify_lead_chains(leads: Sequence[Lead]) -> list[ChainReport]:
-    """Each lead's chain verified, as `verify_lead_chain` does, from one query for all events."""
-    events = db.session.scalars(
-        select(LeadEvent)
-        .where(LeadEvent.lead_id.in_([lead.id for lead in leads]))
-        .order_by(LeadEvent.lead_id, LeadEvent.seq)
-    )
-    by_lead = {lead_id: list(rows) for lead_id, rows in groupby(events, lambda e: e.lead_id)}
-    return [
-        verify_chain(
-            [
-                {**hashed_fields(lead, e), "prev_hash": e.prev_hash, "hash": e.hash}
-                for e in by_lead.get(lead.id, [])
-            ],
-            head_hash=lead.head_hash,
-        )
-        for lead in leads
-    ]

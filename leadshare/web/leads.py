@@ -15,9 +15,9 @@ from ..clock import local_midnight, parse_iso
 from ..errors import Conflict, Invalid
 from ..leads import access, intake, offers
 from ..leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
-from ..leads.events import verify_lead_chain
+from ..leads.events import verify_lead_chain, verify_lead_chains
 from ..leads.models import Lead
-from ..leads.presenter import present_lead, present_trail, verify_lead_chains
+from ..leads.presenter import present_lead, present_trail
 from ..leads.progress import record_progress, withdraw_lead
 from ..leads.schemas import DeclineSchema, LocationInSchema, ProgressSchema
 from ..leads.states import can_withdraw
