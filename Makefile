@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test test-slow test-pg test-fuzz lint format bench bench-audit screenshots
+.PHONY: install run test test-slow test-pg test-fuzz lint format bench bench-audit bench-intake screenshots
 
 install: $(STAMP)
 
@@ -63,3 +63,7 @@ bench: install
 # A million synthetic leads in a scratch PostgreSQL database (leadshare_bench_audit), about 8 min.
 bench-audit: install
 	$(BIN)/python -m bench.audit --leads 1000000 --repeat 5
+
+# Statements and in-process latency of intake, claim and progress (300 stores), about 20 s.
+bench-intake: install
+	$(BIN)/python -m bench.intake --leads 300
