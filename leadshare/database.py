@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context
 from sqlalchemy import event, exc
 
 from .extensions import db
@@ -14,8 +14,10 @@ def configure_sqlite(app: Flask) -> None:
 
     pysqlite's own transaction handling is switched off. A unit of work's transaction starts
     with BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing on a lock
-    upgrade, and SAVEPOINTs work. Any other transaction only reads (reads never write) and
-    starts deferred, so in WAL mode it takes no lock and never waits for a writer.
+    upgrade, and SAVEPOINTs work. In a web request every other transaction only reads (reads
+    never write; the unit of work ends them before it begins) and starts deferred, so in WAL
+    mode it takes no lock and never waits for a writer. Outside a request (commands, scripts,
+    migrations) every transaction starts IMMEDIATE, as one that reads and then writes must.
     """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
@@ -36,7 +38,8 @@ def configure_sqlite(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing.get() else "BEGIN")
+        reading = has_request_context() and not writing.get()
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)

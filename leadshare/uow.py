@@ -7,7 +7,8 @@ back and propagates. Surfaces (API, pages, CLI, handlers) never commit or roll b
 
 The outermost unit starts a fresh transaction: what the request read before it (the actor, a
 scope check, nothing written) is ended first, so the unit's transaction is the one that takes
-write locks (on SQLite its BEGIN is IMMEDIATE, database.py) and reads stay lock-free.
+write locks (on SQLite its BEGIN is IMMEDIATE, database.py) and a request's reads stay
+lock-free.
 """
 
 from __future__ import annotations

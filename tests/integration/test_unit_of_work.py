@@ -86,10 +86,25 @@ def test_a_failure_anywhere_undoes_the_whole_use_case(scratch_app):
     assert groups() == 0
 
 
-def test_on_sqlite_reads_begin_deferred_and_a_unit_of_work_begins_immediate(sqlite_app):
+def begins(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.upper().startswith("BEGIN")]
+
+
+def test_on_sqlite_a_requests_reads_begin_deferred_and_its_unit_of_work_immediate(sqlite_app):
+    seen = statements(sqlite_app)
+    with sqlite_app.test_request_context("/api/v1/leads", method="POST"):
+        db.session.execute(text("SELECT 1"))
+        with unit_of_work():  # the read's transaction ends first: the unit's own takes the lock
+            add_group("A")
+        db.session.remove()
+    assert begins(seen) == ["BEGIN", "BEGIN IMMEDIATE"], seen
+
+
+def test_on_sqlite_outside_a_request_every_transaction_begins_immediate(sqlite_app):
+    """A command or script may read, then write, in one transaction: it must not upgrade."""
     seen = statements(sqlite_app)
     db.session.execute(text("SELECT 1"))
-    with unit_of_work():  # the read's transaction ends first: the unit's own takes the lock
-        add_group("A")
-    begins = [s for s in seen if s.upper().startswith("BEGIN")]
-    assert begins == ["BEGIN", "BEGIN IMMEDIATE"], seen
+    db.session.add(Group(name="B", code="B"))
+    db.session.flush()
+    db.session.rollback()
+    assert begins(seen) == ["BEGIN IMMEDIATE"], seen
