@@ -6,7 +6,7 @@ moment from outside, and a group's local calendar goes through these functions.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -62,11 +62,6 @@ def local_midnight(day: date, timezone: str) -> datetime:
 def start_of_day(moment: datetime, timezone: str) -> datetime:
     """Midnight of the local day a stored moment falls on, as naive UTC."""
     return local_midnight(local_date(moment, timezone), timezone)
-
-
-def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
-    """The naive-UTC start and end of a local calendar day."""
-    return local_midnight(day, timezone), local_midnight(day + timedelta(days=1), timezone)
 
 
 def month_bounds(year: int, month: int, timezone: str) -> tuple[datetime, datetime]:

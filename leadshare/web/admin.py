@@ -17,8 +17,8 @@ from ..tenancy.schemas import DealerQueryArgsSchema, DealerWriteSchema
 from ..vocabulary import Role
 from . import blp
 from .forms import DealerForm, UserForm, compact, load_or_flash, store_choices
-from .leads import actor, page_number
-from .lookups import store_names
+from .leads import page_number
+from .lookups import actor, store_names
 from .messages import domain_message, flash_refusal
 from .views import roles_required
 

@@ -19,8 +19,8 @@ from ..clock import iso_z
 from ..tenancy.models import Dealer
 from ..vocabulary import Role
 from . import blp
-from .leads import _day, actor
-from .lookups import group_brands, oem_brands, store_label
+from .leads import date_box
+from .lookups import actor, group_brands, oem_brands, store_label
 from .views import roles_required
 
 AUDIT_ROLES = (Role.OEM_AUDITOR, Role.GROUP_ADMIN)
@@ -57,7 +57,7 @@ def _filters() -> tuple[dict[str, Any], dict[str, str]]:
     filters: dict[str, Any] = {}
     if args["brand"]:
         filters["brand"] = args["brand"][:100]
-    start, end = _day(args["from"]), _day(args["to"], end=True)
+    start, end = date_box(args["from"]), date_box(args["to"], end=True)
     if start:
         filters["created_from"] = start
     if end:

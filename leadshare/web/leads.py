@@ -34,15 +34,11 @@ from .forms import (
     next_moves,
 )
 from .i18n import DEFAULT_TIMEZONE, LABELS, label, select_timezone
-from .lookups import dealer_names, group_brands, oem_brands
+from .lookups import actor, dealer_names, group_brands, oem_brands
 from .messages import domain_message, vin_problem
 from .views import roles_required
 
 PER_PAGE = 20
-
-
-def actor() -> User:
-    return current_user._get_current_object()
 
 
 def back(default_endpoint: str, **values: Any) -> str:
@@ -321,7 +317,7 @@ def locate(lead_id: str):
 # --- the list -------------------------------------------------------------------------------
 
 
-def _day(text: str | None, *, end: bool = False) -> datetime | None:
+def date_box(text: str | None, *, end: bool = False) -> datetime | None:
     """A date box's YYYY-MM-DD as the UTC start of that day (or of the next) in local time."""
     try:
         day = datetime.strptime(text or "", "%Y-%m-%d").date()
@@ -339,7 +335,7 @@ def list_filters(args) -> dict[str, Any]:
         filters["brand"] = args["brand"]
     if args.get("view") in ("posted", "offered", "held") and current_user.role in DEALER_ROLES:
         filters["view"] = args["view"]
-    created_from, created_to = _day(args.get("from")), _day(args.get("to"), end=True)
+    created_from, created_to = date_box(args.get("from")), date_box(args.get("to"), end=True)
     if created_from:
         filters["created_from"] = created_from
     if created_to:

@@ -8,25 +8,27 @@ from typing import Any
 
 from flask_login import current_user
 
+from ..auth.models import User
 from ..tenancy import service
 
 
-def _reader():
+def actor() -> User:
+    """The signed-in reader of the page (the user object behind Flask-Login's proxy)."""
     return current_user._get_current_object()
 
 
 def group_brands(group_id: int) -> list[str]:
     """The brands some store of the group sells: suggestions for the post-a-lead form."""
-    return service.group_brands(_reader(), group_id)
+    return service.group_brands(actor(), group_id)
 
 
 def oem_brands(oem_id: int) -> list[str]:
-    return service.oem_brands(_reader(), oem_id)
+    return service.oem_brands(actor(), oem_id)
 
 
 def group_dealers(group_id: int) -> list[Any]:
     """The group's stores by code, for store pickers."""
-    return service.group_dealers(_reader(), group_id)
+    return service.group_dealers(actor(), group_id)
 
 
 def store_label(dealer: Any) -> str:
@@ -41,4 +43,4 @@ def store_names(dealers: Iterable[Any]) -> dict[int, str]:
 
 def dealer_names(ids: Iterable[int | None]) -> dict[int, str]:
     """`{id: "GZ01 广州天河…"}` for the stores a routing decision mentions."""
-    return store_names(service.dealer_labels(_reader(), ids))
+    return store_names(service.dealer_labels(actor(), ids))

@@ -35,8 +35,8 @@ from ..vocabulary import Role
 from . import blp
 from .forms import compact, load, load_or_flash, store_choices, whole_number
 from .i18n import localtime
-from .leads import actor, page_number, refuse
-from .lookups import group_dealers, store_label, store_names
+from .leads import page_number, refuse
+from .lookups import actor, group_dealers, store_label, store_names
 from .messages import flatten_errors
 from .views import roles_required
 

@@ -22,7 +22,8 @@ from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .forms import DeclineForm, LeadForm, ProgressForm, StoreSettingsForm, load_or_flash
 from .i18n import LABELS, label
-from .leads import actor, page_number
+from .leads import page_number
+from .lookups import actor
 from .messages import flash_refusal
 from .views import roles_required
 

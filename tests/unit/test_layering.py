@@ -5,29 +5,17 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "leadshare"
+from .parsed import PACKAGE, imports, modules
 
 
 def imports_of(path: Path) -> set[str]:
     """The absolute dotted names of every module one file of leadshare/ imports."""
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    package = parts[:-1]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
-            found.add(module)
-            found.update(f"{module}.{alias.name}" for alias in node.names)
-    return found
+    name = path.relative_to(PACKAGE).as_posix()
+    return imports(name, modules()[name])
 
 
 def files_under(folder: str) -> list[Path]:

@@ -4,20 +4,11 @@ pages import no `api` module and run no queries of their own (parsed, not run)."
 from __future__ import annotations
 
 import ast
-from functools import cache
-from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "leadshare"
+from .parsed import imports, modules
+
 BOUNDARY = {"uow.py"}
 ENDINGS = {"commit", "rollback"}
-
-
-@cache
-def modules() -> dict[str, ast.Module]:
-    return {
-        path.relative_to(PACKAGE).as_posix(): ast.parse(path.read_text(encoding="utf-8"))
-        for path in sorted(PACKAGE.rglob("*.py"))
-    }
 
 
 def ending_calls(tree: ast.Module) -> list[str]:
@@ -29,21 +20,6 @@ def ending_calls(tree: ast.Module) -> list[str]:
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in ENDINGS
     ]
-
-
-def imports(path: str, tree: ast.Module) -> set[str]:
-    """Every module the file imports, as absolute dotted names."""
-    package = ["leadshare", *path.split("/")[:-1]]
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join([*base, *(node.module or "").split(".")]).strip(".")
-            found.add(module)
-            found.update(f"{module}.{alias.name}" for alias in node.names)
-    return found
 
 
 def test_only_the_unit_of_work_commits_or_rolls_back():
