@@ -1,0 +1,55 @@
+-- POST one step on a lead each request: the claim of an offered lead by the store it was offered
+-- to, or a progress step by its holder. Each thread walks its own share of the list; a second
+-- pass over the list (progress only) records the next status.
+--   wrk ... -s step.lua URL -- DATA_FILE THREADS SUFFIX STATUS [NEXT_STATUS]
+-- DATA_FILE defines steps = {{"lead public id", "Bearer ..."}, ...}.
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+
+function init(args)
+  dofile(args[1])
+  local count = tonumber(args[2])
+  suffix = args[3]
+  statuses = {args[4], args[5]}
+  mine = {}
+  for i = tid, #steps, count do table.insert(mine, steps[i]) end
+  at = 0
+  pass = 1
+end
+
+function request()
+  at = at + 1
+  if at > #mine then
+    at = 1
+    pass = pass + 1
+  end
+  local lead, token = mine[at][1], mine[at][2]
+  local body = "{}"
+  local status = statuses[pass]
+  if status ~= nil and status ~= "" and status ~= "-" then
+    body = string.format('{"status":"%s"}', status)
+  end
+  return wrk.format("POST", string.format("/api/v1/leads/%s/%s", lead, suffix),
+    {["Authorization"] = token, ["Content-Type"] = "application/json"}, body)
+end
+
+local told = false
+
+function response(status, headers, body)
+  if status >= 300 and not told then
+    told = true
+    io.write(string.format("!! %d %s\n", status, string.sub(body, 1, 300)))
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '@@ {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"errors":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout))
+end
