@@ -6,7 +6,7 @@ from flask import Flask, has_request_context
 from sqlalchemy import event, exc
 
 from .extensions import db
-from .uow import writing
+from .uow import request_writes, writing
 
 
 def configure_sqlite(app: Flask) -> None:
@@ -14,10 +14,12 @@ def configure_sqlite(app: Flask) -> None:
 
     pysqlite's own transaction handling is switched off. A unit of work's transaction starts
     with BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing on a lock
-    upgrade, and SAVEPOINTs work. In a web request every other transaction only reads (reads
-    never write; the unit of work ends them before it begins) and starts deferred, so in WAL
-    mode it takes no lock and never waits for a writer. Outside a request (commands, scripts,
-    migrations) every transaction starts IMMEDIATE, as one that reads and then writes must.
+    upgrade, and SAVEPOINTs work. So does every transaction of a request that may change
+    something (POST, PUT, PATCH, DELETE): its first read (the actor) already is the unit's
+    transaction. A GET's transactions only read (reads never write) and start deferred, so in
+    WAL mode they take no lock and never wait for a writer. Outside a request (commands,
+    scripts, migrations) every transaction starts IMMEDIATE, as one that reads and then writes
+    must.
     """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
@@ -38,7 +40,7 @@ def configure_sqlite(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        reading = has_request_context() and not writing.get()
+        reading = has_request_context() and not writing.get() and not request_writes()
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 

@@ -5,10 +5,12 @@ A service runs its whole use case inside `unit_of_work()` (or is decorated with
 commits nothing, so only the outermost commits, once. Any exception rolls the whole use case
 back and propagates. Surfaces (API, pages, CLI, handlers) never commit or roll back themselves.
 
-The outermost unit starts a fresh transaction: what the request read before it (the actor, a
-scope check, nothing written) is ended first, so the unit's transaction is the one that takes
-write locks (on SQLite its BEGIN is IMMEDIATE, database.py) and a request's reads stay
-lock-free.
+A request that may change something (POST, PUT, PATCH, DELETE) writes from its first statement:
+on SQLite its transaction begins IMMEDIATE (database.py), and the outermost unit joins it, so
+what the request read first (the actor, the scope check) is neither read twice nor ended.
+Anywhere else (a GET's reads, a command that read before) the outermost unit starts a fresh
+transaction: the clean read-only one before it is ended first, so the unit's transaction is
+the one that takes write locks and a request's reads stay lock-free.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
+from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -28,6 +31,14 @@ T = TypeVar("T")
 DEPTH = "leadshare.uow_depth"
 writing: ContextVar[bool] = ContextVar("leadshare.uow_writing", default=False)
 """True inside the outermost unit of work: a transaction begun now is for writing."""
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_writes() -> bool:
+    """True in a web request whose method may change something: it writes from the start."""
+    return has_request_context() and request.method not in SAFE_METHODS
 
 
 def in_unit_of_work(session: Session | None = None) -> bool:
@@ -42,7 +53,8 @@ def unit_of_work() -> Iterator[Session]:
     depth = session.info.get(DEPTH, 0)
     token = None
     if depth == 0:
-        if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        clean = not (session.new or session.dirty or session.deleted)
+        if session.in_transaction() and clean and not request_writes():
             session.rollback()  # end the read-only transaction of what came before
         token = writing.set(True)
     session.info[DEPTH] = depth + 1

@@ -90,14 +90,26 @@ def begins(seen: list[str]) -> list[str]:
     return [s for s in seen if s.upper().startswith("BEGIN")]
 
 
-def test_on_sqlite_a_requests_reads_begin_deferred_and_its_unit_of_work_immediate(sqlite_app):
+def test_on_sqlite_a_gets_reads_begin_deferred_and_a_unit_of_work_immediate(sqlite_app):
     seen = statements(sqlite_app)
-    with sqlite_app.test_request_context("/api/v1/leads", method="POST"):
+    with sqlite_app.test_request_context("/api/v1/leads", method="GET"):
         db.session.execute(text("SELECT 1"))
         with unit_of_work():  # the read's transaction ends first: the unit's own takes the lock
             add_group("A")
         db.session.remove()
     assert begins(seen) == ["BEGIN", "BEGIN IMMEDIATE"], seen
+
+
+def test_on_sqlite_a_post_writes_from_its_first_read_in_one_transaction(sqlite_app):
+    """What a POST reads before its unit of work (the actor) is not read again: one BEGIN."""
+    seen = statements(sqlite_app)
+    with sqlite_app.test_request_context("/api/v1/leads", method="POST"):
+        db.session.execute(text("SELECT 1"))
+        with unit_of_work():
+            add_group("A")
+        db.session.remove()
+    assert begins(seen) == ["BEGIN IMMEDIATE"], seen
+    assert groups() == 1
 
 
 def test_on_sqlite_outside_a_request_every_transaction_begins_immediate(sqlite_app):
