@@ -120,3 +120,52 @@ def test_on_sqlite_outside_a_request_every_transaction_begins_immediate(sqlite_a
     db.session.flush()
     db.session.rollback()
     assert begins(seen) == ["BEGIN IMMEDIATE"], seen
+
+
+def writers_lock_is_free(tmp_path) -> bool:
+    """Whether another process could take the SQLite writers' queue lock right now."""
+    import fcntl
+    import os
+
+    fd = os.open(tmp_path / "uow.db-writers", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing drops a lock taken here
+    return True
+
+
+@pytest.mark.parametrize("ending", ["commit", "rollback"])
+def test_on_sqlite_a_writer_holds_the_queue_until_its_transaction_ends(
+    sqlite_app, tmp_path, ending
+):
+    """Writers queue on a lock file (database.WriterQueue); the next one is let in at once."""
+    db.session.add(Group(name="A", code="A"))
+    db.session.flush()
+    assert not writers_lock_is_free(tmp_path)
+    getattr(db.session, ending)()
+    assert writers_lock_is_free(tmp_path)
+    with sqlite_app.test_request_context("/api/v1/leads", method="GET"):
+        db.session.execute(text("SELECT 1"))  # a GET's read takes no place in the queue
+        assert writers_lock_is_free(tmp_path)
+        db.session.remove()
+
+
+def test_on_sqlite_writers_of_two_threads_take_turns_and_all_land(sqlite_app):
+    import threading
+
+    def write(prefix: str) -> None:
+        with sqlite_app.app_context():
+            for n in range(25):
+                with unit_of_work():
+                    db.session.add(Group(name=prefix, code=f"{prefix}{n}"))
+            db.session.remove()
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in "XY"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert groups() == 50
