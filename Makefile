@@ -64,6 +64,8 @@ bench: install
 bench-audit: install
 	$(BIN)/python -m bench.audit --leads 1000000 --repeat 5
 
-# Statements and in-process latency of intake, claim and progress (300 stores), about 20 s.
+# Intake, claim and progress (300 stores): statements and in-process latency, then the service
+# and the bare anchor (bench/anchor.py) under gunicorn and wrk (Debian's), about 4 min.
 bench-intake: install
-	$(BIN)/python -m bench.intake --leads 300
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.intake --leads 300 $(BENCH_ARGS)
