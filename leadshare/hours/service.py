@@ -1,0 +1,293 @@
+"""Store hours, closures and a group's calendar: read, change, and the schedules routing counts.
+
+A change of hours, closures or calendar recomputes, in the same unit of work, the expiry of the
+pending offers it touches. `load_schedules` gives routing every candidate's clock in one query
+(two when some hours are set: the group's calendar days too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, select
+
+from ..auth import scope
+from ..auth.models import User
+from ..clock import local_date, utcnow
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..leads.enums import OfferStatus
+from ..leads.models import Offer
+from ..tenancy.models import Dealer, Group
+from ..uow import transactional
+from .calendar import CalendarYear, Overrides, calendar_year, day_kinds
+from .models import CalendarDay, StoreClosure, StoreHours
+from .schedule import (
+    ALL_DAY,
+    DayKind,
+    Interval,
+    Schedule,
+    ScheduleError,
+    add_open_minutes,
+    format_intervals,
+    format_weekly,
+    parse_intervals,
+    parse_weekly,
+)
+
+AROUND_THE_CLOCK = (ALL_DAY,) * 7
+
+
+def parsed_hours(value: Mapping[str, Any], field: str) -> dict[str, Any]:
+    """The contract's `{"weekly": ..., "holidays": ...}` checked and written back in its own
+    shape (every day named, touching intervals merged); a bad one is 422 with its reason."""
+    try:
+        weekly = parse_weekly(value.get("weekly"))
+        holidays = value.get("holidays")
+        parsed = None if holidays is None else parse_intervals(holidays, "holidays")
+    except ScheduleError as error:
+        raise Invalid(f"{field}.{error.where}", error.message, reason=error.reason) from error
+    return {
+        "weekly": format_weekly(weekly),
+        "holidays": None if parsed is None else format_intervals(parsed),
+    }
+
+
+def _weekly(stored: Mapping[str, Any] | None) -> tuple[tuple[Interval, ...], ...]:
+    return AROUND_THE_CLOCK if stored is None else parse_weekly(stored)
+
+
+def _holidays(stored: list | None) -> tuple[Interval, ...] | None:
+    return None if stored is None else parse_intervals(stored, "holidays")
+
+
+def group_overrides(group_id: int) -> dict[date, tuple[DayKind, str | None]]:
+    rows = db.session.execute(
+        select(CalendarDay.day, CalendarDay.kind, CalendarDay.name).where(
+            CalendarDay.group_id == group_id
+        )
+    )
+    return {day: (DayKind(kind), name) for day, kind, name in rows}
+
+
+def load_schedules(group: Group, dealer_ids: Iterable[int], since: datetime) -> dict[int, Schedule]:
+    """Every listed store's clock from `since` on: its own hours or the group's, its closures
+    not over by then, the group's calendar. One query for the stores, one for the calendar
+    when any hours are set."""
+    ids = sorted(set(dealer_ids))
+    if not ids:
+        return {}
+    day = local_date(since, group.timezone) - timedelta(days=1)
+    rows = db.session.execute(
+        select(Dealer.id, StoreHours.weekly, StoreHours.holidays, StoreClosure.starts_on)
+        .add_columns(StoreClosure.ends_on)
+        .outerjoin(StoreHours, StoreHours.dealer_id == Dealer.id)
+        .outerjoin(
+            StoreClosure, and_(StoreClosure.dealer_id == Dealer.id, StoreClosure.ends_on >= day)
+        )
+        .where(Dealer.id.in_(ids))
+    ).all()
+    hours: dict[int, tuple[Any, Any]] = {}
+    closures: dict[int, list[tuple[date, date]]] = {dealer_id: [] for dealer_id in ids}
+    for dealer_id, weekly, holidays, starts_on, ends_on in rows:
+        if weekly is not None:
+            hours[dealer_id] = (weekly, holidays)
+        if starts_on is not None:
+            closures[dealer_id].append((starts_on, ends_on))
+    group_hours = group.opening_hours or {}
+    kinds = day_kinds(group_overrides(group.id)) if (hours or group_hours) else day_kinds({})
+    default = (group_hours.get("weekly"), group_hours.get("holidays"))
+    parsed: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def clock_of(dealer_id: int) -> Schedule:
+        weekly, holidays = hours.get(dealer_id, default)
+        key = (repr(weekly), repr(holidays))
+        if key not in parsed:
+            parsed[key] = (_weekly(weekly), _holidays(holidays))
+        return Schedule(
+            group.timezone,
+            *parsed[key],
+            closures=tuple(sorted(set(closures[dealer_id]))),
+            day_kind=kinds,
+        )
+
+    return {dealer_id: clock_of(dealer_id) for dealer_id in ids}
+
+
+def offer_expiry(schedule: Schedule, offered_at: datetime, ttl_minutes: int) -> datetime:
+    """An offer's time counts the store's open minutes; a store that never opens within the
+    horizon falls back to the wall clock (so no offer waits forever)."""
+    counted = add_open_minutes(offered_at, ttl_minutes, schedule)
+    return counted if counted is not None else offered_at + timedelta(minutes=ttl_minutes)
+
+
+def recompute_pending_offers(group: Group, dealer_ids: Iterable[int] | None = None) -> int:
+    """Re-count the expiry of the group's pending routed offers (of some stores) after their
+    hours, closures or calendar changed; returns how many moved. Joins the caller's unit."""
+    query = (
+        select(Offer)
+        .join(Dealer, Dealer.id == Offer.dealer_id)
+        .where(Dealer.group_id == group.id, Offer.status == OfferStatus.PENDING)
+    )
+    if dealer_ids is not None:
+        query = query.where(Offer.dealer_id.in_(list(dealer_ids)))
+    pending = list(db.session.scalars(query))
+    if not pending:
+        return 0
+    since = min(offer.offered_at for offer in pending)
+    clocks = load_schedules(group, (offer.dealer_id for offer in pending), since)
+    moved = 0
+    for offer in pending:
+        expires = offer_expiry(clocks[offer.dealer_id], offer.offered_at, group.offer_ttl_minutes)
+        if expires != offer.expires_at:
+            offer.expires_at, moved = expires, moved + 1
+    return moved
+
+
+# --- store hours --------------------------------------------------------------------------
+
+
+def _dealer(actor: User, dealer_id: int, *, edit: bool) -> Dealer:
+    dealer = db.session.get(Dealer, dealer_id)
+    if dealer is None or not scope.sees_group(actor, dealer.group_id):
+        raise NotFound("No such dealer.")
+    if edit:
+        scope.require_store_hours_editor(actor, dealer)
+    return dealer
+
+
+def effective_hours(dealer: Dealer) -> dict[str, Any]:
+    """The hours a store keeps: its own override, else its group's (open around the clock
+    when neither has any)."""
+    own = db.session.get(StoreHours, dealer.id)
+    if own is not None:
+        hours, source = {"weekly": own.weekly, "holidays": own.holidays}, "store"
+    else:
+        group_hours = dealer.group.opening_hours
+        hours, source = group_hours or {"weekly": format_weekly(AROUND_THE_CLOCK)}, "group"
+    return {
+        "weekly": hours["weekly"],
+        "holidays": hours.get("holidays"),
+        "source": source,
+        "timezone": dealer.group.timezone,
+    }
+
+
+def get_store_hours(actor: User, dealer_id: int) -> dict[str, Any]:
+    return effective_hours(_dealer(actor, dealer_id, edit=False))
+
+
+@transactional
+def put_store_hours(actor: User, dealer_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace a store's whole override; `{"weekly": null}` goes back to the group's hours."""
+    dealer = _dealer(actor, dealer_id, edit=True)
+    own = db.session.get(StoreHours, dealer.id)
+    if data.get("weekly") is None:
+        if own is not None:
+            db.session.delete(own)
+    else:
+        hours = parsed_hours(data, "hours")
+        if own is None:
+            own = StoreHours(dealer_id=dealer.id)
+            db.session.add(own)
+        own.weekly, own.holidays = hours["weekly"], hours["holidays"]
+    db.session.flush()
+    recompute_pending_offers(dealer.group, [dealer.id])
+    return effective_hours(dealer)
+
+
+# --- closures -----------------------------------------------------------------------------
+
+
+def list_closures(actor: User, dealer_id: int) -> list[StoreClosure]:
+    dealer = _dealer(actor, dealer_id, edit=False)
+    return list(
+        db.session.scalars(
+            select(StoreClosure)
+            .where(StoreClosure.dealer_id == dealer.id)
+            .order_by(StoreClosure.starts_on, StoreClosure.id)
+        )
+    )
+
+
+@transactional
+def add_closure(actor: User, dealer_id: int, data: Mapping[str, Any]) -> StoreClosure:
+    """A store shut for a range of its group's local days (inclusive)."""
+    dealer = _dealer(actor, dealer_id, edit=True)
+    if data["ends_on"] < data["starts_on"]:
+        raise Invalid(
+            "ends_on", "A closure ends on or after the day it starts.", reason="end_before_start"
+        )
+    closure = StoreClosure(dealer_id=dealer.id, **data)
+    db.session.add(closure)
+    db.session.flush()
+    recompute_pending_offers(dealer.group, [dealer.id])
+    return closure
+
+
+@transactional
+def delete_closure(actor: User, dealer_id: int, closure_id: int) -> None:
+    dealer = _dealer(actor, dealer_id, edit=True)
+    closure = db.session.get(StoreClosure, closure_id)
+    if closure is None or closure.dealer_id != dealer.id:
+        raise NotFound("No such closure.")
+    db.session.delete(closure)
+    db.session.flush()
+    recompute_pending_offers(dealer.group, [dealer.id])
+
+
+# --- the calendar -------------------------------------------------------------------------
+
+
+def _group(actor: User, group_id: int) -> Group:
+    group = db.session.get(Group, group_id)
+    if group is None or not scope.sees_group(actor, group.id):
+        raise NotFound("No such group.")
+    return group
+
+
+def get_calendar(actor: User, group_id: int, year: int | None = None) -> CalendarYear:
+    """A group's year (this year in its time zone by default): built-in and its own days."""
+    group = _group(actor, group_id)
+    year = year or local_date(utcnow(), group.timezone).year
+    return calendar_year(year, group_overrides(group.id))
+
+
+@transactional
+def put_calendar(actor: User, group_id: int, year: int, days: list[Mapping[str, Any]]) -> Any:
+    """Replace the group's own days of one year; the pending offers are counted again."""
+    group = _group(actor, group_id)
+    scope.require_group_admin(actor, group.id)
+    seen: set[date] = set()
+    for index, entry in enumerate(days):
+        if entry["date"].year != year:
+            raise Invalid(
+                f"days.{index}.date",
+                f"{entry['date'].isoformat()} is not in {year}.",
+                reason="date_outside_year",
+            )
+        if entry["date"] in seen:
+            raise Invalid(
+                f"days.{index}.date",
+                f"{entry['date'].isoformat()} is given twice.",
+                reason="duplicate_day",
+            )
+        seen.add(entry["date"])
+    db.session.execute(
+        delete(CalendarDay).where(
+            CalendarDay.group_id == group.id,
+            CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)),
+        )
+    )
+    for entry in days:
+        db.session.add(
+            CalendarDay(
+                group_id=group.id, day=entry["date"], kind=entry["kind"], name=entry.get("name")
+            )
+        )
+    db.session.flush()
+    recompute_pending_offers(group)
+    overrides: Overrides = group_overrides(group.id)
+    return calendar_year(year, overrides)
