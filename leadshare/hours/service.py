@@ -1,17 +1,17 @@
 """Store hours, closures and a group's calendar: read, change, and the schedules routing counts.
 
 A change of hours, closures or calendar recomputes, in the same unit of work, the expiry of the
-pending offers it touches. `load_schedules` gives routing every candidate's clock in one query
-(two when some hours are set: the group's calendar days too).
+pending offers it touches. `StoreClocks` gives routing every candidate's clock without a query
+of its own when nothing is set, and with at most two (closures ahead, the calendar) otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import delete, select
 
 from ..auth import scope
 from ..auth.models import User
@@ -31,6 +31,7 @@ from .schedule import (
     Schedule,
     ScheduleError,
     add_open_minutes,
+    closed_for,
     format_intervals,
     format_weekly,
     parse_intervals,
@@ -72,48 +73,111 @@ def group_overrides(group_id: int) -> dict[date, tuple[DayKind, str | None]]:
     return {day: (DayKind(kind), name) for day, kind, name in rows}
 
 
+class StoreClocks:
+    """The clocks of a group's stores from one instant on, read with as few queries as can be.
+
+    Routing adds `columns()` to its candidate query (a store's own hours and whether a closure
+    is ahead, no extra rows) and `note`s each row; the closures of the stores that have one and
+    the group's calendar are read once, only when some clock needs them. A store of a group
+    with no hours, no own hours and no closure is open around the clock without any query.
+    """
+
+    def __init__(self, group: Group, since: datetime) -> None:
+        self.group = group
+        self.day = local_date(since, group.timezone) - timedelta(days=1)
+        self._rows: dict[int, tuple[Any, Any, bool]] = {}
+        self._closures: dict[int, tuple[tuple[date, date], ...]] = {}
+        self._kinds: Callable[[date], DayKind] | None = None
+        self._parsed: dict[str, tuple[Any, Any]] = {}
+        self._clocks: dict[int, Schedule] = {}
+
+    def columns(self) -> tuple[Any, ...]:
+        """What a query joined to `StoreHours` (outer, on the dealer) selects for `note`."""
+        ahead = (
+            select(StoreClosure.id)
+            .where(StoreClosure.dealer_id == Dealer.id, StoreClosure.ends_on >= self.day)
+            .exists()
+        )
+        return StoreHours.weekly, StoreHours.holidays, ahead
+
+    def note(self, dealer_id: int, weekly: Any, holidays: Any, closure_ahead: bool) -> None:
+        self._rows.setdefault(dealer_id, (weekly, holidays, bool(closure_ahead)))
+
+    def load(self, dealer_ids: Iterable[int]) -> None:
+        """Read the stores not noted yet (one query)."""
+        missing = sorted(set(dealer_ids) - set(self._rows))
+        if missing:
+            rows = db.session.execute(
+                select(Dealer.id, *self.columns())
+                .outerjoin(StoreHours, StoreHours.dealer_id == Dealer.id)
+                .where(Dealer.id.in_(missing))
+            )
+            for row in rows:
+                self.note(*row)
+
+    def _load_closures(self) -> None:
+        wanted = [i for i, row in self._rows.items() if row[2] and i not in self._closures]
+        if not wanted:
+            return
+        found: dict[int, list[tuple[date, date]]] = {dealer_id: [] for dealer_id in wanted}
+        rows = db.session.execute(
+            select(StoreClosure.dealer_id, StoreClosure.starts_on, StoreClosure.ends_on).where(
+                StoreClosure.dealer_id.in_(wanted), StoreClosure.ends_on >= self.day
+            )
+        )
+        for dealer_id, starts_on, ends_on in rows:
+            found[dealer_id].append((starts_on, ends_on))
+        self._closures.update({i: tuple(sorted(set(days))) for i, days in found.items()})
+
+    def _day_kinds(self) -> Callable[[date], DayKind]:
+        if self._kinds is None:
+            self._kinds = day_kinds(group_overrides(self.group.id))
+        return self._kinds
+
+    def _hours(self, weekly: Any, holidays: Any) -> tuple[Any, Any]:
+        key = repr((weekly, holidays))
+        if key not in self._parsed:
+            self._parsed[key] = (_weekly(weekly), _holidays(holidays))
+        return self._parsed[key]
+
+    def clock(self, dealer_id: int) -> Schedule:
+        """One store's clock (read first if it was not noted)."""
+        if dealer_id not in self._clocks:
+            self.load([dealer_id])
+            weekly, holidays, closure_ahead = self._rows[dealer_id]
+            if weekly is None:
+                group_hours = self.group.opening_hours or {}
+                weekly, holidays = group_hours.get("weekly"), group_hours.get("holidays")
+            if closure_ahead:
+                self._load_closures()
+            closures = self._closures.get(dealer_id, ())
+            kinds = self._day_kinds() if weekly is not None else _no_calendar
+            weekly_hours, holiday_hours = self._hours(weekly, holidays)
+            self._clocks[dealer_id] = Schedule(
+                self.group.timezone, weekly_hours, holiday_hours, closures, day_kind=kinds
+            )
+        return self._clocks[dealer_id]
+
+    def closed_longer_than(self, dealer_id: int, now: datetime, hours: float) -> bool:
+        """The store does not open within `hours` of `now` (never opening counts as closed)."""
+        clock = self.clock(dealer_id)
+        if clock.is_always_open:
+            return False
+        wait = closed_for(now, clock)
+        return wait is None or wait > timedelta(hours=hours)
+
+
+def _no_calendar(_day: date) -> DayKind:
+    """Open around the clock: holidays change nothing, so the calendar is never read."""
+    return DayKind.NORMAL
+
+
 def load_schedules(group: Group, dealer_ids: Iterable[int], since: datetime) -> dict[int, Schedule]:
-    """Every listed store's clock from `since` on: its own hours or the group's, its closures
-    not over by then, the group's calendar. One query for the stores, one for the calendar
-    when any hours are set."""
+    """Every listed store's clock from `since` on (see StoreClocks)."""
+    clocks = StoreClocks(group, since)
     ids = sorted(set(dealer_ids))
-    if not ids:
-        return {}
-    day = local_date(since, group.timezone) - timedelta(days=1)
-    rows = db.session.execute(
-        select(Dealer.id, StoreHours.weekly, StoreHours.holidays, StoreClosure.starts_on)
-        .add_columns(StoreClosure.ends_on)
-        .outerjoin(StoreHours, StoreHours.dealer_id == Dealer.id)
-        .outerjoin(
-            StoreClosure, and_(StoreClosure.dealer_id == Dealer.id, StoreClosure.ends_on >= day)
-        )
-        .where(Dealer.id.in_(ids))
-    ).all()
-    hours: dict[int, tuple[Any, Any]] = {}
-    closures: dict[int, list[tuple[date, date]]] = {dealer_id: [] for dealer_id in ids}
-    for dealer_id, weekly, holidays, starts_on, ends_on in rows:
-        if weekly is not None:
-            hours[dealer_id] = (weekly, holidays)
-        if starts_on is not None:
-            closures[dealer_id].append((starts_on, ends_on))
-    group_hours = group.opening_hours or {}
-    kinds = day_kinds(group_overrides(group.id)) if (hours or group_hours) else day_kinds({})
-    default = (group_hours.get("weekly"), group_hours.get("holidays"))
-    parsed: dict[tuple[str, str], tuple[Any, Any]] = {}
-
-    def clock_of(dealer_id: int) -> Schedule:
-        weekly, holidays = hours.get(dealer_id, default)
-        key = (repr(weekly), repr(holidays))
-        if key not in parsed:
-            parsed[key] = (_weekly(weekly), _holidays(holidays))
-        return Schedule(
-            group.timezone,
-            *parsed[key],
-            closures=tuple(sorted(set(closures[dealer_id]))),
-            day_kind=kinds,
-        )
-
-    return {dealer_id: clock_of(dealer_id) for dealer_id in ids}
+    clocks.load(ids)
+    return {dealer_id: clocks.clock(dealer_id) for dealer_id in ids}
 
 
 def offer_expiry(schedule: Schedule, offered_at: datetime, ttl_minutes: int) -> datetime:
