@@ -77,8 +77,8 @@ class StoreClocks:
     """The clocks of a group's stores from one instant on, read with as few queries as can be.
 
     Routing adds `columns()` to its candidate query (a store's own hours and whether a closure
-    is ahead, no extra rows) and `note`s each row; the closures of the stores that have one and
-    the group's calendar are read once, only when some clock needs them. A store of a group
+    is ahead, no extra rows) and `note`s each row; the group's closures ahead and its calendar
+    are read once each, only when some clock needs them. A store of a group
     with no hours, no own hours and no closure is open around the clock without any query.
     """
 
@@ -86,7 +86,7 @@ class StoreClocks:
         self.group = group
         self.day = local_date(since, group.timezone) - timedelta(days=1)
         self._rows: dict[int, tuple[Any, Any, bool]] = {}
-        self._closures: dict[int, tuple[tuple[date, date], ...]] = {}
+        self._closures: dict[int, tuple[tuple[date, date], ...]] | None = None
         self._kinds: Callable[[date], DayKind] | None = None
         self._parsed: dict[str, tuple[Any, Any]] = {}
         self._clocks: dict[int, Schedule] = {}
@@ -116,18 +116,18 @@ class StoreClocks:
                 self.note(*row)
 
     def _load_closures(self) -> None:
-        wanted = [i for i, row in self._rows.items() if row[2] and i not in self._closures]
-        if not wanted:
+        """Every closure ahead in the group, once: a few rows, however many stores ask."""
+        if self._closures is not None:
             return
-        found: dict[int, list[tuple[date, date]]] = {dealer_id: [] for dealer_id in wanted}
+        found: dict[int, set[tuple[date, date]]] = {}
         rows = db.session.execute(
-            select(StoreClosure.dealer_id, StoreClosure.starts_on, StoreClosure.ends_on).where(
-                StoreClosure.dealer_id.in_(wanted), StoreClosure.ends_on >= self.day
-            )
+            select(StoreClosure.dealer_id, StoreClosure.starts_on, StoreClosure.ends_on)
+            .join(Dealer, Dealer.id == StoreClosure.dealer_id)
+            .where(Dealer.group_id == self.group.id, StoreClosure.ends_on >= self.day)
         )
         for dealer_id, starts_on, ends_on in rows:
-            found[dealer_id].append((starts_on, ends_on))
-        self._closures.update({i: tuple(sorted(set(days))) for i, days in found.items()})
+            found.setdefault(dealer_id, set()).add((starts_on, ends_on))
+        self._closures = {dealer_id: tuple(sorted(days)) for dealer_id, days in found.items()}
 
     def _day_kinds(self) -> Callable[[date], DayKind]:
         if self._kinds is None:
@@ -150,7 +150,7 @@ class StoreClocks:
                 weekly, holidays = group_hours.get("weekly"), group_hours.get("holidays")
             if closure_ahead:
                 self._load_closures()
-            closures = self._closures.get(dealer_id, ())
+            closures = (self._closures or {}).get(dealer_id, ())
             kinds = self._day_kinds() if weekly is not None else _no_calendar
             weekly_hours, holiday_hours = self._hours(weekly, holidays)
             self._clocks[dealer_id] = Schedule(
