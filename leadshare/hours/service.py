@@ -22,7 +22,7 @@ from ..leads.enums import OfferStatus
 from ..leads.models import Offer
 from ..tenancy.models import Dealer, Group
 from ..uow import transactional
-from .calendar import CalendarYear, Overrides, calendar_year, day_kinds
+from .calendar import CalendarYear, Overrides, calendar_year, day_kinds, is_known
 from .models import CalendarDay, StoreClosure, StoreHours
 from .schedule import (
     ALL_DAY,
@@ -355,3 +355,22 @@ def put_calendar(actor: User, group_id: int, year: int, days: list[Mapping[str, 
     recompute_pending_offers(group)
     overrides: Overrides = group_overrides(group.id)
     return calendar_year(year, overrides)
+
+
+NEXT_YEAR_FROM_MONTH = 11
+"""From November on, next year's calendar is due (the State Council announces it late in the
+year), so a next year nobody knows yet is worth a warning."""
+
+
+def unknown_calendar_years(now: datetime | None = None) -> list[tuple[str, int]]:
+    """(group code, year) for each group whose calendar knows neither this year nor, from
+    November, the next one: the weekly hours apply on those days. A warning for `flask
+    leadshare check`, the admin page and a metric; never a readiness failure."""
+    now = now or utcnow()
+    found = []
+    for group in db.session.scalars(select(Group).order_by(Group.code)):
+        today = local_date(now, group.timezone)
+        years = [today.year] + [today.year + 1] * (today.month >= NEXT_YEAR_FROM_MONTH)
+        overrides = group_overrides(group.id)
+        found += [(group.code, year) for year in years if not is_known(year, overrides)]
+    return found
