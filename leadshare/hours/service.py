@@ -19,7 +19,7 @@ from ..clock import local_date, utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..leads.enums import OfferStatus
-from ..leads.models import Offer
+from ..leads.models import Lead, Offer
 from ..tenancy.models import Dealer, Group
 from ..uow import transactional
 from .calendar import CalendarYear, Overrides, calendar_year, day_kinds, is_known
@@ -190,16 +190,27 @@ def offer_expiry(schedule: Schedule, offered_at: datetime, ttl_minutes: int) -> 
 def recompute_pending_offers(group: Group, dealer_ids: Iterable[int] | None = None) -> int:
     """Re-count the expiry of the group's pending routed offers (of some stores) after their
     hours, closures or calendar changed; returns how many moved. Joins the caller's unit."""
-    query = (
-        select(Offer)
+    ids = None if dealer_ids is None else list(dealer_ids)
+    touched = (
+        select(Offer.lead_id)
         .join(Dealer, Dealer.id == Offer.dealer_id)
         .where(Dealer.group_id == group.id, Offer.status == OfferStatus.PENDING)
     )
-    if dealer_ids is not None:
-        query = query.where(Offer.dealer_id.in_(list(dealer_ids)))
-    pending = list(db.session.scalars(query))
-    if not pending:
+    if ids is not None:
+        touched = touched.where(Offer.dealer_id.in_(ids))
+    # Lock the leads first, in id order, as every offer change does: a sweep or a claim in
+    # flight either finishes before this re-count reads the offer or waits for it.
+    lead_ids = list(
+        db.session.scalars(
+            select(Lead.id).where(Lead.id.in_(touched)).order_by(Lead.id).with_for_update()
+        )
+    )
+    if not lead_ids:
         return 0
+    query = select(Offer).where(Offer.lead_id.in_(lead_ids), Offer.status == OfferStatus.PENDING)
+    if ids is not None:
+        query = query.where(Offer.dealer_id.in_(ids))
+    pending = list(db.session.scalars(query.execution_options(populate_existing=True)))
     since = min(offer.offered_at for offer in pending)
     clocks = load_schedules(group, (offer.dealer_id for offer in pending), since)
     moved = 0
