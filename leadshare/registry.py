@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place so the mapper and migrations see them all."""
 
 from .auth.models import LoginFailure, User, UserSession
+from .hours.models import CalendarDay, StoreClosure, StoreHours
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
 from .rewards.models import (
@@ -16,6 +17,7 @@ from .routing.geocode.models import GeocodeCacheEntry
 from .tenancy.models import Dealer, DealerBrand, DealerRegion, Group, Oem, OemBrand
 
 __all__ = [
+    "CalendarDay",
     "Dealer",
     "DealerBrand",
     "DealerRegion",
@@ -35,6 +37,8 @@ __all__ = [
     "RewardProgram",
     "RewardRule",
     "RewardSkip",
+    "StoreClosure",
+    "StoreHours",
     "User",
     "UserSession",
     "WebhookSecret",

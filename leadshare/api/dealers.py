@@ -6,6 +6,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
+from ..hours import service as hours
+from ..hours.schemas import (
+    SCHEDULE_REFUSALS,
+    ClosureSchema,
+    ClosureWriteSchema,
+    StoreHoursSchema,
+    StoreHoursWriteSchema,
+)
 from ..schemas import page_of
 from ..tenancy import service
 from ..tenancy.schemas import DealerQueryArgsSchema, DealerSchema, DealerWriteSchema
@@ -50,3 +58,54 @@ class DealerById(MethodView):
     def patch(self, data, dealer_id):
         """Change a dealer (group admin; its manager: operating settings only)."""
         return service.update_dealer(current_actor(), dealer_id, data)
+
+
+@blp.route("/<int:dealer_id>/hours")
+class DealerHours(MethodView):
+    @blp.response(200, StoreHoursSchema)
+    def get(self, dealer_id):
+        """The store's effective opening hours (its own, or its group's)."""
+        return hours.get_store_hours(current_actor(), dealer_id)
+
+    @blp.arguments(StoreHoursWriteSchema)
+    @blp.response(200, StoreHoursSchema)
+    @refusals(
+        blp,
+        {
+            403: "reason: role_not_allowed (a group admin or the store's manager).",
+            422: SCHEDULE_REFUSALS,
+        },
+    )
+    def put(self, data, dealer_id):
+        """Replace the store's own hours; {"weekly": null} goes back to the group's."""
+        return hours.put_store_hours(current_actor(), dealer_id, data)
+
+
+@blp.route("/<int:dealer_id>/closures")
+class DealerClosures(MethodView):
+    @blp.response(200, ClosureSchema(many=True))
+    def get(self, dealer_id):
+        """The store's closures (local dates, inclusive)."""
+        return hours.list_closures(current_actor(), dealer_id)
+
+    @blp.arguments(ClosureWriteSchema)
+    @blp.response(201, ClosureSchema)
+    @refusals(
+        blp,
+        {
+            403: "reason: role_not_allowed (a group admin or the store's manager).",
+            422: "reasons: validation_error, end_before_start.",
+        },
+    )
+    def post(self, data, dealer_id):
+        """Close the store for a range of days; its pending offers are counted again."""
+        return hours.add_closure(current_actor(), dealer_id, data)
+
+
+@blp.route("/<int:dealer_id>/closures/<int:closure_id>")
+class DealerClosureById(MethodView):
+    @blp.response(204)
+    @refusals(blp, {403: "reason: role_not_allowed (a group admin or the store's manager)."})
+    def delete(self, dealer_id, closure_id):
+        """Remove a closure; the store's pending offers are counted again."""
+        hours.delete_closure(current_actor(), dealer_id, closure_id)

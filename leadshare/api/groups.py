@@ -6,6 +6,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
+from ..hours import service as hours
+from ..hours.schemas import (
+    SCHEDULE_REFUSALS,
+    CalendarArgsSchema,
+    CalendarSchema,
+    CalendarWriteArgsSchema,
+    CalendarWriteSchema,
+)
 from ..schemas import PageArgsSchema, page_of
 from ..tenancy import service
 from ..tenancy.schemas import GroupSchema, GroupWriteSchema
@@ -39,7 +47,38 @@ class GroupById(MethodView):
 
     @blp.arguments(GroupWriteSchema(partial=True))
     @blp.response(200, GroupSchema)
-    @refusals(blp, {409: "A group has this code; reason: code_taken."})
+    @refusals(
+        blp,
+        {
+            403: "reasons: role_not_allowed, field_not_allowed (a group admin changes only "
+            "its group's hours and SLA settings).",
+            409: "A group has this code; reason: code_taken.",
+            422: SCHEDULE_REFUSALS,
+        },
+    )
     def patch(self, data, group_id):
-        """Change a group's settings (platform admin)."""
+        """Change a group's settings (platform admin; its group admins: hours and SLAs)."""
         return service.update_group(current_actor(), group_id, data)
+
+
+@blp.route("/<int:group_id>/calendar")
+class GroupCalendar(MethodView):
+    @blp.arguments(CalendarArgsSchema, location="query")
+    @blp.response(200, CalendarSchema)
+    def get(self, args, group_id):
+        """The group's holidays and make-up workdays of a year (built in, and its own)."""
+        return hours.get_calendar(current_actor(), group_id, args.get("year"))
+
+    @blp.arguments(CalendarWriteArgsSchema, location="query")
+    @blp.arguments(CalendarWriteSchema)
+    @blp.response(200, CalendarSchema)
+    @refusals(
+        blp,
+        {
+            403: "reason: role_not_allowed (the group's admins).",
+            422: "reasons: validation_error, date_outside_year, duplicate_day.",
+        },
+    )
+    def put(self, args, data, group_id):
+        """Replace the group's own days of a year (kind normal cancels a built-in day)."""
+        return hours.put_calendar(current_actor(), group_id, args["year"], data["days"])

@@ -38,10 +38,14 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "auth.Me": {"GET": EVERYONE},
     "geocode.Geocode": {"GET": EVERYONE},
     "groups.Groups": {"GET": ADMINS | DEALERS, "POST": frozenset({PA})},
-    "groups.GroupById": {"GET": ADMINS | DEALERS, "PATCH": frozenset({PA})},
+    "groups.GroupById": {"GET": ADMINS | DEALERS, "PATCH": ADMINS},  # GA: hours and SLAs only
+    "groups.GroupCalendar": {"GET": ADMINS | DEALERS, "PUT": ADMINS},
     "oems.Oems": {"GET": frozenset({PA, OEM}), "POST": frozenset({PA})},
     "dealers.Dealers": {"GET": ADMINS | DEALERS, "POST": ADMINS},
     "dealers.DealerById": {"GET": ADMINS | DEALERS, "PATCH": ADMINS | {MANAGER}},
+    "dealers.DealerHours": {"GET": ADMINS | DEALERS, "PUT": ADMINS | {MANAGER}},
+    "dealers.DealerClosures": {"GET": ADMINS | DEALERS, "POST": ADMINS | {MANAGER}},
+    "dealers.DealerClosureById": {"DELETE": ADMINS | {MANAGER}},
     "rewards.dealer_statement": {"GET": ADMINS | {MANAGER}},
     "notifications.DealerWebhookSecret": {"GET": ADMINS, "POST": ADMINS},
     "notifications.Notifications": {"GET": ADMINS},
@@ -145,6 +149,53 @@ def is_group_admin_of(actor: User, group_id: int | None) -> bool:
     return actor.role == Role.PLATFORM_ADMIN or (
         actor.role == Role.GROUP_ADMIN and actor.group_id == group_id
     )
+
+
+GROUP_CLOCK_FIELDS = frozenset(
+    {
+        "opening_hours",
+        "contact_sla_minutes",
+        "skip_closed_over_hours",
+        "release_on_missed_contact",
+        "visit_sla_days",
+        "sla_remind_at",
+    }
+)
+"""The group settings its own admins may change (hours and SLAs); the rest is the platform's."""
+
+
+def require_group_admin(actor: User, group_id: int) -> None:
+    """Changing a group's calendar: its own admins and platform admins; others 403."""
+    if not is_group_admin_of(actor, group_id):
+        raise Forbidden("Only the group's admins may change this.", reason="role_not_allowed")
+
+
+def require_group_change(actor: User, group_id: int, fields: set[str]) -> None:
+    """A platform admin changes any group setting; a group admin its own group's hours and SLA
+    settings only (403 field_not_allowed for more); others 403."""
+    if actor.role == Role.PLATFORM_ADMIN:
+        return
+    require_group_admin(actor, group_id)
+    if fields - GROUP_CLOCK_FIELDS:
+        raise Forbidden(
+            "A group admin may change only the group's hours and SLA settings.",
+            reason="field_not_allowed",
+        )
+
+
+def require_store_hours_editor(actor: User, dealer: Dealer) -> None:
+    """A store's hours and closures: the group's admins, and the store's own manager."""
+    if is_group_admin_of(actor, dealer.group_id):
+        return
+    if not (
+        actor.role == Role.MANAGER
+        and actor.dealer_id == dealer.id
+        and actor.group_id == dealer.group_id
+    ):
+        raise Forbidden(
+            "Only a group admin or this store's manager may change its hours.",
+            reason="role_not_allowed",
+        )
 
 
 # --- stores and leads -----------------------------------------------------------------------

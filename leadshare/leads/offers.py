@@ -1,5 +1,8 @@
 """Offers: the routing cascade, expiry of due offers (the sweep), claims and declines.
 
+An offer's time counts the offered store's open minutes (hours/schedule.py); routing skips a
+store closed longer than the group's `skip_closed_over_hours` from the offer instant.
+
 Each service is one unit of work that locks the lead row first (SELECT ... FOR UPDATE on
 PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE). The cascade's decisions come from
 the pure table in states.py; a conditional UPDATE decides which claim wins.
@@ -17,6 +20,7 @@ from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, NotFound
 from ..extensions import db
+from ..hours.service import StoreClocks, offer_expiry
 from ..routing import service as routing
 from ..routing.geo import haversine_km
 from ..tenancy.models import Dealer
@@ -54,8 +58,9 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
     """Offer the lead to the next eligible dealer, or put it on the board, or mark it unroutable."""
     max_offers = lead.group.max_offers_per_lead
     decision = trail = None
+    clocks = StoreClocks(lead.group, now)
     if offers_left(lead.offers_made, max_offers):
-        decision, searched_km = routing.decide_for(lead, now)
+        decision, searched_km = routing.decide_for(lead, now, clocks)
         trail = {**decision.to_dict(), "searched_km": searched_km}
     route = cascade(
         offers_made=lead.offers_made,
@@ -71,7 +76,9 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
     if decision.chosen is None:
         append_event(lead, route.event, at=now, data={"why": route.why, "decision": trail})
         return None
-    offer = routing.make_offer(lead, decision.chosen.dealer_id, decision.chosen.distance_km, now)
+    chosen = decision.chosen
+    expires_at = offer_expiry(clocks.clock(chosen.dealer_id), now, lead.group.offer_ttl_minutes)
+    offer = routing.make_offer(lead, chosen.dealer_id, chosen.distance_km, now, expires_at)
     append_event(
         lead,
         route.event,

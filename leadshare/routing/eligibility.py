@@ -1,4 +1,5 @@
-"""Which dealers may be offered a lead: the five eligibility rules of SPEC section 3."""
+"""Which dealers may be offered a lead: the five eligibility rules of SPEC section 3, and the
+store clock's rule of SPEC 10 (a store closed too long from the offer instant is skipped)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class DealerFacts:
     region_codes: tuple[str, ...]
     daily_capacity: int | None
     load_today: int
+    is_closed_long: bool = False
+    """Closed for longer than the group's `skip_closed_over_hours` from the offer instant."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "brands", frozenset(brand_key(b) for b in self.brands))
@@ -53,6 +56,7 @@ class Rule(StrEnum):
     IN_SERVICE_AREA = "area"
     NOT_OFFERED_BEFORE = "offered_before"
     UNDER_CAPACITY = "capacity"
+    OPEN_SOON = "closed"
 
 
 BOARD_RULES: frozenset[Rule] = frozenset(
@@ -89,6 +93,8 @@ def _violations(lead: LeadFacts, dealer: DealerFacts, distance: float | None) ->
         yield Rule.NOT_OFFERED_BEFORE
     if dealer.daily_capacity is not None and dealer.load_today >= dealer.daily_capacity:
         yield Rule.UNDER_CAPACITY
+    if dealer.is_closed_long:
+        yield Rule.OPEN_SOON
 
 
 def evaluate(lead: LeadFacts, dealer: DealerFacts) -> tuple[Rule | None, float | None]:

@@ -10,6 +10,8 @@ from sqlalchemy import func, or_, select, union
 
 from ..clock import start_of_day
 from ..extensions import db
+from ..hours.models import StoreHours
+from ..hours.service import StoreClocks
 from ..leads.enums import OfferKind, OfferStatus
 from ..leads.models import Lead, Offer
 from ..tenancy.models import Dealer, DealerBrand, DealerRegion
@@ -76,9 +78,12 @@ FACT_COLUMNS = (
 """The dealer columns a DealerFacts is made of (with today's load), in the order read."""
 
 
-def candidate_facts(lead: Lead, day_start: datetime, radius_km: float | None) -> list[DealerFacts]:
+def candidate_facts(
+    lead: Lead, day_start: datetime, radius_km: float | None, clocks: StoreClocks | None = None
+) -> list[DealerFacts]:
     """The facts of the dealers of the lead's brand inside the box of radius_km around the
-    customer or serving the customer's code: plain rows, today's load counted in the same query."""
+    customer or serving the customer's code: plain rows, today's load counted in the same query,
+    and (with `clocks`) each store's own hours and whether a closure lies ahead, noted there."""
     of_brand = select(DealerBrand.dealer_id).where(
         DealerBrand.group_id == lead.group_id, DealerBrand.key == lead.brand_key
     )
@@ -112,11 +117,17 @@ def candidate_facts(lead: Lead, day_start: datetime, radius_km: float | None) ->
         .correlate(Dealer)
         .scalar_subquery()
     )
-    rows = db.session.execute(
-        select(*FACT_COLUMNS, load).where(
-            Dealer.id.in_(parts[0] if len(parts) == 1 else union(*parts))
+    query = select(*FACT_COLUMNS, load).where(
+        Dealer.id.in_(parts[0] if len(parts) == 1 else union(*parts))
+    )
+    if clocks is not None:
+        query = query.add_columns(*clocks.columns()).outerjoin(
+            StoreHours, StoreHours.dealer_id == Dealer.id
         )
-    ).all()
+    rows = db.session.execute(query).all()
+    if clocks is not None:
+        for row in rows:
+            clocks.note(row[0], *row[len(FACT_COLUMNS) + 1 :])
     regions: dict[int, tuple[str, ...]] = {}
     if prefixes and rows:
         codes = select(DealerRegion.dealer_id, DealerRegion.code).where(
@@ -149,18 +160,35 @@ def candidate_facts(lead: Lead, day_start: datetime, radius_km: float | None) ->
             radius,
             capacity,
             load_today,
+            *_clock,
         ) in rows
     ]
 
 
-def decide_for(lead: Lead, now: datetime) -> tuple[Decision, float | None]:
+def _with_clocks(
+    lead: Lead, dealers: list[DealerFacts], now: datetime, clocks: StoreClocks | None
+) -> list[DealerFacts]:
+    """Mark the stores closed longer than the group's `skip_closed_over_hours` from now."""
+    limit = lead.group.skip_closed_over_hours
+    if clocks is None or limit is None:
+        return dealers
+    return [
+        replace(d, is_closed_long=True) if clocks.closed_longer_than(d.id, now, limit) else d
+        for d in dealers
+    ]
+
+
+def decide_for(
+    lead: Lead, now: datetime, clocks: StoreClocks | None = None
+) -> tuple[Decision, float | None]:
     """Run the pure decision over the nearest box that settles it, else over the group's reach.
 
     A box of radius r holds every dealer nearer than r, so once the chosen dealer and the
     runners-up are all nearer than r - TIE_KM nobody outside can change them. Returns the
     decision and the radius searched: the exclusion counts cover the dealers inside it (and,
     for the full reach, the dealers of the brand beyond any reach count as `area`, and those
-    other than the referrer as the decision's `out_of_reach`).
+    other than the referrer as the decision's `out_of_reach`). With `clocks`, a store closed
+    longer than the group allows is excluded as `closed`.
     """
     facts = lead_facts(lead)
     day_start = start_of_day(now, lead.group.timezone)
@@ -168,11 +196,12 @@ def decide_for(lead: Lead, now: datetime) -> tuple[Decision, float | None]:
         select(func.max(Dealer.service_radius_km)).where(Dealer.group_id == lead.group_id)
     )
     for radius in (r for r in SEARCH_RINGS_KM if reach and r < reach):
-        decision = decide(facts, candidate_facts(lead, day_start, radius), RUNNERS_UP)
+        dealers = _with_clocks(lead, candidate_facts(lead, day_start, radius, clocks), now, clocks)
+        decision = decide(facts, dealers, RUNNERS_UP)
         ranked = [decision.chosen, *decision.runners_up] if decision.chosen else []
         if len(ranked) == 1 + RUNNERS_UP and max(c.distance_km for c in ranked) + TIE_KM < radius:
             return decision, radius
-    dealers = candidate_facts(lead, day_start, reach)
+    dealers = _with_clocks(lead, candidate_facts(lead, day_start, reach, clocks), now, clocks)
     decision = decide(facts, dealers, RUNNERS_UP)
     sellers, referrer_sells = db.session.execute(
         select(func.count(), func.count().filter(DealerBrand.dealer_id == lead.referrer_id)).where(
@@ -185,7 +214,15 @@ def decide_for(lead: Lead, now: datetime) -> tuple[Decision, float | None]:
     return replace(decision, out_of_reach=max(beyond - referrer_beyond, 0)), reach
 
 
-def make_offer(lead: Lead, dealer_id: int, distance_km: float, now: datetime) -> Offer:
+def make_offer(
+    lead: Lead,
+    dealer_id: int,
+    distance_km: float,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> Offer:
+    """The routed offer to one store; it expires at `expires_at` (the store clock's count),
+    else after the group's offer time on the wall clock."""
     ttl = timedelta(minutes=lead.group.offer_ttl_minutes)
     offer = Offer(
         lead=lead,
@@ -194,7 +231,7 @@ def make_offer(lead: Lead, dealer_id: int, distance_km: float, now: datetime) ->
         status=OfferStatus.PENDING,
         distance_km=round(distance_km, 3),
         offered_at=now,
-        expires_at=now + ttl,
+        expires_at=expires_at or now + ttl,
     )
     db.session.add(offer)
     lead.offers_made += 1

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..clock import utcnow
@@ -24,6 +25,13 @@ class Group(db.Model):
     dedup_window_days: Mapped[int] = mapped_column(default=90)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Store hours and service levels (issue 14): no opening_hours is open around the clock.
+    opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    contact_sla_minutes: Mapped[int] = mapped_column(default=60)
+    skip_closed_over_hours: Mapped[int | None] = mapped_column(default=72)
+    release_on_missed_contact: Mapped[bool] = mapped_column(default=False)
+    visit_sla_days: Mapped[int | None]
+    sla_remind_at: Mapped[float] = mapped_column(default=0.8)
 
     dealers: Mapped[list[Dealer]] = relationship(back_populates="group")
 

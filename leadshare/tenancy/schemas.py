@@ -10,6 +10,7 @@ from flask import g
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from ..auth.scope import is_group_admin_of
+from ..hours.schemas import OpeningHoursSchema
 from ..notify.urls import UnsafeUrl, check_url
 from ..schemas import InputSchema, PageArgsSchema, UTCDateTime, brand_list
 from ..settings import current_settings
@@ -39,6 +40,12 @@ class GroupSchema(ma.Schema):
     max_offers_per_lead = fields.Integer()
     dedup_window_days = fields.Integer()
     currency = fields.String()
+    opening_hours = fields.Nested(OpeningHoursSchema, allow_none=True)
+    contact_sla_minutes = fields.Integer()
+    skip_closed_over_hours = fields.Integer(allow_none=True)
+    release_on_missed_contact = fields.Boolean()
+    visit_sla_days = fields.Integer(allow_none=True)
+    sla_remind_at = fields.Float()
     created_at = UTCDateTime()
 
 
@@ -52,6 +59,20 @@ class GroupWriteSchema(InputSchema):
     currency = fields.String(
         validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code like CNY.")
     )
+    opening_hours = fields.Nested(
+        OpeningHoursSchema,
+        allow_none=True,
+        metadata={"description": "the group's default hours; null: open around the clock"},
+    )
+    contact_sla_minutes = fields.Integer(validate=validate.Range(min=1, max=7 * 24 * 60))
+    skip_closed_over_hours = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=366 * 24),
+        metadata={"description": "skip stores closed longer than this from the offer; null: never"},
+    )
+    release_on_missed_contact = fields.Boolean()
+    visit_sla_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=365))
+    sla_remind_at = fields.Float(validate=validate.Range(min=0, max=1))
 
 
 class OemSchema(ma.Schema):

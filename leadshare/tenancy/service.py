@@ -19,6 +19,7 @@ from ..auth.scope import is_group_admin_of, require_role, sees_group
 from ..auth.sessions import end_every_session
 from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from ..extensions import db
+from ..hours import service as hours
 from ..pagination import Page, paginate
 from ..routing.geocode.gazetteer import Gazetteer
 from ..routing.geocode.service import geocode_address
@@ -81,6 +82,9 @@ def _ensure_dealer_code_free(group_id: int, code: str) -> None:
 def create_group(actor: User, data: Mapping[str, Any]) -> Group:
     require_role(actor, Role.PLATFORM_ADMIN)
     _ensure_group_code_free(data["code"])
+    data = dict(data)
+    if data.get("opening_hours") is not None:
+        data["opening_hours"] = hours.parsed_hours(data["opening_hours"], "opening_hours")
     group = Group(**data)
     db.session.add(group)
     _flush("code_taken", f"A group with code {data['code']!r} already exists.")
@@ -89,13 +93,22 @@ def create_group(actor: User, data: Mapping[str, Any]) -> Group:
 
 @transactional
 def update_group(actor: User, group_id: int, data: Mapping[str, Any]) -> Group:
+    """Platform admins change any setting; the group's admins its hours and SLA settings.
+
+    New hours, time zone or offer time re-count the group's pending offers in this unit.
+    """
     group = get_group(actor, group_id)
-    require_role(actor, Role.PLATFORM_ADMIN)
+    scope.require_group_change(actor, group.id, set(data))
+    data = dict(data)
+    if data.get("opening_hours") is not None:
+        data["opening_hours"] = hours.parsed_hours(data["opening_hours"], "opening_hours")
     if data.get("code", group.code) != group.code:
         _ensure_group_code_free(data["code"])
     for field, value in data.items():
         setattr(group, field, value)
     _flush("code_taken", "That group code is already taken.")
+    if {"opening_hours", "timezone", "offer_ttl_minutes"} & set(data):
+        hours.recompute_pending_offers(group)
     return group
 
 

@@ -22,6 +22,7 @@ STDLIB_ONLY = [
     "leadshare/leads/vin.py",
     "leadshare/leads/chain.py",
     "leadshare/auth/throttle.py",
+    "leadshare/hours/schedule.py",
     "leadshare/errors.py",
 ]
 PURE = [

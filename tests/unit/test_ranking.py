@@ -146,6 +146,7 @@ def test_excluded_counts_each_dealer_under_its_first_failing_rule() -> None:
         "area": 1,
         "offered_before": 1,
         "capacity": 1,
+        "closed": 0,
     }
     assert list(decision.excluded) == [rule.value for rule in Rule]
     assert decision.considered == 12
@@ -200,6 +201,7 @@ def test_decision_to_dict_is_json_ready_and_rounded() -> None:
             "area": 0,
             "offered_before": 0,
             "capacity": 0,
+            "closed": 0,
         },
         "considered": 3,
     }

@@ -1,0 +1,1 @@
+"""Store hours, the Chinese calendar and the service clocks (issue 14)."""
