@@ -7,7 +7,10 @@ back and propagates. Surfaces (API, pages, CLI, handlers) never commit or roll b
 
 A request that may change something (POST, PUT, PATCH, DELETE) writes from its first statement:
 on SQLite its transaction begins IMMEDIATE (database.py), and the outermost unit joins it, so
-what the request read first (the actor, the scope check) is neither read twice nor ended.
+what the request read first (the actor, the scope check) is neither read twice nor ended. Once
+it has committed, the request only reads (its answer), and nothing it holds is expired: the
+answer is made of the rows as this unit wrote them, without reading them back (rows made
+beside each other are linked through their relationships, so collections stay whole).
 Anywhere else (a GET's reads, a command that read before) the outermost unit starts a fresh
 transaction: the clean read-only one before it is ended first, so the unit's transaction is
 the one that takes write locks and a request's reads stay lock-free.
@@ -21,7 +24,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -37,8 +40,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def request_writes() -> bool:
-    """True in a web request whose method may change something: it writes from the start."""
-    return has_request_context() and request.method not in SAFE_METHODS
+    """True in a web request whose method may change something and that has not committed yet:
+    it writes from the start."""
+    return (
+        has_request_context()
+        and request.method not in SAFE_METHODS
+        and not g.get("_leadshare_committed", False)
+    )
 
 
 def in_unit_of_work(session: Session | None = None) -> bool:
@@ -61,7 +69,11 @@ def unit_of_work() -> Iterator[Session]:
     try:
         yield session
         if depth == 0:
-            session.commit()
+            if request_writes():
+                _commit_keeping_rows(session)
+                g._leadshare_committed = True
+            else:
+                session.commit()
     except BaseException:
         if depth == 0:
             session.rollback()
@@ -70,6 +82,16 @@ def unit_of_work() -> Iterator[Session]:
         session.info[DEPTH] = depth
         if token is not None:
             writing.reset(token)
+
+
+def _commit_keeping_rows(session: Session) -> None:
+    """Commit without expiring what the session holds: the request's answer reads the rows as
+    written instead of loading them again (the session ends with the request)."""
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def transactional(func: Callable[P, T]) -> Callable[P, T]:

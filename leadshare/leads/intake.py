@@ -183,8 +183,9 @@ def _store(
         raise _not_shareable()
     lead = Lead(
         public_id=new_public_id(),
-        group_id=group.id,
-        referrer_id=referrer.id,
+        group=group,  # linked, not only keyed: the rows already read are not read again
+        referrer=referrer,
+        offers=[],  # a new lead has none: offers made below join the collection in memory
         created_by_id=actor.id,
         status=LeadStatus.NEEDS_LOCATION,
         share_reason=reason,

@@ -270,7 +270,7 @@ def _add_board_offer(lead: Lead, dealer: Dealer, actor: User, now: datetime) -> 
         )
     db.session.add(
         Offer(
-            lead_id=lead.id,
+            lead=lead,
             dealer_id=dealer.id,
             kind=OfferKind.BOARD,
             status=OfferStatus.ACCEPTED,

@@ -93,7 +93,7 @@ def new_notification(
 def _offer_notification(
     lead: Lead, offer: Offer, event: NotificationEvent, at: datetime
 ) -> Notification | None:
-    recipient = db.session.get(Dealer, offer.dealer_id)
+    recipient = offer.dealer
     data = {
         "dealer": dealer_ref(recipient),
         **lead_data(db.session, lead),
@@ -112,16 +112,24 @@ def _offer_notification(
     )
 
 
+def _offered(lead: Lead, dealer_id: int) -> Offer:
+    """The lead's newest offer to the store (in memory when the lead's offers are loaded)."""
+    offer = max((o for o in lead.offers if o.dealer_id == dealer_id), key=lambda o: o.offered_at)
+    if offer.id is None:
+        db.session.flush()  # the message keeps the offer's id
+    return offer
+
+
 @on_event
 def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
     """Offer -> the offered store; claim and progress (not the skipped stages) -> the referrer."""
     row = None
     if event.type == EventType.OFFERED:
-        if not has_webhook(db.session.get(Dealer, event.dealer_id)):
+        recipient = db.session.get(Dealer, event.dealer_id)
+        if not has_webhook(recipient):
             return
-        offer = db.session.scalar(
-            select(Offer).where(Offer.lead_id == lead.id, Offer.dealer_id == event.dealer_id)
-        )
+        offer = _offered(lead, event.dealer_id)
+        offer.dealer = recipient  # linked: the answer shows the store without reading it again
         row = _offer_notification(lead, offer, NotificationEvent.OFFERED, event.at)
     elif event.type == EventType.CLAIMED or (
         event.type in PROGRESS_EVENTS and not (event.data or {}).get("skipped")

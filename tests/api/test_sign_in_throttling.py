@@ -97,9 +97,10 @@ def test_fifty_failures_for_one_account_from_anywhere_refuse_it_for_the_hour(app
     user = make.user(Role.PLATFORM_ADMIN)
     for n in range(50):
         _fail(client, user.email, 1, address=f"198.51.100.{n}")
-    _refused(_token(client, user.email, "password123", address="192.0.2.1"), 3599, 3600)
+    # the hour runs from the first failure: fifty requests on a busy machine may take seconds
+    _refused(_token(client, user.email, "password123", address="192.0.2.1"), 3590, 3600)
     _time_passes(app, 1800)
-    _refused(_token(client, user.email, "password123", address="192.0.2.1"), 1799, 1800)
+    _refused(_token(client, user.email, "password123", address="192.0.2.1"), 1790, 1800)
     _time_passes(app, 1801)
     assert _token(client, user.email, "password123", address="192.0.2.1").status_code == 200
 
@@ -108,7 +109,7 @@ def test_a_hundred_failures_from_one_address_refuse_it_for_every_account(client,
     user = make.user(Role.PLATFORM_ADMIN)
     for n in range(100):
         _fail(client, f"ghost{n}@example.com", 1)
-    _refused(_token(client, user.email, "password123"), 3599, 3600)
+    _refused(_token(client, user.email, "password123"), 3590, 3600)
     assert _token(client, user.email, "password123", address="192.0.2.1").status_code == 200
 
 
