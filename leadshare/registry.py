@@ -3,6 +3,7 @@
 from .auth.models import LoginFailure, User, UserSession
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
+from .observability.models import WorkerHeartbeat
 from .rewards.models import (
     LedgerAccount,
     LedgerEntry,
@@ -38,4 +39,5 @@ __all__ = [
     "User",
     "UserSession",
     "WebhookSecret",
+    "WorkerHeartbeat",
 ]

@@ -23,6 +23,7 @@ STDLIB_ONLY = [
     "leadshare/leads/chain.py",
     "leadshare/auth/throttle.py",
     "leadshare/errors.py",
+    "leadshare/observability/context.py",
 ]
 PURE = [
     "leadshare/rewards/rules.py",
