@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from ..clock import iso_z, utcnow
@@ -197,11 +197,16 @@ def database_check(session: Session) -> Check:
     return Check("database", True, "the database answers")
 
 
-def migrations_check(session: Session, directory: str) -> Check:
-    from alembic.migration import MigrationContext
+def current_revisions(session: Session) -> frozenset[str]:
+    """The revisions the database's alembic_version table names (none: no schema yet)."""
+    if not inspect(session.connection()).has_table("alembic_version"):
+        return frozenset()
+    return frozenset(session.scalars(text("SELECT version_num FROM alembic_version")))
 
+
+def migrations_check(session: Session, directory: str) -> Check:
     heads = migration_heads(directory)
-    current = frozenset(MigrationContext.configure(session.connection()).get_current_heads())
+    current = current_revisions(session)
     figures = {"current": sorted(current), "head": sorted(heads)}
     if current == heads:
         return Check("migrations", True, "the schema is at head", figures)
@@ -212,14 +217,14 @@ def migrations_check(session: Session, directory: str) -> Check:
 
 
 def readiness(session: Session, directory: str, limits: Limits, now: datetime | None = None):
-    """(fatal checks, advisory checks); advisory ones run only when the database answers."""
+    """(fatal checks, advisory checks); the advisory ones read tables the migrations make, so
+    they run only once the database answers with a schema at head."""
     now = now or utcnow()
     database = database_check(session)
     if not database.ok:
         return [database], []
-    fatal = [database]
     try:
-        fatal.append(migrations_check(session, directory))
+        schema = migrations_check(session, directory)
     except Exception as exc:  # noqa: BLE001 - reported as the failed check it is
-        fatal.append(Check("migrations", False, f"could not be read ({type(exc).__name__})"))
-    return fatal, advisories(session, now, limits)
+        schema = Check("migrations", False, f"could not be read ({type(exc).__name__})")
+    return [database, schema], advisories(session, now, limits) if schema.ok else []
