@@ -267,3 +267,22 @@ def check() -> None:
     click.echo(f"{fatal} fatal, {warnings} warnings.")
     if fatal:
         raise SystemExit(1)
+
+
+@leadshare_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """A consistent copy of the SQLite database while it serves (PostgreSQL: see the message)."""
+    from flask import current_app
+
+    from .observability.backup import BackupRefused, backup_sqlite
+
+    try:
+        report = backup_sqlite(
+            current_settings().database_url,
+            path,
+            busy_timeout_ms=int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"]),
+        )
+    except BackupRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up {report.pages} pages ({report.bytes} bytes) to {report.path}.")
