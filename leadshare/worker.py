@@ -25,7 +25,6 @@ from .extensions import db
 from .leads.offers import sweep
 from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_id
 from .notify.outbox import enqueue_reminders
-from .observability import metrics
 from .observability.context import start_counting
 from .observability.health import beat
 from .settings import NotifySettings
@@ -61,7 +60,6 @@ def _run(job: Job) -> bool:
 
     Removing the session afterwards ends whatever the job left open, committed or not.
     """
-    started = time.perf_counter()
     ok = True
     try:
         job.run()
@@ -70,8 +68,6 @@ def _run(job: Job) -> bool:
         log.exception("worker job %s failed; trying again in %g s", job.name, job.every)
     finally:
         db.session.remove()
-    metrics.WORKER_JOBS.labels(job.name, "ok" if ok else "failed").inc()
-    metrics.WORKER_JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
     return ok
 
 

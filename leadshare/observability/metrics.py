@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from prometheus_client import (
     REGISTRY,
@@ -25,6 +26,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROC_ENV):  # the client writes its files there from the first metric on
+    Path(os.environ[MULTIPROC_ENV]).mkdir(parents=True, exist_ok=True)
 
 REQUEST_SECONDS = Histogram(
     "leadshare_http_request_duration_seconds",
@@ -50,15 +53,6 @@ TIME_TO_ACCEPT = Histogram(
     "leadshare_time_to_accept_seconds",
     "From a lead's posting to its claim.",
     buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200),
-)
-WORKER_JOBS = Counter(
-    "leadshare_worker_jobs", "Worker job runs, by job and outcome (ok, failed).", ["job", "outcome"]
-)
-WORKER_JOB_SECONDS = Histogram(
-    "leadshare_worker_job_duration_seconds",
-    "Time one worker job run took.",
-    ["job"],
-    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120),
 )
 DB_POOL_CHECKED_OUT = Gauge(
     "leadshare_db_pool_checked_out",
