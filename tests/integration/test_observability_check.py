@@ -21,6 +21,8 @@ def run_check(app):
 
 def test_a_sound_configuration_passes_with_the_missing_worker_as_a_warning(app, monkeypatch):
     monkeypatch.setitem(app.config, "ALLOW_PRIVATE_WEBHOOKS", False)
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://leads.example.cn")
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
     code, found, summary = run_check(app)
     assert code == 0, found
     assert found["OK       database"].endswith("the database answers")
