@@ -19,14 +19,18 @@ $(STAMP): pyproject.toml
 
 # The worker (the sweep of due offers every minute, and webhook delivery) runs beside gunicorn
 # and is stopped when gunicorn exits. A local demo may send webhooks to a receiver on this
-# machine (the service refuses it otherwise).
+# machine (the service refuses it otherwise). gunicorn runs with deploy/gunicorn.conf.py and
+# its workers share their metrics through instance/prometheus (emptied at each start); the
+# request log is the app's JSON lines (LOG_FORMAT=text for plain ones).
 run: export ALLOW_PRIVATE_WEBHOOKS ?= 1
+run: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/instance/prometheus
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi leadshare demo
-	$(BIN)/flask --app wsgi leadshare worker & worker=$$!; \
+	env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/flask --app wsgi leadshare worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	GUNICORN_BIND=$(HOST):$(PORT) GUNICORN_WORKERS=$(WORKERS) \
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
 test: install
 	$(BIN)/pytest

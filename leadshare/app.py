@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import registry  # noqa: F401 - every domain's tables, before the mapper configures
 from .extensions import babel, csrf, db, login_manager, migrate
+from .observability.wiring import register_observability
 from .security_headers import register_security_headers
 from .settings import load_config
 
@@ -27,9 +27,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese names stay readable in JSON answers
     if app.config["TRUSTED_PROXIES"] > 0:  # X-Forwarded-For of that many proxies is believed
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     register_extensions(app)
     register_blueprints(app)
+    register_observability(app, MIGRATIONS_DIR)
     register_cli(app)
     register_security_headers(app)
     return app

@@ -243,3 +243,46 @@ def worker(interval: float, deliver_interval: float, batch: int, rounds: int | N
         f"{delivered.sent} sent, {delivered.retrying} to retry, {delivered.dead} dead, "
         f"{delivered.cancelled} cancelled."
     )
+
+
+@leadshare_cli.command("check")
+def check() -> None:
+    """Print every problem of this configuration; exit code 1 if any is fatal."""
+    from flask import current_app
+
+    from .app import MIGRATIONS_DIR
+    from .observability.config_check import Severity, find_problems
+    from .observability.routes import limits_of
+
+    findings = find_problems(
+        current_app.config,
+        db.session,
+        str(MIGRATIONS_DIR),
+        limits_of(current_settings().observability),
+    )
+    for finding in findings:
+        click.echo(f"{finding.severity.upper():<8} {finding.name}: {finding.message}")
+    fatal = sum(1 for f in findings if f.severity == Severity.FATAL)
+    warnings = sum(1 for f in findings if f.severity == Severity.WARNING)
+    click.echo(f"{fatal} fatal, {warnings} warnings.")
+    if fatal:
+        raise SystemExit(1)
+
+
+@leadshare_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """A consistent copy of the SQLite database while it serves (PostgreSQL: see the message)."""
+    from flask import current_app
+
+    from .observability.backup import BackupRefused, backup_sqlite
+
+    try:
+        report = backup_sqlite(
+            current_settings().database_url,
+            path,
+            busy_timeout_ms=int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"]),
+        )
+    except BackupRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up {report.pages} pages ({report.bytes} bytes) to {report.path}.")

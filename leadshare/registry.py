@@ -4,6 +4,7 @@ from .auth.models import LoginFailure, User, UserSession
 from .hours.models import CalendarDay, StoreClosure, StoreHours
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
+from .observability.models import WorkerHeartbeat
 from .rewards.models import (
     LedgerAccount,
     LedgerEntry,
@@ -42,4 +43,5 @@ __all__ = [
     "User",
     "UserSession",
     "WebhookSecret",
+    "WorkerHeartbeat",
 ]

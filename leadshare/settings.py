@@ -79,6 +79,14 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "NOTIFY_TIMEOUT": float(_env("NOTIFY_TIMEOUT", "5")),
         "NOTIFY_MAX_ATTEMPTS": int(_env("NOTIFY_MAX_ATTEMPTS", "10")),
         "NOTIFY_REMIND_AT": float(_env("NOTIFY_REMIND_AT", "0.8")),
+        # Operating it (README, Operations): logs, metrics, readiness limits.
+        "LOG_LEVEL": (_env("LOG_LEVEL", "INFO") or "INFO").upper(),
+        "LOG_FORMAT": (_env("LOG_FORMAT", "json") or "json").lower(),
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),
+        "METRICS_ALLOW": _env("METRICS_ALLOW", "127.0.0.1,::1"),
+        "WORKER_STALE_SECONDS": float(_env("WORKER_STALE_SECONDS", "180")),
+        "OUTBOX_STALE_SECONDS": float(_env("OUTBOX_STALE_SECONDS", "300")),
+        "SWEEP_LAG_SECONDS": float(_env("SWEEP_LAG_SECONDS", "120")),
         "PUBLIC_BASE_URL": (_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -138,6 +146,19 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class ObservabilitySettings:
+    """Logs, /metrics access and the limits of the advisory readiness checks."""
+
+    log_level: str
+    log_format: str
+    metrics_token: str | None
+    metrics_allow: tuple[str, ...]
+    worker_stale_seconds: float
+    outbox_stale_seconds: float
+    sweep_lag_seconds: float
+
+
+@dataclass(frozen=True)
 class LoginSettings:
     """Sign-in throttling (LOGIN_*), in seconds and counts."""
 
@@ -174,6 +195,7 @@ class Settings:
     geocoder: GeocoderSettings
     notify: NotifySettings
     login: LoginSettings
+    observability: ObservabilitySettings
 
     @property
     def is_sqlite(self) -> bool:
@@ -211,6 +233,19 @@ class Settings:
                 account_max_failures=int(config["LOGIN_ACCOUNT_MAX_FAILURES"]),
                 address_max_failures=int(config["LOGIN_ADDRESS_MAX_FAILURES"]),
                 limit_window_seconds=int(config["LOGIN_LIMIT_WINDOW_SECONDS"]),
+            ),
+            observability=ObservabilitySettings(
+                log_level=str(config["LOG_LEVEL"]),
+                log_format=str(config["LOG_FORMAT"]),
+                metrics_token=config["METRICS_TOKEN"] or None,
+                metrics_allow=tuple(
+                    part.strip()
+                    for part in str(config["METRICS_ALLOW"] or "").split(",")
+                    if part.strip()
+                ),
+                worker_stale_seconds=float(config["WORKER_STALE_SECONDS"]),
+                outbox_stale_seconds=float(config["OUTBOX_STALE_SECONDS"]),
+                sweep_lag_seconds=float(config["SWEEP_LAG_SECONDS"]),
             ),
         )
 

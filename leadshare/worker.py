@@ -6,7 +6,8 @@ expired) until the sweep expires it and routes its lead on. The worker runs the 
 pending) every `deliver_every` seconds. Many workers may run at once: the sweep skips leads
 another has locked, deliverers lease the messages they send. SIGTERM or SIGINT stops it
 cleanly: the job in progress ends (a delivery batch gives back what it did not send), then
-the loop does.
+the loop does. Each round that ran a job writes one JSON log line (what it did, how long it
+took, its SQL statements) and beats the worker's heartbeat row, which `/readyz` reads.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .clock import utcnow
 from .extensions import db
 from .leads.offers import sweep
 from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_id
 from .notify.outbox import enqueue_reminders
+from .observability.context import start_counting
+from .observability.health import beat
 from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -51,17 +55,55 @@ class Job:
     due_at: float = float("-inf")
 
 
-def _run(job: Job) -> None:
+def _run(job: Job) -> bool:
     """Run a job; a failure (the database restarting, say) is logged, retried at its next time.
 
     Removing the session afterwards ends whatever the job left open, committed or not.
     """
+    ok = True
     try:
         job.run()
     except Exception:  # noqa: BLE001 - one failed run must not stop the worker
+        ok = False
         log.exception("worker job %s failed; trying again in %g s", job.name, job.every)
     finally:
         db.session.remove()
+    return ok
+
+
+def _beat(worker: str, started_at) -> None:
+    """The heartbeat of a round; a database that does not answer only costs this beat."""
+    try:
+        beat(worker, started_at)
+    except Exception:  # noqa: BLE001 - the next round beats again
+        log.warning("worker %s could not record its heartbeat", worker, exc_info=True)
+    finally:
+        db.session.remove()
+
+
+def _cycle_line(worker: str, ran: list[str], failed: list[str], before, after, started, statements):
+    """One JSON log line for a round: the jobs it ran and what they did."""
+    delivered = after.delivery
+    log.info(
+        "worker cycle",
+        extra={
+            "worker": worker,
+            "jobs": ran,
+            "failed": failed,
+            "expired": after.expired - before[0],
+            "sent": delivered.sent - before[1],
+            "retrying": delivered.retrying - before[2],
+            "dead": delivered.dead - before[3],
+            "cancelled": delivered.cancelled - before[4],
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "statements": statements[0],
+        },
+    )
+
+
+def _snapshot(report: WorkerReport) -> tuple[int, ...]:
+    d = report.delivery
+    return (report.expired, d.sent, d.retrying, d.dead, d.cancelled)
 
 
 def run_worker(
@@ -81,6 +123,7 @@ def run_worker(
     """
     report = WorkerReport()
     deliverer = worker_id()
+    started_at = utcnow()
 
     def sweep_due_offers() -> None:
         result = sweep()
@@ -100,10 +143,17 @@ def run_worker(
         ", ".join(f"{job.name} every {job.every:g} s" for job in jobs),
     )
     while not stop.is_set() and (rounds is None or report.rounds < rounds):
+        ran, failed = [], []
+        before, started, statements = _snapshot(report), time.perf_counter(), start_counting()
         for job in jobs:
             if job.due_at <= clock() and not stop.is_set():
-                _run(job)
+                ran.append(job.name)
+                if not _run(job):
+                    failed.append(job.name)
                 job.due_at = clock() + job.every
+        if ran:
+            _cycle_line(deliverer, ran, failed, before, report, started, statements)
+            _beat(deliverer, started_at)
         report.rounds += 1
         if rounds is None or report.rounds < rounds:
             stop.wait(max(0.0, min(job.due_at for job in jobs) - clock()))

@@ -68,6 +68,7 @@ class Outgoing:
     headers: dict[str, str]
     is_wecom: bool
     attempts: int
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def _outgoing(row: Notification, settings: NotifySettings) -> Outgoing:
     wecom = is_wecom_robot(url)
     secret = None if wecom else webhook_secret(row.dealer_id).secret
     body, headers = render(message_of(row, settings.public_base_url), url, secret)
-    return Outgoing(row.id, row.message_id, url, body, headers, wecom, row.attempts)
+    return Outgoing(row.id, row.message_id, url, body, headers, wecom, row.attempts, row.request_id)
 
 
 def claim(
@@ -306,18 +307,19 @@ def record(
             .values(**values)
             .execution_options(synchronize_session=False)
         ).rowcount
+    fields = {
+        "message_id": out.message_id,
+        "request_id": out.request_id,  # the request that caused the message
+        "attempt": attempts,
+        "delivery": str(status),
+        "http_status": outcome.status_code,
+    }
     if done != 1:
-        log.warning("lost the lease on %s before recording it as %s", out.message_id, status)
+        log.warning("lost the lease before recording the message", extra=fields)
     elif outcome.ok:
-        log.info("sent %s", out.message_id)
+        log.info("message sent", extra=fields)
     else:
-        log.warning(
-            "%s not delivered (attempt %d, now %s): %s",
-            out.message_id,
-            attempts,
-            status,
-            outcome.error,
-        )
+        log.warning("message not delivered", extra={**fields, "error": outcome.error})
     return status
 
 

@@ -51,6 +51,8 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     dead_at: Mapped[datetime | None]
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    """The X-Request-Id of the request that caused the message, carried into the worker's logs."""
 
     dealer: Mapped[Dealer] = relationship()
     lead: Mapped[Lead | None] = relationship()

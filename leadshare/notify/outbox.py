@@ -25,6 +25,7 @@ from ..leads.enums import EventType, LeadStatus, OfferStatus
 from ..leads.events import on_event
 from ..leads.models import Lead, LeadEvent, Offer
 from ..leads.presenter import dealer_ref, shown_km
+from ..observability.context import current_request_id
 from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
 from ..tenancy.models import Dealer
@@ -87,6 +88,7 @@ def new_notification(
         status=NotificationStatus.PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
+        request_id=current_request_id(),  # the worker's log lines for it name the request
     )
 
 

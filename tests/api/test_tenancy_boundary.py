@@ -46,6 +46,8 @@ def test_the_scope_table_names_only_routes_that_exist(app):
         "api-docs.openapi_swagger_ui",
         "swagger_assets",
         "healthz",
+        "readyz",
+        "prometheus_metrics",
         "static",
         "web.static",
         "web.login",

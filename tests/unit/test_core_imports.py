@@ -24,6 +24,7 @@ STDLIB_ONLY = [
     "leadshare/auth/throttle.py",
     "leadshare/hours/schedule.py",
     "leadshare/errors.py",
+    "leadshare/observability/context.py",
 ]
 PURE = [
     "leadshare/rewards/rules.py",
