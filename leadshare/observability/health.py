@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from ..clock import iso_z, utcnow
+from ..hours.service import unknown_calendar_years
 from ..leads.enums import OfferStatus
 from ..leads.models import Offer
 from ..notify.enums import NotificationStatus
@@ -162,6 +163,24 @@ def sweep(session: Session, now: datetime, limits: Limits) -> Check:
     if lag > limits.sweep_lag_seconds:
         return Check("sweep", False, f"a due offer has waited {lag:.0f} s for the sweep", figures)
     return Check("sweep", True, "the sweep keeps up", figures)
+
+
+@advisory
+def calendar(session: Session, now: datetime, limits: Limits) -> Check:
+    """A group whose holiday calendar does not know this year (or, from November, the next):
+    its stores keep their weekly hours on those days until an admin types the year in."""
+    missing = unknown_calendar_years(now)
+    figures = {"unknown": [{"group": code, "year": year} for code, year in missing]}
+    if missing:
+        named = ", ".join(f"{code} {year}" for code, year in missing)
+        return Check(
+            "calendar",
+            False,
+            f"no holiday calendar for {named}: the weekly hours apply on those days "
+            "(PUT /api/v1/groups/{id}/calendar?year= adds the year)",
+            figures,
+        )
+    return Check("calendar", True, "every group's holiday calendar knows the year", figures)
 
 
 def advisories(session: Session, now: datetime, limits: Limits) -> list[Check]:
