@@ -44,6 +44,14 @@ FIRST_HISTORY_YEAR = 1990  # the source warns of code noise in the diffs of the 
 SAR_ROWS = {"810000": "香港特别行政区", "820000": "澳门特别行政区", "710000": "台湾省"}
 
 
+# Changes the source's event list lacks (checked against the State Council's approvals):
+# (old code, old name, old parent, successor, year).
+EXTRA_HISTORY = (
+    ("330103", "下城区", "330100", "330105", 2021),  # merged into 拱墅区
+    ("330184", "余杭市", "330100", "330110", 2001),  # became 余杭区
+)
+
+
 def _wheel(folder: Path, prefix: str) -> zipfile.ZipFile:
     matches = sorted(folder.glob(prefix + "-*.whl"))
     if not matches:
@@ -148,6 +156,8 @@ def successors(events: list[dict], current: dict[str, tuple[str, str | None]]) -
         if new.get("code") and new.get("name"):
             forward.setdefault(key, []).append((event["year"], (new["code"][:6], new["name"])))
         parent = old["parent_code"][:6] if old.get("parent_code") else None
+        if parent is None and key[0][2:] != "0000":  # the source omits some parents
+            parent = key[0][:4] + "00" if key[0][4:] != "00" else key[0][:2] + "0000"
         olds[(key[0], key[1], parent)] = max(olds.get((key[0], key[1], parent), 0), event["year"])
 
     def follow(node: tuple[str, str], year: int, depth: int = 0) -> str | None:
@@ -181,7 +191,19 @@ def successors(events: list[dict], current: dict[str, tuple[str, str | None]]) -
                 "year": year,
             }
         )
-    return rows
+    known = {(row["old_code"], row["old_name"]) for row in rows}
+    for code, name, parent, successor, year in EXTRA_HISTORY:
+        if (code, name) not in known and successor in current:
+            rows.append(
+                {
+                    "old_code": code,
+                    "old_name": name,
+                    "old_parent": parent,
+                    "successor": successor,
+                    "year": year,
+                }
+            )
+    return sorted(rows, key=lambda row: (row["old_code"], row["old_name"]))
 
 
 def build(wheels: Path, out: Path = DATA_DIR) -> tuple[int, int]:

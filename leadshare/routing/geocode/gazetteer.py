@@ -147,6 +147,11 @@ _ZONES: dict[str, str] = {
     "赣江新区": "360100",
     "滇中新区": "530100",
     "舟山群岛新区": "330900",
+    # Shenzhen's former new areas, now districts (and 大鹏, still a zone)
+    "龙华新区": "440309",
+    "坪山新区": "440310",
+    "光明新区": "440311",
+    "大鹏新区": "440300",
 }
 
 
@@ -158,7 +163,7 @@ def _words(text: str) -> list[str]:
 _GENERIC_NAMES = frozenset(
     _words(
         "城区 郊区 矿区 东区 西区 市中区 城中区 城关区 城东区 城西区 城北区 城南区 城厢区 "
-        "新城区 老城区 市北区 市南区"
+        "新城区 老城区"
     )
 )
 # Suffix-less names that are everyday words, car brands or estate names: half weight, need support.
@@ -170,7 +175,7 @@ _WEAK_ALIASES = frozenset(
         "铁西 铁山 长安 长寿 阳明 阿里 雨花 青山 龙华 龙城 龙湖 龙凤 金山 金沙 金水 金牛 东湖 南湖 "
         "北湖 西湖 东山 西山 南山 凤凰 莲花 芙蓉 牡丹 龙泉 龙门 龙山 龙潭 吉利 商城 商都 站前 路北 "
         "路南 港口 工农 山城 古城 东城 西城 南关 北关 三江 大厂 青龙 通道 互助 大通 白塔 双桥 双塔 "
-        "西市 桥东 桥西 光明 朝阳 兴隆 三元 宝塔 天山 万年 天元 天心 城阳"
+        "西市 桥东 桥西 光明 朝阳 兴隆 三元 宝塔 天山 万年 天元 天心 城阳 合作"
     )
 )
 _ETHNIC_GROUPS = sorted(
@@ -226,6 +231,9 @@ _ROAD_AFTER = re.compile(
 )
 # A name starting with one of these right after an unmatched word is that word's end (松陵镇江兴路:
 # 镇 closes 松陵镇, so 镇江 is not there); after a closed unit (江苏省镇江市) it may start a name.
+_INSTITUTION_AFTER = re.compile(
+    r"(?:师范|交通|理工|科技|工业|农业|医科|财经|政法|外国语|中医药|石油|电力)?(?:大学|学院)"
+)
 _WORD_ENDINGS = frozenset("镇乡村路街巷弄号")
 _CLOSING = frozenset("省市区县州旗盟")
 # Everyday short forms people write for long names: short form -> (province code, full name).
@@ -266,6 +274,7 @@ _SHORT_FORMS: dict[str, tuple[str, str]] = {
         ("阿左旗", "150000", "阿拉善左旗"),
         ("阿右旗", "150000", "阿拉善右旗"),
         ("额旗", "150000", "额济纳旗"),
+        ("昆区", "150000", "昆都仑区"),
         ("呼市", "150000", "呼和浩特市"),
         ("内蒙", "150000", "内蒙古自治区"),
         ("乌市", "650000", "乌鲁木齐市"),
@@ -317,6 +326,7 @@ class _Entry:
     explicit: bool
     weak: bool
     share: int  # how many units of its level the span may name (its weight is 1/share of it)
+    frames: bool = True  # may frame later names (not inside an institution's name)
 
 
 @lru_cache(maxsize=4)
@@ -470,7 +480,7 @@ class Gazetteer:
         for unit in self._old_units:
             # an old full name, unless a current unit of its province has it (威海市 was also a
             # county-level city); a retired name that nothing current uses also without suffix
-            if any(
+            if _generic_old_name(unit.name) or any(
                 a.unit.province_code == unit.province_code and a.target != unit.successor
                 for a in index.get(unit.name, ())
                 if a.explicit
@@ -711,6 +721,8 @@ class Gazetteer:
                         break
                 if not explicit and _ROAD_AFTER.match(rest):
                     continue  # 中山路, 解放大道: a road named after a place, not the place
+            # 青海师范大学, 中山大学: an institution named after a place, maybe elsewhere
+            institution = not explicit and _INSTITUTION_AFTER.match(text, end) is not None
             top = min(a.level for a in aliases)
             per_level: dict[int, set[str]] = {}
             for a in aliases:
@@ -718,9 +730,13 @@ class Gazetteer:
             for a in aliases:
                 share = len(per_level[a.level])
                 weight = (1.0 if a.level == top else 0.5) / share
-                if a.weak:
+                if a.weak or institution:
                     weight *= 0.5
-                entries.append(_Entry(a.unit, start, end, weight, bool(explicit), a.weak, share))
+                entries.append(
+                    _Entry(
+                        a.unit, start, end, weight, bool(explicit), a.weak, share, not institution
+                    )
+                )
         return _within_the_frame(entries)
 
     def _resolve(self, text: str) -> list[_Unit]:
@@ -771,6 +787,11 @@ class Gazetteer:
         return None
 
 
+def _generic_old_name(name: str) -> bool:
+    """An old name that is an everyday word (唐山's 新区, 郊区, 东区...): never matched."""
+    return name in _GENERIC_NAMES or (len(name) <= 2 and name[0] in "新老城郊矿东西南北中市")
+
+
 def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
@@ -798,23 +819,27 @@ def _within_the_frame(entries: list[_Entry]) -> list[_Entry]:
 
     Addresses run from large to small: once the text has named a unit in full (or closed a name
     with its suffix), a later name that lies neither above nor below any reading of it belongs
-    to a road, estate, shop or building name (海淀区中关村大连海鲜酒楼 is not in 大连).
+    to a road, estate, shop or building name (海淀区中关村大连海鲜酒楼 is not in 大连). A bare
+    name frames later bare names the same way (启东台湾风情街 is not in 台湾), but never a
+    name written in full (中山大学广州市海珠区 is in 广州).
     """
     spans: dict[tuple[int, int], list[_Entry]] = {}
     for e in entries:
         spans.setdefault((e.start, e.end), []).append(e)
     frames = [
-        (span, readings)
+        (span, readings, all(e.explicit for e in readings))
         for span, readings in spans.items()
-        if all(e.explicit and not e.weak for e in readings)
+        if not any(e.weak or not e.frames for e in readings)
     ]
     if not frames:
         return entries
     kept = []
     for e in entries:
         contradicted = any(
-            span[1] <= e.start and not any(_related(r.unit, e.unit) for r in readings)
-            for span, readings in frames
+            span[1] <= e.start
+            and (explicit or not e.explicit)  # a bare name never overrides one written in full
+            and not any(_related(r.unit, e.unit) for r in readings)
+            for span, readings, explicit in frames
         )
         if not contradicted:
             kept.append(e)
