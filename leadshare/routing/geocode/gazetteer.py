@@ -114,10 +114,23 @@ class Match:
 _NOISE_CATEGORIES = ("P", "S", "Z", "C")
 
 
+class _NoiseTable(dict):
+    """str.translate table that drops whitespace, punctuation, symbols and controls; each
+    character's category is looked up once per process."""
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        kept = None if unicodedata.category(ch)[0] in _NOISE_CATEGORIES else ch
+        self[code] = kept
+        return kept
+
+
+_NOISE_TABLE = _NoiseTable()
+
+
 def normalise_address(text: str) -> str:
     """Cache key and matching form: NFKC, lower-case, no whitespace/punctuation/symbols."""
-    folded = unicodedata.normalize("NFKC", text or "").lower()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in _NOISE_CATEGORIES)
+    return unicodedata.normalize("NFKC", text or "").lower().translate(_NOISE_TABLE)
 
 
 # --- data model -------------------------------------------------------------------------------
@@ -229,11 +242,15 @@ _TEXT_SUFFIXES: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = tuple(
 _ROAD_AFTER = re.compile(
     r"[东南西北中]?[一二三四五六七八九十0-9]*(?:路|街|道|巷|弄|胡同|大道|大街)"
 )
+_SUFFIX_FIRST = frozenset("自新地省市州盟区县旗")
+# characters a road's name may go on with after a place name (东南西北中, numerals, 路街道...)
+_ROAD_FIRST = frozenset("东南西北中一二三四五六七八九十0123456789路街道巷弄胡大")
 # A name starting with one of these right after an unmatched word is that word's end (松陵镇江兴路:
 # 镇 closes 松陵镇, so 镇江 is not there); after a closed unit (江苏省镇江市) it may start a name.
 _INSTITUTION_AFTER = re.compile(
     r"(?:师范|交通|理工|科技|工业|农业|医科|财经|政法|外国语|中医药|石油|电力)?(?:大学|学院)"
 )
+_INSTITUTION_FIRST = frozenset("师交理科工农医财政外中石电大学")
 _WORD_ENDINGS = frozenset("镇乡村路街巷弄号")
 _CLOSING = frozenset("省市区县州旗盟")
 # Everyday short forms people write for long names: short form -> (province code, full name).
@@ -295,10 +312,10 @@ class _Unit:
     lon: float | None
     city_code: str | None  # the city unit above a district (None under a municipality)
     successor: str | None = None  # an old unit: the code of the current unit it became
+    province_code: str = ""  # derived from the code
 
-    @property
-    def province_code(self) -> str:
-        return self.code[:2] + "0000"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "province_code", self.code[:2] + "0000")
 
 
 class _Alias(NamedTuple):
@@ -395,6 +412,7 @@ class Gazetteer:
             self._build_history(_read_rows(str(history_path), 4))
         self._index: dict[str, tuple[_Alias, ...]] = {}
         self._lengths_from: dict[str, tuple[int, ...]] = {}
+        self._longest = 1
         self._build_index()
         self._places: dict[str, Place] = {}
         self._leaf_lats: list[float] = []
@@ -504,11 +522,12 @@ class Gazetteer:
             add(key, _Alias(self._units[code], False, False))
         self._index = {key: tuple(aliases) for key, aliases in index.items()}
         lengths: dict[str, set[int]] = {}
-        for key in self._index:
-            lengths.setdefault(key[0], set()).add(len(key))
+        for key in self._index:  # every key has two characters or more
+            lengths.setdefault(key[:2], set()).add(len(key))
         self._lengths_from = {
             first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()
         }
+        self._longest = max((len(key) for key in self._index), default=1)
 
     def _build_leaves(self) -> None:
         """Units nothing else hangs below, with a point: the targets of a reverse hint."""
@@ -664,7 +683,7 @@ class Gazetteer:
         index = self._index
         lengths_from = self._lengths_from
         for i in range(n - 1):
-            lengths = lengths_from.get(text[i])
+            lengths = lengths_from.get(text[i : i + 2])
             if not lengths:
                 continue
             for length in lengths:
@@ -675,20 +694,35 @@ class Gazetteer:
                         break
         if len(found) < 2:
             return found
+        # One match per start, in order: the matches that can overlap one lie within the
+        # longest alias's length of it, so each check looks at a few neighbours only (linear).
+        reach = self._longest
+        straddling: dict[int, bool] = {}
 
-        def straddles(outer: tuple) -> bool:
-            return any(
-                o[0] < outer[0] < o[1] < outer[1] or outer[0] < o[0] < outer[1] < o[1]
-                for o in found
-            )
+        def straddles(k: int) -> bool:
+            if k not in straddling:
+                o_start, o_end = found[k][0], found[k][1]
+                j = k - 1
+                hit = False
+                while not hit and j >= 0 and found[j][0] > o_start - reach:
+                    hit = o_start < found[j][1] < o_end
+                    j -= 1
+                j = k + 1
+                while not hit and j < len(found) and found[j][0] < o_end:
+                    hit = found[j][1] > o_end
+                    j += 1
+                straddling[k] = hit
+            return straddling[k]
 
         kept = []
-        for m in found:
+        for j, m in enumerate(found):
             inside = False
-            for o in found:
-                if o is not m and o[0] <= m[0] and m[1] <= o[1] and not straddles(o):
+            k = j - 1
+            while k >= 0 and found[k][0] > m[0] - reach:
+                if m[1] <= found[k][1] and not straddles(k):
                     inside = True
                     break
+                k -= 1
             if not inside:
                 kept.append(m)
         return kept
@@ -709,7 +743,7 @@ class Gazetteer:
             explicit = [a for a in aliases if a.explicit]
             if explicit:
                 aliases = tuple(explicit)
-            else:
+            elif text[end : end + 1] in _SUFFIX_FIRST or text[end : end + 1] in _ROAD_FIRST:
                 rest = text[end:]
                 for pattern, levels in _TEXT_SUFFIXES:
                     suffix = pattern.match(rest)
@@ -722,7 +756,11 @@ class Gazetteer:
                 if not explicit and _ROAD_AFTER.match(rest):
                     continue  # 中山路, 解放大道: a road named after a place, not the place
             # 青海师范大学, 中山大学: an institution named after a place, maybe elsewhere
-            institution = not explicit and _INSTITUTION_AFTER.match(text, end) is not None
+            institution = (
+                not explicit
+                and text[end : end + 1] in _INSTITUTION_FIRST
+                and _INSTITUTION_AFTER.match(text, end) is not None
+            )
             top = min(a.level for a in aliases)
             per_level: dict[int, set[str]] = {}
             for a in aliases:
@@ -744,12 +782,22 @@ class Gazetteer:
         entries = self._entries(text)
         if not entries:
             return []
-        by_code: dict[str, list[_Entry]] = {}
+        # A name the text repeats reads the same each time: its first two readings of each
+        # kind are enough (the earliest wins a tie, the second one serves chains that need a
+        # span after an overlapping one), which keeps the work linear in the text's length.
+        seen: dict[tuple, int] = {}
+        readings: list[_Entry] = []
         for e in entries:
+            kind = (e.unit, e.weight, e.explicit, e.end - e.start, e.frames)
+            if seen.get(kind, 0) < 2:
+                seen[kind] = seen.get(kind, 0) + 1
+                readings.append(e)
+        by_code: dict[str, list[_Entry]] = {}
+        for e in readings:
             by_code.setdefault(e.unit.code, []).append(e)
         best_score: tuple | None = None
         best_units: list[_Unit] = []
-        for e in entries:
+        for e in readings:
             unit = e.unit
             city_opts: list[_Entry | None] = [None]
             if unit.level == DISTRICT and unit.city_code:
