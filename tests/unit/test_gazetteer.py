@@ -439,6 +439,8 @@ def test_candidates_round_trip_through_the_cache_form(gazetteer):
     assert again.candidates[0].adcode == "130104"
     old_cache_row = {k: v for k, v in place.to_dict().items() if k != "candidates"}
     assert Place(**old_cache_row).candidates == ()  # answers cached before the field existed
+    settled = gazetteer.lookup("北京市朝阳区").to_dict()
+    assert "candidates" not in settled  # a settled answer keeps the fields it had
 
 
 def test_retired_codes_answer_their_successor(gazetteer):

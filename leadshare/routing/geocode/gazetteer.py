@@ -87,9 +87,13 @@ class Place:
             )
 
     def to_dict(self) -> dict:
-        """Plain JSON-able fields; ``Place(**place.to_dict())`` round-trips (used by the cache)."""
+        """Plain JSON-able fields; ``Place(**place.to_dict())`` round-trips (used by the cache).
+
+        ``candidates`` only when there are some: a settled answer keeps the fields it had."""
         data = asdict(self)
-        data["candidates"] = [asdict(c) for c in self.candidates]
+        data.pop("candidates")
+        if self.candidates:
+            data["candidates"] = [asdict(c) for c in self.candidates]
         return data
 
 
