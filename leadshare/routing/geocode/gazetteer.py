@@ -792,7 +792,7 @@ class Gazetteer:
         seen: dict[tuple, int] = {}
         readings: list[_Entry] = []
         for e in entries:
-            kind = (e.unit, e.weight, e.explicit, e.end - e.start, e.frames)
+            kind = (id(e.unit), e.weight, e.explicit, e.end - e.start, e.frames)
             if seen.get(kind, 0) < 2:
                 seen[kind] = seen.get(kind, 0) + 1
                 readings.append(e)
@@ -900,6 +900,11 @@ def _within_the_frame(entries: list[_Entry]) -> list[_Entry]:
 
 def _score(chain: list[_Entry]) -> tuple | None:
     """Rank a consistent province > city > district chain; None when it is not a valid reading."""
+    if len(chain) == 1:  # the common case, the same ranking without the bookkeeping
+        e = chain[0]
+        if e.weak:
+            return None
+        return (round(e.weight, 9), -e.unit.level, int(e.explicit), e.end - e.start, -e.start)
     spans = sorted((e.start, e.end) for e in chain)
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         if start < end:
