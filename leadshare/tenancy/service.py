@@ -22,7 +22,7 @@ from ..extensions import db
 from ..hours import service as hours
 from ..pagination import Page, paginate
 from ..routing.geocode.gazetteer import Gazetteer
-from ..routing.geocode.service import geocode_address
+from ..routing.geocode.service import geocode_address, geocode_many
 from ..settings import Settings
 from ..uow import transactional, unit_of_work
 from ..vocabulary import DEALER_ROLES, Role, brand_key
@@ -283,6 +283,8 @@ def import_dealers(
         raise NotFound(f"No group with code {group_code!r}.")
     outcomes: dict[int, tuple[str, str]] = {}
     located: list[tuple[int, Mapping[str, Any], dict[str, Any]]] = []
+    rows = list(rows)  # every address in one batch first: one cache query, one gazetteer pass
+    geocode_many(d["address"] for _, d in rows if "latitude" not in d and d.get("address"))
     for line, data in rows:
         try:
             located.append((line, data, dealer_place(data)))

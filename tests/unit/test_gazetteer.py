@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import statistics
 import time
 
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from leadshare.routing.geocode import Gazetteer, Place, Precision, normalise_address
 from leadshare.routing.geocode.coords import bd09_to_wgs84, haversine_km
+from leadshare.routing.geocode.gazetteer import DEFAULT_CSV
 
 D, C, P = "district", "city", "province"
 
@@ -19,7 +22,7 @@ CASES = [
     # full addresses
     ("广东省深圳市南山区科技园", "广东省", "深圳市", "南山区", "440305", D),
     ("北京市朝阳区建国路88号", "北京市", "北京市", "朝阳区", "110105", D),
-    ("重庆市渝北区", "重庆市", "重庆市", "渝北区", "500112", D),
+    ("重庆市渝中区", "重庆市", "重庆市", "渝中区", "500103", D),
     ("福建省厦门市思明区", "福建省", "厦门市", "思明区", "350203", D),
     ("湖南省长沙市岳麓区麓谷", "湖南省", "长沙市", "岳麓区", "430104", D),
     # suffix-less names
@@ -87,7 +90,22 @@ CASES = [
     ("东莞市长安镇", "广东省", "东莞市", None, "441900", C),
     ("广东中山石岐", "广东省", "中山市", None, "442000", C),
     # renamed and newer districts
-    ("重庆梁平区", "重庆市", "重庆市", "梁平县", "500228", D),
+    ("重庆梁平区", "重庆市", "重庆市", "梁平区", "500155", D),
+    ("重庆市渝北区", "重庆市", "重庆市", "两江新区", "500157", D),  # merged in 2025
+    ("遵义市播州区", "贵州省", "遵义市", "播州区", "520304", D),
+    ("昆明市晋宁区", "云南省", "昆明市", "晋宁区", "530115", D),
+    ("榆林市横山区", "陕西省", "榆林市", "横山区", "610803", D),
+    ("西安市鄠邑区", "陕西省", "西安市", "鄠邑区", "610118", D),
+    ("杭州临平", "浙江省", "杭州市", "临平区", "330113", D),
+    # old names answer their successor
+    ("江苏省淮阴市", "江苏省", "淮安市", None, "320800", C),
+    ("江苏淮阴市清河区", "江苏省", "淮安市", "清江浦区", "320812", D),
+    ("云南思茅市", "云南省", "普洱市", None, "530800", C),
+    ("安徽省巢湖市", "安徽省", "合肥市", "巢湖市", "340181", D),
+    ("安徽省巢湖市和县", "安徽省", "马鞍山市", "和县", "340523", D),
+    ("四川省资阳市简阳市", "四川省", "成都市", "简阳市", "510185", D),
+    ("陕西户县", "陕西省", "西安市", "鄠邑区", "610118", D),
+    ("遵义县", "贵州省", "遵义市", "播州区", "520304", D),
     ("深圳龙华", "广东省", "深圳市", "龙华区", "440309", D),
     ("河北省雄安新区", "河北省", "保定市", None, "1306", C),
     # typos, noise, full-width, latin junk
@@ -206,9 +224,9 @@ def test_generic_district_names_need_a_city(gazetteer):
 
 
 def test_row_without_point_borrows_the_city_point_and_says_so(gazetteer):
-    place = gazetteer.lookup("淮安市清江浦区")
-    city = gazetteer.lookup("淮安市")
-    assert (place.district, place.adcode, place.precision) == ("清江浦区", "320812", C)
+    place = gazetteer.lookup("新疆和田地区和安县")  # created in 2024, no published point yet
+    city = gazetteer.lookup("和田地区")
+    assert (place.district, place.adcode, place.precision) == ("和安县", "653229", C)
     assert (place.latitude, place.longitude) == (city.latitude, city.longitude)
 
 
@@ -336,3 +354,113 @@ def test_lookup_never_raises_and_agrees_with_by_adcode(parts):
             place.city,
             place.district,
         )
+
+
+# --- issue 18: today's divisions, the chain wins, short forms, candidates ----------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "adcode"),
+    [
+        ("杭州市西湖区文三路兰州拉面馆", "330106"),
+        ("海淀区中关村大连海鲜酒楼", "110108"),
+        ("苏州市吴江区松陵镇江兴路", "320509"),
+        ("福田区华强北苏州街", "440304"),
+        ("广州市天河区湖南大厦", "440106"),
+        ("北京市朝阳区上海城", "110105"),
+    ],
+)
+def test_the_administrative_chain_wins_over_names_inside_street_or_shop_names(
+    gazetteer, address, adcode
+):
+    assert gazetteer.lookup(address).adcode == adcode
+
+
+def test_a_name_never_matches_across_a_word_boundary(gazetteer):
+    place = gazetteer.lookup("松陵镇江兴路")  # 镇 ends 松陵镇: no 镇江 here
+    assert place is None
+    assert gazetteer.lookup("江苏省镇江市").adcode == "321100"  # after a closed unit it may start
+    assert gazetteer.lookup("江苏镇江").adcode == "321100"  # right after another name too
+
+
+@pytest.mark.parametrize(
+    ("address", "adcode"),
+    [
+        ("科左中旗", "150521"),
+        ("内蒙古通辽市科左后旗", "150522"),
+        ("包头达茂旗", "150223"),
+        ("呼和浩特土左旗", "150121"),
+        ("乌兰察布察右前旗", "150926"),
+        ("呼市新城区", "150102"),
+        ("前郭县", "220721"),
+        ("湖北长阳县", "420528"),  # 长阳土家族自治县
+        ("云南元江县", "530428"),  # 元江哈尼族彝族傣族自治县
+        ("新疆博州", "652700"),
+    ],
+)
+def test_short_and_everyday_forms_resolve(gazetteer, address, adcode):
+    assert gazetteer.lookup(address).adcode == adcode
+
+
+@pytest.mark.parametrize(
+    ("address", "adcode", "precision"),
+    [
+        ("杭州经开区白杨街道", "330100", C),
+        ("成都高新区", "510100", C),
+        ("西安市高新区锦业路", "610100", C),
+        ("南京市江宁区江宁经开区", "320115", D),
+    ],
+)
+def test_development_zones_answer_the_precision_the_text_supports(
+    gazetteer, address, adcode, precision
+):
+    place = gazetteer.lookup(address)
+    assert (place.adcode, place.precision) == (adcode, precision)
+
+
+def test_ambiguity_lists_the_candidates_and_guesses_nothing(gazetteer):
+    match = gazetteer.match("朝阳区")
+    assert match.place is None
+    assert [(c.city, c.district, c.adcode) for c in match.candidates] == [
+        ("北京市", "朝阳区", "110105"),
+        ("长春市", "朝阳区", "220104"),
+    ]
+    province = gazetteer.lookup("桥西区")  # 石家庄 and 张家口 (邢台's is 信都区 since 2020)
+    assert province.precision == P
+    assert {c.adcode for c in province.candidates} == {"130104", "130703"}
+    assert gazetteer.lookup("北京市朝阳区").candidates == ()
+    assert gazetteer.match("江北区").place is None  # 宁波, or 重庆's (now 两江新区)
+
+
+def test_candidates_round_trip_through_the_cache_form(gazetteer):
+    place = gazetteer.lookup("桥西区")
+    again = Place(**json.loads(json.dumps(place.to_dict())))
+    assert again == place
+    assert again.candidates[0].adcode == "130104"
+    old_cache_row = {k: v for k, v in place.to_dict().items() if k != "candidates"}
+    assert Place(**old_cache_row).candidates == ()  # answers cached before the field existed
+    settled = gazetteer.lookup("北京市朝阳区").to_dict()
+    assert "candidates" not in settled  # a settled answer keeps the fields it had
+
+
+def test_retired_codes_answer_their_successor(gazetteer):
+    assert gazetteer.by_adcode("500112").adcode == "500157"  # 渝北区 -> 两江新区
+    assert gazetteer.by_adcode("320802").district == "清江浦区"  # 淮安 清河区
+    assert gazetteer.by_adcode("341400").adcode == "340181"  # 地级巢湖市
+    assert gazetteer.successor_code("610125") == "610118"  # 户县 -> 鄠邑区
+    assert gazetteer.successor_code("440305") is None
+
+
+def test_lookup_many_answers_like_lookup(gazetteer):
+    texts = [case[0] for case in CASES] * 2
+    assert gazetteer.lookup_many(texts) == [gazetteer.lookup(t) for t in texts]
+
+
+def test_every_row_has_its_point_source():
+    with open(DEFAULT_CSV, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["adcode", "name", "longitude", "latitude", "point"]
+    sources = {row[4] for row in rows[1:]}
+    assert sources <= {"seat", "seat-2016", "centroid", "predecessor", ""}
+    pointless = [row[1] for row in rows[1:] if not row[4]]
+    assert len(pointless) <= 10, pointless

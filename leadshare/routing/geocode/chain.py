@@ -57,6 +57,19 @@ class GeocodeChain:
                 return local
         return remote
 
+    def geocode_many(self, addresses: list[str]) -> list[Place | None]:
+        """``geocode`` of each address in order: the gazetteer in one batch, then the online
+        step only for the addresses it leaves at province precision or unresolved."""
+        local = self.gazetteer.lookup_many(addresses)
+        if self.online is None:
+            return local
+        return [
+            place
+            if place is not None and place.precision != Precision.PROVINCE
+            else self.geocode(address)
+            for address, place in zip(addresses, local, strict=True)
+        ]
+
     def from_coordinates(self, latitude: float, longitude: float) -> Place:
         """Client coordinates (precision exact) with the nearest district's names and code."""
         place = Place(

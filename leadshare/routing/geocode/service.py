@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import event
@@ -48,6 +49,42 @@ LEARNED = "leadshare.geocoded"
 """Session info: answers the online chain gave in this request, stored by the next commit."""
 
 
+AHEAD = "leadshare.geocoded_ahead"
+"""Session info: answers `geocode_many` found for a batch, read by `geocode_address` until the
+next commit (a dealer import locates all its rows first, then writes them)."""
+
+
+def geocode_many(addresses: Iterable[str]) -> dict[str, Place | None]:
+    """Resolve many addresses at once: one cache query, the gazetteer in one batch, the online
+    step only where the gazetteer has nothing better than a province.
+
+    A read, like `geocode_address`, which then answers these addresses from the session until
+    the next commit; returns ``{normalised address: place or None}``.
+    """
+    keys: dict[str, str] = {}
+    for address in addresses:
+        key = normalise_address(address or "")
+        if key:
+            keys.setdefault(key, address)
+    found: dict[str, Place | None] = {}
+    wanted = list(keys)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = db.session.scalars(
+            db.select(GeocodeCacheEntry).where(GeocodeCacheEntry.key.in_(chunk))
+        )
+        found.update({row.key: Place(**row.result) for row in rows})
+    missing = [key for key in wanted if key not in found]
+    places = _chain().geocode_many([keys[key] for key in missing])
+    learned = db.session().info.setdefault(LEARNED, {})
+    for key, place in zip(missing, places, strict=True):
+        found[key] = place
+        if place is not None:
+            learned[key] = place
+    db.session().info.setdefault(AHEAD, {}).update(found)
+    return found
+
+
 def geocode_address(address: str) -> Place | None:
     """Resolve an address through the cache, then the chain; only answers are cached.
 
@@ -57,6 +94,9 @@ def geocode_address(address: str) -> Place | None:
     key = normalise_address(address or "")
     if not key:
         return None
+    ahead = db.session().info.get(AHEAD, {})
+    if key in ahead:
+        return ahead[key]
     cached = _cached(key)
     if cached is not None:
         return cached
@@ -69,6 +109,7 @@ def geocode_address(address: str) -> Place | None:
 @event.listens_for(Session, "before_commit")
 def _store_learned(session: Session) -> None:
     """Cache what the chain learned, in the committing unit of work's transaction."""
+    session.info.pop(AHEAD, None)
     for key, place in session.info.pop(LEARNED, {}).items():
         try:
             with session.begin_nested():
