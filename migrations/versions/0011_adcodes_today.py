@@ -1,7 +1,7 @@
 """adcodes today: stored codes retired since 1990 move to their successors (issue 18)
 
 Revision ID: 0011_adcodes_today
-Revises: 0008_sign_in_security
+Revises: 0012_observability
 Create Date: 2026-12-03 13:00:00.000000
 
 A data migration, no schema change. The gazetteer now knows today's divisions; codes it no
