@@ -30,7 +30,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0011_adcodes_today"
-down_revision = "0008_sign_in_security"
+down_revision = "0012_observability"
 branch_labels = None
 depends_on = None
 
