@@ -38,7 +38,7 @@ def _online(adcode: str, district: str) -> dict:
 def test_retired_codes_move_to_their_successors(scratch_url):
     app = create_app({"SECRET_KEY": TEST_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
-        upgrade(directory=str(MIGRATIONS_DIR), revision="0008_sign_in_security")
+        upgrade(directory=str(MIGRATIONS_DIR), revision="0011_adcodes_today-1")  # just before it
         group = Group(name="G", code="g")
         db.session.add(group)
         db.session.flush()
