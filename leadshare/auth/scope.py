@@ -71,6 +71,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "audit.funnel": {"GET": AUDITORS},
     "audit.flows": {"GET": AUDITORS},
     "audit.verify": {"GET": AUDITORS},
+    "audit.trends": {"GET": AUDITORS},
+    "audit.speed": {"GET": AUDITORS},
+    "audit.league": {"GET": AUDITORS | {MANAGER}},
     # pages
     "web.home": {"GET": EVERYONE},
     "web.logout": {"POST": EVERYONE},
@@ -292,6 +295,18 @@ def audited_stores(actor: User) -> ColumnElement[bool]:
         return Dealer.group_id == group_id
     sellers = select(DealerBrand.dealer_id).where(DealerBrand.key.in_(sorted(keys)))
     return Dealer.id.in_(sellers)
+
+
+def league_view(actor: User) -> tuple[int | None, set[str] | None, int | None]:
+    """The store league table: (group or None, brand keys or None, own store or None).
+
+    An OEM auditor: its brands' stores in every group; a group admin: its group; a manager: its
+    own store only, beside its group's median (so the group's leads are counted); others 403.
+    """
+    if actor.role == Role.MANAGER:
+        return actor.group_id, None, actor.dealer_id
+    group_id, keys = audited_brand_keys(actor)
+    return group_id, keys, None
 
 
 # --- rewards ------------------------------------------------------------------------------
