@@ -106,6 +106,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.payouts": {"GET": frozenset({GA}), "POST": frozenset({GA})},
     "web.funnel": {"GET": AUDITORS},
     "web.flows": {"GET": AUDITORS},
+    "web.trends": {"GET": AUDITORS},
+    "web.flow_map": {"GET": AUDITORS},
+    "web.league": {"GET": AUDITORS | {MANAGER}},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 
