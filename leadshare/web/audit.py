@@ -155,6 +155,7 @@ def funnel_chart(total: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": "bars",
         "horizontal": True,
+        "fixed": True,
         "categories": [label("funnel_stage", stage) for stage in STAGES],
         "series": [{"name": _("Leads"), "values": [counts[s] for s in STAGES], "labels": texts}],
     }
@@ -319,11 +320,11 @@ def trend_charts(report: dict[str, Any]) -> dict[str, Any]:
             "kind": "lines",
             "categories": categories,
             "series": [
-                {"name": _("Shared"), "type": "bar", "values": [p["shared"] for p in points]},
+                {"name": _("Leads shared"), "type": "bar", "values": [p["shared"] for p in points]},
                 {"name": _("Accepted"), "values": [p["accepted"] for p in points]},
                 {"name": _("Delivered"), "values": [p["delivered"] for p in points]},
                 {
-                    "name": _("Shared, previous period"),
+                    "name": _("Leads shared, previous period"),
                     "values": [p["previous"]["shared"] for p in points],
                     "dashed": True,
                     "faded": True,
@@ -572,6 +573,8 @@ def league_charts(report: dict[str, Any], manager: bool) -> dict[str, Any]:
             "kind": "bars",
             "horizontal": True,
             "legend": True,
+            "fixed": True,
+            "stacked": True,
             "categories": [f"{r['store']['code']} {r['store']['name']}" for r in ranked],
             "series": [
                 {

@@ -22,7 +22,8 @@
       color: PALETTE,
       textStyle: { color: INK, fontFamily: "inherit" },
       tooltip: { trigger: "axis", confine: true },
-      grid: { left: 8, right: 24, top: spec.legend ? 36 : 16, bottom: 8, containLabel: true },
+      grid: { left: 8, right: spec.horizontal ? 72 : 24, top: spec.legend ? 48 : (spec.top || 16),
+        bottom: 8, containLabel: true },
       aria: { enabled: true }
     };
   }
@@ -42,7 +43,7 @@
     if (spec.percent) { option.tooltip.valueFormatter = percent; }
     option.series = spec.series.map(function (s, i) {
       return {
-        type: "bar", name: s.name, data: s.values, barMaxWidth: 36,
+        type: "bar", name: s.name, data: s.values, barMaxWidth: 36, stack: spec.stacked ? "all" : null,
         itemStyle: { color: s.color || PALETTE[i % PALETTE.length], borderRadius: 3 },
         label: {
           show: !!s.labels || !!spec.show_values,
@@ -60,15 +61,17 @@
   /* A histogram of time bands with the median and p90 marked at their place inside a band. */
   function histogram(spec) {
     var option = bars({ categories: spec.categories, series: [{ name: spec.name, values: spec.counts }],
-      show_values: true });
+      show_values: true, top: 48 });
     option.tooltip.axisPointer = { type: "shadow" };
     option.series[0].barCategoryGap = "8%";
     option.series[0].markLine = {
       symbol: "none", silent: true,
-      label: { formatter: "{b}", color: INK, position: "insideEndTop" },
+      label: { formatter: "{b}", color: INK, position: "end" },
       data: spec.marks.map(function (m, i) {
+        var color = i ? "#f53f3f" : "#00b42a";
         return { name: m.text, xAxis: m.at,
-          lineStyle: { color: i ? "#f53f3f" : "#00b42a", type: "dashed", width: 2 } };
+          label: { distance: 4 + 16 * i, color: color, fontWeight: "bold" },
+          lineStyle: { color: color, type: "dashed", width: 2 } };
       })
     };
     return option;
@@ -80,9 +83,10 @@
     option.legend = { top: 0, type: "scroll", textStyle: { color: INK } };
     option.xAxis = { type: "category", data: spec.categories, boundaryGap: true,
       axisLine: { lineStyle: { color: LINE } }, axisLabel: { color: MUTED, hideOverlap: true } };
+    var rates = spec.series.some(function (s) { return s.axis === 1; });
     option.yAxis = [
       { type: "value", minInterval: 1, splitLine: { lineStyle: { color: LINE } }, axisLabel: { color: MUTED } },
-      { type: "value", min: 0, max: 1, splitLine: { show: false },
+      { type: "value", min: 0, max: 1, show: rates, splitLine: { show: false },
         axisLabel: { color: MUTED, formatter: function (v) { return Math.round(v * 100) + "%"; } } }
     ];
     option.series = spec.series.map(function (s, i) {
@@ -108,7 +112,7 @@
     option.tooltip = { trigger: "item", confine: true, formatter: function (p) { return p.data.tip || p.name; } };
     option.series = [{
       type: "graph", layout: "none", roam: true, silent: false,
-      left: 8, right: 8, top: 8, bottom: 8,
+      left: 30, right: 30, top: 26, bottom: 26,
       symbol: "roundRect", symbolSize: spec.tile_size || 44,
       edgeSymbol: ["none", "arrow"], edgeSymbolSize: [0, 9],
       label: { show: true, color: INK, fontSize: 12, formatter: function (p) { return p.data.label; } },
@@ -139,6 +143,9 @@
   function draw(el, spec) {
     var make = KINDS[spec.kind];
     if (!make) { return; }
+    if (spec.kind === "bars" && spec.horizontal && !spec.fixed) {  /* as tall as its bars */
+      el.style.height = Math.max(140, 56 + 34 * spec.categories.length) + "px";
+    }
     var chart = window.echarts.init(el, null, { renderer: "svg" });
     chart.setOption(make(spec));
     el.setAttribute("data-drawn", "true");
