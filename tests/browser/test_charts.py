@@ -126,6 +126,7 @@ def chart_server(tmp_path_factory):
             "SECRET_KEY": "browser-test-secret",
             "WTF_CSRF_ENABLED": True,
             "GEOCODER": "none",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt in production; speed here
         }
     )
     with app.app_context():
