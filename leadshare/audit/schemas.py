@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from ..clock import utcnow
 from ..leads.enums import LeadStatus
 from ..leads.schemas import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 from ..schemas import PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg
@@ -226,10 +227,11 @@ class TrendArgsSchema(AuditFilterArgsSchema):
 
     @validates_schema
     def range_is_short_enough(self, data, **kwargs):
-        start, end = data.get("created_from"), data.get("created_to")
+        start, end = data.get("created_from"), data.get("created_to") or utcnow()
         most = TREND_MAX_DAYS[data.get("period", "week")]
-        if start and end and (end - start).days > most:
-            raise ValidationError(f"At most {most} days at once for this period.", "created_to")
+        if start and (end - start).days > most:
+            field = "created_to" if data.get("created_to") else "created_from"
+            raise ValidationError(f"At most {most} days at once for this period.", field)
 
 
 class SpeedArgsSchema(AuditFilterArgsSchema):
