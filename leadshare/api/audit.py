@@ -14,6 +14,7 @@ from ..audit import export
 from ..audit.flows import flow_report
 from ..audit.funnel import funnel_report
 from ..audit.lead_list import iter_audit_leads, list_audit_leads
+from ..audit.league import league_report, league_table
 from ..audit.schemas import (
     AuditLeadArgsSchema,
     AuditLeadSchema,
@@ -21,9 +22,16 @@ from ..audit.schemas import (
     FlowsSchema,
     FunnelArgsSchema,
     FunnelSchema,
+    LeagueArgsSchema,
+    LeagueSchema,
     RangeVerifySchema,
+    SpeedArgsSchema,
+    SpeedSchema,
+    TrendArgsSchema,
+    TrendsSchema,
     VerifyArgsSchema,
 )
+from ..audit.trends import speed_report, trend_report
 from ..audit.verify import verify_range
 from ..auth.current import current_actor
 from ..clock import utcnow
@@ -137,4 +145,61 @@ def verify(args):
     report = verify_range(current_actor(), args["created_from"], args["created_to"])
     if args["format"] == "csv":
         return csv_download("verify", export.verify_table(report))
+    return report
+
+
+@blp.route("/trends")
+@blp.arguments(TrendArgsSchema, location="query")
+@blp.response(200, TrendsSchema)
+def trends(args):
+    """Leads shared, accepted and delivered per `period` (week or month), with the previous
+    range of as many periods beside each, in total and per `by` (brand, group, province).
+
+    Same filters as the lead list; voided leads excluded. A lead counts in the period it was
+    shared in (a cohort: `delivered` are the leads shared that period and delivered since).
+    Periods are calendar weeks (from Monday) or months in your group's time zone (Asia/Shanghai
+    for OEM auditors); `created_from` and `created_to` are widened to whole periods, by default
+    the last 12 including the current one; at most 104 weeks or 57 months at once.
+    `accept_rate` = accepted / shared, `conversion` = delivered / shared; `shared_change` is
+    the growth over the previous range (null when it had none). `series` lists the 8 keys with
+    most leads shared (`series_total` counts them all).
+    """
+    return trend_report(current_actor(), args, args.pop("period"), args.pop("by"))
+
+
+@blp.route("/speed")
+@blp.arguments(SpeedArgsSchema, location="query")
+@blp.response(200, SpeedSchema)
+def speed(args):
+    """How fast stores act: minutes from posting to acceptance (`to_accept`) as a histogram
+    with the median and p90, and from acceptance to first contact (`to_contact`) once leads
+    carry a contact time (null before). Same filters as the lead list; voided leads excluded.
+    """
+    return speed_report(current_actor(), args)
+
+
+@blp.route("/league")
+@blp.arguments(LeagueArgsSchema, location="query")
+@blp.response(200, LeagueSchema)
+@blp.alt_response(200, success=True, **CSV_DOC)
+def league(args):
+    """The store league table: per store, leads `received` (offered, or claimed from the board),
+    offers `accepted`, `acceptance_rate` (of offers answered or expired), the median minutes to
+    accept the leads it holds, offers `expired_unseen` and `declined`, leads `held`, the
+    `visit_rate` and `delivery_rate` of those, held leads `lost_without_contact`, leads `shared`,
+    and the reciprocity: `given` (its shared leads accepted by other stores), `taken` (other
+    stores' leads it accepted), `balance` (given - taken) and the three `partners` with the most
+    unbalanced exchange. `rewards_earned` (reward credits for its shared leads, reversals left
+    out) is shown to group admins and managers, never to OEM auditors (`rewards_shown`).
+
+    An OEM auditor sees its brands' stores in every group (its brands' leads), a group admin its
+    group's stores, a manager only its own store; `median` is each figure's median over the
+    stores that received or shared a lead. Sorted by `sort` (`order` desc by default; stores
+    without the figure last). JSON lists the first `limit` rows; CSV has every row.
+    """
+    actor, fmt = current_actor(), args.pop("format")
+    sort, order, limit = args.pop("sort"), args.pop("order"), args.pop("limit")
+    report = league_report(actor, args, sort, order, None if fmt == "csv" else limit)
+    if fmt == "csv":
+        return csv_download("league", league_table(report))
     return report

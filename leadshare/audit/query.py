@@ -60,7 +60,12 @@ def scope_conditions(actor: User, brand: str | None = None) -> list[ColumnElemen
 
 def lead_conditions(actor: User, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
     """Scope plus the report filters; created_from is inclusive, created_to exclusive."""
-    conditions = scope_conditions(actor, filters.get("brand"))
+    return [*scope_conditions(actor, filters.get("brand")), *filter_conditions(filters)]
+
+
+def filter_conditions(filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    """The report filters other than the brand (which the scope decides about)."""
+    conditions: list[ColumnElement[bool]] = []
     for name in FILTERS:
         if filters.get(name) is not None:
             conditions.append(getattr(Lead, name) == filters[name])

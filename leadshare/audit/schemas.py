@@ -9,11 +9,14 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from ..clock import utcnow
 from ..leads.enums import LeadStatus
 from ..leads.schemas import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
 from ..schemas import PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg
 from .flows import LEVELS
 from .grouping import GROUP_BYS
+from .league import SORTS
+from .trends import BYS, PERIODS
 
 # --- input ---------------------------------------------------------------------------------
 
@@ -210,3 +213,159 @@ class BrokenChainSchema(ma.Schema):
 class RangeVerifySchema(ma.Schema):
     checked = fields.Integer()
     broken = fields.List(fields.Nested(BrokenChainSchema))
+
+
+# --- trends, speed and the store league table ----------------------------------------------
+
+TREND_MAX_DAYS = {"week": 104 * 7, "month": 1740}
+"""The longest range a trend answers (about two years of weeks, 57 months)."""
+
+
+class TrendArgsSchema(AuditFilterArgsSchema):
+    period = fields.String(load_default="week", validate=validate.OneOf(PERIODS))
+    by = fields.String(load_default="none", validate=validate.OneOf(BYS))
+
+    @validates_schema
+    def range_is_short_enough(self, data, **kwargs):
+        start, end = data.get("created_from"), data.get("created_to") or utcnow()
+        most = TREND_MAX_DAYS[data.get("period", "week")]
+        if start and (end - start).days > most:
+            field = "created_to" if data.get("created_to") else "created_from"
+            raise ValidationError(f"At most {most} days at once for this period.", field)
+
+
+class SpeedArgsSchema(AuditFilterArgsSchema):
+    pass
+
+
+class LeagueArgsSchema(AuditFilterArgsSchema):
+    sort = fields.String(load_default="received", validate=validate.OneOf(SORTS))
+    order = fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=10000))
+
+
+class TrendFiguresSchema(ma.Schema):
+    shared = fields.Integer()
+    accepted = fields.Integer()
+    delivered = fields.Integer()
+    accept_rate = fields.Float(allow_none=True)
+    conversion = fields.Float(allow_none=True)
+
+
+class TrendPreviousSchema(TrendFiguresSchema):
+    start = fields.String()
+
+
+class TrendPointSchema(TrendFiguresSchema):
+    start = fields.String()
+    previous = fields.Nested(TrendPreviousSchema)
+
+
+class TrendSeriesPointSchema(TrendFiguresSchema):
+    start = fields.String()
+
+
+class TrendTotalsSchema(ma.Schema):
+    current = fields.Nested(TrendFiguresSchema)
+    previous = fields.Nested(TrendFiguresSchema)
+    shared_change = fields.Float(allow_none=True)
+
+
+class TrendSeriesTotalsSchema(ma.Schema):
+    current = fields.Nested(TrendFiguresSchema)
+    previous = fields.Nested(TrendFiguresSchema)
+
+
+class TrendSeriesSchema(ma.Schema):
+    key = fields.Nested(RefSchema, allow_none=True)
+    totals = fields.Nested(TrendSeriesTotalsSchema)
+    points = fields.List(fields.Nested(TrendSeriesPointSchema))
+
+
+class DateRangeSchema(ma.Schema):
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+
+
+class TrendsSchema(ma.Schema):
+    period = fields.String()
+    by = fields.String()
+    time_zone = fields.String()
+    current = fields.Nested(DateRangeSchema)
+    previous = fields.Nested(DateRangeSchema)
+    points = fields.List(fields.Nested(TrendPointSchema))
+    totals = fields.Nested(TrendTotalsSchema)
+    series_total = fields.Integer()
+    series = fields.List(fields.Nested(TrendSeriesSchema))
+
+
+class SpeedBinSchema(ma.Schema):
+    label = fields.String()
+    upper_minutes = fields.Integer(allow_none=True)
+    count = fields.Integer()
+
+
+class HistogramSchema(ma.Schema):
+    leads = fields.Integer()
+    median_minutes = fields.Float(allow_none=True)
+    p90_minutes = fields.Float(allow_none=True)
+    bins = fields.List(fields.Nested(SpeedBinSchema))
+
+
+class SpeedSchema(ma.Schema):
+    to_accept = fields.Nested(HistogramSchema)
+    to_contact = fields.Nested(HistogramSchema, allow_none=True)
+
+
+class LeaguePartnerSchema(ma.Schema):
+    store = fields.Nested(RefSchema)
+    given = fields.Integer()
+    taken = fields.Integer()
+    balance = fields.Integer()
+
+
+class LeagueRowSchema(ma.Schema):
+    store = fields.Nested(RefSchema)
+    received = fields.Integer()
+    accepted = fields.Integer()
+    acceptance_rate = fields.Float(allow_none=True)
+    median_minutes_to_accept = fields.Float(allow_none=True)
+    expired_unseen = fields.Integer()
+    declined = fields.Integer()
+    held = fields.Integer()
+    visit_rate = fields.Float(allow_none=True)
+    delivery_rate = fields.Float(allow_none=True)
+    lost_without_contact = fields.Integer()
+    shared = fields.Integer()
+    given = fields.Integer()
+    taken = fields.Integer()
+    balance = fields.Integer()
+    partners = fields.List(fields.Nested(LeaguePartnerSchema))
+    rewards_earned = fields.String()
+
+
+class LeagueMedianSchema(ma.Schema):
+    stores = fields.Integer()
+    received = fields.Float(allow_none=True)
+    accepted = fields.Float(allow_none=True)
+    acceptance_rate = fields.Float(allow_none=True)
+    median_minutes_to_accept = fields.Float(allow_none=True)
+    expired_unseen = fields.Float(allow_none=True)
+    declined = fields.Float(allow_none=True)
+    held = fields.Float(allow_none=True)
+    visit_rate = fields.Float(allow_none=True)
+    delivery_rate = fields.Float(allow_none=True)
+    lost_without_contact = fields.Float(allow_none=True)
+    shared = fields.Float(allow_none=True)
+    given = fields.Float(allow_none=True)
+    taken = fields.Float(allow_none=True)
+    balance = fields.Float(allow_none=True)
+
+
+class LeagueSchema(ma.Schema):
+    sort = fields.String()
+    order = fields.String()
+    rewards_shown = fields.Boolean()
+    rows_total = fields.Integer()
+    rows = fields.List(fields.Nested(LeagueRowSchema))
+    median = fields.Nested(LeagueMedianSchema)

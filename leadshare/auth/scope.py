@@ -75,6 +75,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "audit.funnel": {"GET": AUDITORS},
     "audit.flows": {"GET": AUDITORS},
     "audit.verify": {"GET": AUDITORS},
+    "audit.trends": {"GET": AUDITORS},
+    "audit.speed": {"GET": AUDITORS},
+    "audit.league": {"GET": AUDITORS | {MANAGER}},
     # pages
     "web.home": {"GET": EVERYONE},
     "web.logout": {"POST": EVERYONE},
@@ -107,6 +110,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.payouts": {"GET": frozenset({GA}), "POST": frozenset({GA})},
     "web.funnel": {"GET": AUDITORS},
     "web.flows": {"GET": AUDITORS},
+    "web.trends": {"GET": AUDITORS},
+    "web.flow_map": {"GET": AUDITORS},
+    "web.league": {"GET": AUDITORS | {MANAGER}},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 
@@ -343,6 +349,18 @@ def audited_stores(actor: User) -> ColumnElement[bool]:
         return Dealer.group_id == group_id
     sellers = select(DealerBrand.dealer_id).where(DealerBrand.key.in_(sorted(keys)))
     return Dealer.id.in_(sellers)
+
+
+def league_view(actor: User) -> tuple[int | None, set[str] | None, int | None]:
+    """The store league table: (group or None, brand keys or None, own store or None).
+
+    An OEM auditor: its brands' stores in every group; a group admin: its group; a manager: its
+    own store only, beside its group's median (so the group's leads are counted); others 403.
+    """
+    if actor.role == Role.MANAGER:
+        return actor.group_id, None, actor.dealer_id
+    group_id, keys = audited_brand_keys(actor)
+    return group_id, keys, None
 
 
 # --- rewards ------------------------------------------------------------------------------

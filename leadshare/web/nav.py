@@ -47,6 +47,9 @@ NAV: tuple[NavItem, ...] = (
     # Slots for the audit pages.
     NavItem("web.funnel", _l("Funnel"), AUDITOR | GROUP_ADMIN),
     NavItem("web.flows", _l("Flows"), AUDITOR | GROUP_ADMIN),
+    NavItem("web.trends", _l("Trends"), AUDITOR | GROUP_ADMIN),
+    NavItem("web.flow_map", _l("Map"), AUDITOR | GROUP_ADMIN),
+    NavItem("web.league", _l("Store league"), AUDITOR | GROUP_ADMIN | MANAGER),
 )
 
 

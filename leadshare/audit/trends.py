@@ -1,0 +1,303 @@
+"""Trends and speed: leads shared, accepted and delivered per week or month, with the previous
+period beside them; and how long stores take to accept (and to contact) as a histogram.
+
+Counted over the leads in the reader's scope that match the filters, voided leads left out,
+by the week or month they were shared in (a cohort: a lead delivered later counts in the week it
+was shared). Periods are calendar weeks (Monday) or months in the reader's time zone (the
+group's; Asia/Shanghai for an OEM auditor). Each report is one aggregate scan: a lead's period
+is a CASE over the periods' UTC bounds (computed here, so daylight saving anywhere is right),
+and the current and the previous range are counted in the same scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, extract, func, literal, select
+
+from ..auth.models import User
+from ..clock import local_date, local_midnight, utcnow
+from ..extensions import db
+from ..leads.models import Lead
+from .figures import LADDER, minutes, percentile, rate
+from .grouping import key_refs
+from .query import counted_conditions, is_postgresql, ref, tune_for_reports
+
+PERIODS = ("week", "month")
+BYS = ("none", "brand", "group", "province")
+DEFAULT_PERIODS = 12
+MAX_PERIODS = {"week": 106, "month": 60}
+SERIES_LIMIT = 8
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Minutes: each bin's upper bound (the last is open) and its label.
+SPEED_BINS = (
+    (15, "<15m"),
+    (30, "15–30m"),
+    (60, "30–60m"),
+    (120, "1–2h"),
+    (240, "2–4h"),
+    (480, "4–8h"),
+    (1440, "8–24h"),
+    (None, ">24h"),
+)
+
+
+class RangeTooLong(ValueError):
+    """More periods than MAX_PERIODS: the chart would be unreadable and the CASE long."""
+
+
+def reader_timezone(actor: User) -> str:
+    group = getattr(actor, "group", None)
+    return group.timezone if group is not None and group.timezone else DEFAULT_TIMEZONE
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+def period_start(day: date, period: str) -> date:
+    """The Monday of the day's week, or the first of its month."""
+    return day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
+
+
+def next_start(day: date, period: str) -> date:
+    if period == "week":
+        return day + timedelta(days=7)
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def previous_start(day: date, period: str) -> date:
+    if period == "week":
+        return day - timedelta(days=7)
+    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+
+
+def period_days(
+    created_from: datetime | None, created_to: datetime | None, period: str, timezone: str
+) -> list[date]:
+    """The local first days of the periods covering [from, to): by default the last 12, the
+    current one included. A range is widened to whole periods."""
+    if created_to is None:
+        last = period_start(local_date(utcnow(), timezone), period)
+    else:
+        last = period_start(local_date(created_to - timedelta(microseconds=1), timezone), period)
+    if created_from is None:
+        first = last
+        for _ in range(DEFAULT_PERIODS - 1):
+            first = previous_start(first, period)
+    else:
+        first = period_start(local_date(created_from, timezone), period)
+    days = [first]
+    while days[-1] < last:
+        days.append(next_start(days[-1], period))
+        if len(days) > MAX_PERIODS[period]:
+            raise RangeTooLong(f"At most {MAX_PERIODS[period]} {period}s at once.")
+    return days
+
+
+def _bucket(bounds: list[datetime]) -> ColumnElement:
+    """The index of the period a lead was shared in: bounds are the UTC starts, then the end."""
+    return case(
+        *((Lead.created_at < bound, literal(i - 1)) for i, bound in enumerate(bounds) if i),
+        else_=literal(len(bounds) - 1),
+    )
+
+
+def _trend_key(by: str) -> ColumnElement | None:
+    return {
+        "none": None,
+        "brand": Lead.brand_key,
+        "group": Lead.group_id,
+        "province": Lead.province,
+    }[by]
+
+
+def _figures(shared: int, accepted: int, delivered: int) -> dict[str, Any]:
+    return {
+        "shared": shared,
+        "accepted": accepted,
+        "delivered": delivered,
+        "accept_rate": rate(accepted, shared),
+        "conversion": rate(delivered, shared),
+    }
+
+
+def _sum(points: list[dict[str, Any]]) -> dict[str, Any]:
+    return _figures(*(sum(p[name] for p in points) for name in ("shared", "accepted", "delivered")))
+
+
+def trend_report(
+    actor: User, filters: Mapping[str, Any], period: str = "week", by: str = "none"
+) -> dict[str, Any]:
+    """Per period of the range: shared, accepted, delivered and the rates, the previous range of
+    as many periods beside it; per `by` key (the SERIES_LIMIT largest) the current range."""
+    timezone = reader_timezone(actor)
+    days = period_days(filters.get("created_from"), filters.get("created_to"), period, timezone)
+    n = len(days)
+    earlier = [days[0]]
+    for _ in range(n):
+        earlier.insert(0, previous_start(earlier[0], period))
+    all_days = [*earlier[:-1], *days, next_start(days[-1], period)]  # 2n starts and the end
+    bounds = [local_midnight(day, timezone) for day in all_days]
+    scoped = {k: v for k, v in filters.items() if k not in ("created_from", "created_to")}
+    conditions = [
+        *counted_conditions(actor, scoped),
+        Lead.created_at >= bounds[0],
+        Lead.created_at < bounds[-1],
+    ]
+    tune_for_reports()
+    bucket = _bucket(bounds).label("bucket")
+    key = _trend_key(by)
+    columns = [
+        bucket,
+        func.count().label("shared"),
+        func.count().filter(Lead.progress_rank >= 1).label("accepted"),
+        func.count().filter(Lead.progress_rank >= len(LADDER)).label("delivered"),
+    ]
+    query = select(*columns).where(*conditions)
+    if key is not None:
+        names = func.min(Lead.brand) if by == "brand" else literal(None)
+        query = query.add_columns(key.label("key"), names.label("name")).group_by(bucket, key)
+    else:
+        query = query.group_by(bucket)
+    counts: dict[Any, dict[int, tuple[int, int, int]]] = {}
+    names_of: dict[Any, str] = {}
+    for row in db.session.execute(query).mappings():
+        value = row.get("key")
+        counts.setdefault(value, {})[row["bucket"]] = (
+            row["shared"],
+            row["accepted"],
+            row["delivered"],
+        )
+        if row.get("name"):
+            names_of[value] = row["name"]
+
+    def figures_at(per_bucket: dict[int, tuple[int, int, int]], index: int) -> dict[str, Any]:
+        return _figures(*per_bucket.get(index, (0, 0, 0)))
+
+    whole: dict[int, list[int]] = {}
+    for per_bucket in counts.values():
+        for index, figures in per_bucket.items():
+            slot = whole.setdefault(index, [0, 0, 0])
+            for i, value in enumerate(figures):
+                slot[i] += value
+    total = {index: tuple(v) for index, v in whole.items()}
+    points = []
+    for i, day in enumerate(days):
+        point = {
+            "start": day.isoformat(),
+            **figures_at(total, n + i),
+            "previous": {"start": earlier[i].isoformat(), **figures_at(total, i)},
+        }
+        points.append(point)
+    series = []
+    if key is not None:
+        refs = (
+            {v: ref(None, v, names_of.get(v, v)) for v in counts if v is not None}
+            if by == "brand"
+            else key_refs(by, counts.keys())
+        )
+        for value, per_bucket in counts.items():
+            current = [figures_at(per_bucket, n + i) for i in range(n)]
+            total_now = _sum(current)
+            if not total_now["shared"]:
+                continue
+            previous_total = _sum([figures_at(per_bucket, i) for i in range(n)])
+            series.append(
+                {
+                    "key": refs.get(value),
+                    "totals": {"current": total_now, "previous": previous_total},
+                    "points": [
+                        {"start": d.isoformat(), **p} for d, p in zip(days, current, strict=True)
+                    ],
+                }
+            )
+        series.sort(key=lambda s: (-s["totals"]["current"]["shared"], str(s["key"])))
+    current_total = _sum([{k: p[k] for k in ("shared", "accepted", "delivered")} for p in points])
+    previous_total = _sum([p["previous"] for p in points])
+    return {
+        "period": period,
+        "by": by,
+        "time_zone": timezone,
+        "current": {"from": days[0].isoformat(), "to": all_days[-1].isoformat()},
+        "previous": {"from": earlier[0].isoformat(), "to": days[0].isoformat()},
+        "points": points,
+        "totals": {
+            "current": current_total,
+            "previous": previous_total,
+            "shared_change": _change(current_total["shared"], previous_total["shared"]),
+        },
+        "series_total": len(series),
+        "series": series[:SERIES_LIMIT],
+    }
+
+
+def _change(now: int, before: int) -> float | None:
+    """Growth over the previous range (0.25: a quarter more); None when it had nothing."""
+    return round((now - before) / before, 4) if before else None
+
+
+# --- speed --------------------------------------------------------------------------------
+
+
+def _elapsed(start: ColumnElement, end: ColumnElement) -> ColumnElement:
+    if is_postgresql():
+        return extract("epoch", end - start) / 60.0
+    # julianday's float is off by microseconds: round to the millisecond, so 30 min is 30.
+    return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000.0) / 60_000.0
+
+
+def contact_column() -> ColumnElement | None:
+    """The lead's first contact time, once the hours/SLA work stores one (`contacted_at`)."""
+    return getattr(Lead, "contacted_at", None)
+
+
+def _histogram(conditions, start: ColumnElement, end: ColumnElement) -> dict[str, Any]:
+    """Leads per time band from start to end, with the median and p90, in one aggregate scan
+    (SQLite has no percentile_cont: there the sorted minutes of the leads are fetched)."""
+    elapsed = _elapsed(start, end)
+    done = [*conditions, end.is_not(None)]
+    counts = []
+    lower = None
+    for upper, _label in SPEED_BINS:
+        band = [] if lower is None else [elapsed >= lower]
+        if upper is not None:
+            band.append(elapsed < upper)
+        counts.append(func.count().filter(*band) if band else func.count())
+        lower = upper
+    columns = [func.count().label("n"), *(c.label(f"b{i}") for i, c in enumerate(counts))]
+    if is_postgresql():
+        columns += [
+            func.percentile_cont(0.5).within_group(elapsed).label("median"),
+            func.percentile_cont(0.9).within_group(elapsed).label("p90"),
+        ]
+    row = db.session.execute(select(*columns).where(*done)).mappings().one()
+    if is_postgresql():
+        median, p90 = row["median"], row["p90"]
+    else:
+        ordered = list(db.session.scalars(select(elapsed).where(*done).order_by(elapsed)))
+        median, p90 = percentile(ordered, 0.5), percentile(ordered, 0.9)
+    return {
+        "leads": row["n"],
+        "median_minutes": minutes(median),
+        "p90_minutes": minutes(p90),
+        "bins": [
+            {"label": label, "upper_minutes": upper, "count": row[f"b{i}"]}
+            for i, (upper, label) in enumerate(SPEED_BINS)
+        ],
+    }
+
+
+def speed_report(actor: User, filters: Mapping[str, Any]) -> dict[str, Any]:
+    """Time from posting to acceptance as a histogram with median and p90; time from acceptance
+    to first contact the same way once leads carry a contact time (else null)."""
+    conditions = counted_conditions(actor, filters)
+    tune_for_reports()
+    contacted = contact_column()
+    return {
+        "to_accept": _histogram(conditions, Lead.created_at, Lead.accepted_at),
+        "to_contact": (
+            None if contacted is None else _histogram(conditions, Lead.accepted_at, contacted)
+        ),
+    }
