@@ -14,6 +14,7 @@ from .rewards.models import (
 )
 from .routing.geocode.models import GeocodeCacheEntry
 from .tenancy.models import Dealer, DealerBrand, DealerRegion, Group, Oem, OemBrand
+from .wecom.models import WecomApp, WecomMember
 
 __all__ = [
     "Dealer",
@@ -38,4 +39,6 @@ __all__ = [
     "User",
     "UserSession",
     "WebhookSecret",
+    "WecomApp",
+    "WecomMember",
 ]
