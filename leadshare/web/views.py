@@ -12,7 +12,17 @@ import math
 import secrets
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -223,6 +233,7 @@ def _sign_in(user: User, remember: bool) -> None:
     if lang:
         session["lang"] = lang
     session.permanent = remember
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # the old session's
     start_session(user, current_settings().sessions.lifetime(remember))
     login_user(user)
 
