@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import secrets
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import (
     abort,
@@ -172,11 +173,28 @@ def _kept_for_sign_in():
     return _login_page(form, 401, draft=fields, target=request.full_path.rstrip("?"))
 
 
+def _sent_from_this_site() -> bool:
+    """A form of ours whose token has only aged: it carries one, and the browser says the page
+    that sent it is this site's. A forged cross-site form gets the plain 400 page, never a
+    button that would send its fields with a good token."""
+    origin = request.headers.get("Origin") or request.referrer
+    return (
+        bool(request.form.get("csrf_token"))
+        and bool(origin)
+        and (urlsplit(origin).netloc == request.host)
+    )
+
+
 @blp.app_errorhandler(CSRFError)
 def _expired_form(error: CSRFError):
     """An expired or missing CSRF token: a form's text is kept, never lost on a 400 page."""
     fields = _typed_fields()
-    if not is_page_request() or not fields or request.endpoint in ("web.login", None):
+    if (
+        not is_page_request()
+        or not fields
+        or request.endpoint in ("web.login", None)
+        or not _sent_from_this_site()
+    ):
         return error_page(
             400,
             _(

@@ -184,12 +184,15 @@ def test_a_wrong_password_on_the_way_keeps_the_form(app, world):
     assert _hidden(wrong.text)["draft.name"] == "张三"
 
 
+SAME_SITE = {"Origin": "http://localhost"}
+
+
 def test_a_form_sent_after_a_browser_restart_is_kept(app, world):
     """No cookie at all: the CSRF check fails first, and still nothing typed is lost."""
     referrer = Browser(app, world.users["referrer"])
     fields = {"csrf_token": referrer.token, **lead_form()}
     cold = app.test_client()
-    sent = cold.post("/leads/new", data=fields)
+    sent = cold.post("/leads/new", data=fields, headers=SAME_SITE)
     assert sent.status_code == 401 and _hidden(sent.text)["draft.address"] == "广东省广州市天河区"
     carried = _hidden(sent.text)
     signed = cold.post(
@@ -202,8 +205,8 @@ def test_a_form_sent_after_a_browser_restart_is_kept(app, world):
 
 def test_an_expired_csrf_token_on_a_signed_in_form_keeps_it(app, world):
     referrer = Browser(app, world.users["referrer"])
-    referrer.token = "expired-token"
-    refused = referrer.post("/leads/new", **lead_form())
+    data = {"csrf_token": "an-expired-token", **lead_form()}
+    refused = referrer.client.post("/leads/new", data=data, headers=SAME_SITE)
     assert refused.status_code == 400
     assert "data-resubmit" in refused.text and "客户周末有空" in refused.text
     assert leads_of(app) == 0
@@ -213,10 +216,31 @@ def test_an_expired_csrf_token_on_a_signed_in_form_keeps_it(app, world):
 
 def test_a_refused_resubmission_shows_the_form_filled_with_its_message(app, world):
     referrer = Browser(app, world.users["referrer"])
-    referrer.token = "expired-token"
-    refused = referrer.post("/leads/new", **lead_form(phone="12345"))
+    data = {"csrf_token": "an-expired-token", **lead_form(phone="12345")}
+    refused = referrer.client.post("/leads/new", data=data, headers=SAME_SITE)
     again = referrer.client.post("/leads/new", data=_hidden(refused.text))
     assert again.status_code == 422 and 'value="12345"' in again.text
+
+
+def test_a_forged_cross_site_form_gets_no_send_button(app, world):
+    """A form from another site (or with no token at all) is refused plainly: offering to send
+    its fields with a good token would undo the CSRF protection."""
+    admin = Browser(app, world.users["admin"])
+    for headers, token in (
+        ({"Origin": "https://evil.example"}, "forged"),
+        ({}, "forged"),
+        (SAME_SITE, None),
+    ):
+        data = {"amount": "10", "dealer_id": str(world.referrer.id)}
+        if token:
+            data["csrf_token"] = token
+        refused = admin.client.post("/admin/payouts", data=data, headers=headers)
+        assert refused.status_code == 400 and "data-resubmit" not in refused.text
+        assert "表单已过期或并非来自本站" in refused.text
+    cold = app.test_client().post(
+        "/leads/new", data={"csrf_token": "x", **lead_form()}, headers={"Origin": "https://x.cn"}
+    )
+    assert cold.status_code == 400 and "data-draft-kept" not in cold.text
 
 
 # --- changing and resetting passwords --------------------------------------------------------
