@@ -1,4 +1,5 @@
-"""A fake WeCom server API on 127.0.0.1: gettoken, auth/getuserinfo and message/send.
+"""A fake WeCom on 127.0.0.1: gettoken, auth/getuserinfo and message/send, and an authorize
+page that sends a browser straight back with a code for `visitor` (as WeCom does inside its app).
 
 It knows corps (`corp(...)`), OAuth codes (`code(...)`, each usable once, as in WeCom), issues
 numbered access tokens, can expire them (`expire_tokens()`: the next call answers 42001) and
@@ -13,7 +14,9 @@ from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+AUTHORIZE_PATH = "/connect/oauth2/authorize"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class FakeWecom:
         self.tokens: dict[str, str] = {}  # live token -> corp id
         self.calls: list[Call] = []
         self.failures: dict[str, deque[int]] = {}
+        self.visitor: dict[str, str] = {}  # who the fake authorize page says is signing in
+        self.authorized = 0  # browsers the authorize page sent back
         self._issued = 0
         self._lock = threading.Lock()
         fake = self
@@ -53,7 +58,24 @@ class FakeWecom:
                     self._answer(fake.respond(path, query, body))
 
             def do_GET(self):  # noqa: N802 - http.server's name
-                self._handle(None)
+                if self.path.startswith(AUTHORIZE_PATH):
+                    self._authorize()
+                else:
+                    self._handle(None)
+
+            def _authorize(self) -> None:
+                """WeCom's authorize page: back to `redirect_uri` with a code for `visitor`."""
+                query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                with fake._lock:
+                    fake.authorized += 1
+                    code = f"auto-code-{fake.authorized}"
+                    fake.codes[code] = {"app_corp": query.get("appid", ""), **fake.visitor}
+                back = urlencode({"code": code, "state": query["state"]})
+                back = f"{query['redirect_uri']}?{back}"
+                self.send_response(302)
+                self.send_header("Location", back)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def do_POST(self):  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -64,7 +86,9 @@ class FakeWecom:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin"
+        origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base_url = f"{origin}/cgi-bin"
+        self.authorize_url = f"{origin}{AUTHORIZE_PATH}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

@@ -47,6 +47,8 @@ NAV: tuple[NavItem, ...] = (
     # Slots for the audit pages.
     NavItem("web.funnel", _l("Funnel"), AUDITOR | GROUP_ADMIN),
     NavItem("web.flows", _l("Flows"), AUDITOR | GROUP_ADMIN),
+    # Every role: the change-password page, which also signs out everywhere.
+    NavItem("web.change_password", _l("Change password"), frozenset(Role)),
 )
 
 

@@ -258,9 +258,10 @@ def test_the_auditor_and_platform_admin_open_it_too(app, make):
         assert Browser(app, user).get("/account/password").status_code == 200
 
 
-def test_the_header_links_to_the_change_password_page(app, world):
-    inbox = Browser(app, world.users["referrer"]).get("/inbox").text
-    assert 'class="who" href="/account/password"' in inbox
+@pytest.mark.parametrize("who, page", [("referrer", "/inbox"), ("admin", "/leads")])
+def test_the_navigation_links_to_the_change_password_page(app, world, who, page):
+    html = Browser(app, world.users[who]).get(page).text
+    assert 'href="/account/password"' in html
 
 
 def test_a_wrong_current_password_or_a_mismatch_changes_nothing(app, world):
