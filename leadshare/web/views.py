@@ -40,8 +40,10 @@ from ..auth.public import public
 from ..auth.service import authenticate
 from ..auth.sessions import end_every_session_of, end_session, start_session
 from ..errors import Invalid, TooManyRequests, Unauthorized
+from ..json_errors import handle_http_exception
 from ..settings import current_settings
 from ..vocabulary import Role
+from ..wecom import service as wecom
 from ..wecom import signin
 from . import blp
 from .errors import error_page, is_page_request, safe_target
@@ -188,13 +190,10 @@ def _sent_from_this_site() -> bool:
 @blp.app_errorhandler(CSRFError)
 def _expired_form(error: CSRFError):
     """An expired or missing CSRF token: a form's text is kept, never lost on a 400 page."""
+    if not is_page_request():
+        return handle_http_exception(error)
     fields = _typed_fields()
-    if (
-        not is_page_request()
-        or not fields
-        or request.endpoint in ("web.login", None)
-        or not _sent_from_this_site()
-    ):
+    if not fields or request.endpoint in ("web.login", None) or not _sent_from_this_site():
         return error_page(
             400,
             _(
@@ -349,7 +348,7 @@ def wecom_start():
     target = safe_target(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(target)
-    group_id = signin.service.group_by_code(request.args.get("group", ""))
+    group_id = wecom.group_by_code(request.args.get("group", ""))
     if group_id is None or not signin.has_app(group_id):
         return _wecom_refused(signin.SignInRefused("not_configured", 404))
     return _to_wecom(group_id, target)
