@@ -1,5 +1,4 @@
-"""The WeCom server API: the corp access token (cached until it expires), OAuth code -> member,
-and app messages.
+"""The WeCom server API: the corp access token (cached until it expires) and OAuth code -> member.
 
 Base URLs come from settings (WECOM_API_BASE), so the tests talk to a fake WeCom on 127.0.0.1.
 A token WeCom calls invalid or expired (errcode 40014, 42001) is dropped and fetched once more.
@@ -145,15 +144,3 @@ class WecomClient:
         if not userid:
             return None
         return Member(corp_id=str(answer.get("corpid") or app.corp_id), userid=str(userid))
-
-    def send_text_card(
-        self, app: App, userids: list[str], title: str, description: str, url: str
-    ) -> dict:
-        """An app message (textcard) to these members of the app's corp."""
-        body = {
-            "touser": "|".join(userids),
-            "msgtype": "textcard",
-            "agentid": app.agent_id,
-            "textcard": {"title": title, "description": description, "url": url, "btntxt": "详情"},
-        }
-        return self._call(app, "message/send", {}, body)

@@ -189,14 +189,3 @@ def user_of_member(corp_id: str, userid: str) -> User | None:
         .where(WecomMember.corp_id == corp_id, WecomMember.userid == userid)
     )
     return user if user is not None and user.is_active_user else None
-
-
-def members_of_store(dealer_id: int) -> list[tuple[str, str]]:
-    """(corp id, userid) of the active users of a store who are linked to WeCom."""
-    rows = db.session.execute(
-        select(WecomMember.corp_id, WecomMember.userid)
-        .join(User, User.id == WecomMember.user_id)
-        .where(User.dealer_id == dealer_id, User.is_active_user.is_(True))
-        .order_by(WecomMember.id)
-    )
-    return [(row.corp_id, row.userid) for row in rows]
