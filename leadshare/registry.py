@@ -16,6 +16,7 @@ from .rewards.models import (
 )
 from .routing.geocode.models import GeocodeCacheEntry
 from .tenancy.models import Dealer, DealerBrand, DealerRegion, Group, Oem, OemBrand
+from .wecom.models import WecomApp, WecomMember
 
 __all__ = [
     "CalendarDay",
@@ -44,4 +45,6 @@ __all__ = [
     "UserSession",
     "WebhookSecret",
     "WorkerHeartbeat",
+    "WecomApp",
+    "WecomMember",
 ]

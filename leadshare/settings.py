@@ -13,6 +13,8 @@ from typing import Any
 from .auth.throttle import LoginPolicy
 
 MIN_SECRET_KEY_CHARS = 32
+WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin"
+WECOM_AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
 
 
 class ConfigError(RuntimeError):
@@ -104,6 +106,24 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         "JSON_SORT_KEYS": False,
     }
+    # Sessions and WeCom sign-in (README, WeCom): base URLs are settings so tests use a fake.
+    remember_days = int(_env("REMEMBER_DAYS", "30"))
+    config.update(
+        {
+            "SESSION_TTL_HOURS": int(_env("SESSION_TTL_HOURS", "12")),
+            "REMEMBER_DAYS": remember_days,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=remember_days),
+            "WECOM_API_BASE": (_env("WECOM_API_BASE", WECOM_API_BASE) or "").rstrip("/"),
+            "WECOM_AUTHORIZE_URL": _env("WECOM_AUTHORIZE_URL", WECOM_AUTHORIZE_URL),
+            "WECOM_TIMEOUT": float(_env("WECOM_TIMEOUT", "5")),
+            "WECOM_ENCRYPTION_KEY": _env("WECOM_ENCRYPTION_KEY"),
+            "WECOM_SECRETS": {
+                name.removeprefix("WECOM_SECRET_"): value
+                for name, value in os.environ.items()
+                if name.startswith("WECOM_SECRET_") and value
+            },
+        }
+    )
     # Refused by default on every database: a local receiver is an explicit choice.
     config["ALLOW_PRIVATE_WEBHOOKS"] = _env("ALLOW_PRIVATE_WEBHOOKS", "0") == "1"
     secret = overrides.get("SECRET_KEY") or _env("SECRET_KEY")
@@ -184,6 +204,28 @@ class LoginSettings:
 
 
 @dataclass(frozen=True)
+class SessionSettings:
+    """How long a web session lasts: SESSION_TTL_HOURS, or REMEMBER_DAYS when remembered."""
+
+    ttl_hours: int
+    remember_days: int
+
+    def lifetime(self, remember: bool) -> timedelta:
+        return timedelta(days=self.remember_days) if remember else timedelta(hours=self.ttl_hours)
+
+
+@dataclass(frozen=True)
+class WecomSettings:
+    """WeCom sign-in and app messages (WECOM_*); `secrets` maps a group code to its app secret."""
+
+    api_base: str
+    authorize_url: str
+    timeout: float
+    encryption_key: str | None
+    secrets: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Settings:
     """What services need, typed: read from the app config, never from `current_app` deep inside."""
 
@@ -196,6 +238,8 @@ class Settings:
     notify: NotifySettings
     login: LoginSettings
     observability: ObservabilitySettings
+    sessions: SessionSettings
+    wecom: WecomSettings
 
     @property
     def is_sqlite(self) -> bool:
@@ -246,6 +290,17 @@ class Settings:
                 worker_stale_seconds=float(config["WORKER_STALE_SECONDS"]),
                 outbox_stale_seconds=float(config["OUTBOX_STALE_SECONDS"]),
                 sweep_lag_seconds=float(config["SWEEP_LAG_SECONDS"]),
+            ),
+            sessions=SessionSettings(
+                ttl_hours=int(config["SESSION_TTL_HOURS"]),
+                remember_days=int(config["REMEMBER_DAYS"]),
+            ),
+            wecom=WecomSettings(
+                api_base=str(config["WECOM_API_BASE"]).rstrip("/"),
+                authorize_url=config["WECOM_AUTHORIZE_URL"],
+                timeout=float(config["WECOM_TIMEOUT"]),
+                encryption_key=config["WECOM_ENCRYPTION_KEY"],
+                secrets=dict(config["WECOM_SECRETS"]),
             ),
         )
 

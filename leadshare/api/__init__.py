@@ -9,7 +9,19 @@ from flask import Flask, send_from_directory
 
 from ..auth.public import public
 from ..extensions import api, csrf
-from . import audit, auth, dealers, geocode, groups, leads, notifications, oems, rewards, users
+from . import (
+    audit,
+    auth,
+    dealers,
+    geocode,
+    groups,
+    leads,
+    notifications,
+    oems,
+    rewards,
+    users,
+    wecom,
+)
 from .errors import ErrorSchema, register_error_handlers
 from .guards import register_guards
 from .openapi import RefusalsPlugin
@@ -26,6 +38,7 @@ BLUEPRINTS = (
     rewards.blp,
     audit.blp,
     notifications.blp,
+    wecom.blp,
 )
 
 

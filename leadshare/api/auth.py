@@ -11,6 +11,7 @@ from ..auth.public import public
 from ..auth.schemas import TokenRequestSchema, TokenSchema, UserSchema
 from ..auth.service import authenticate
 from ..auth.tokens import issue_token
+from ..errors import Forbidden
 from ..settings import current_settings
 from .errors import ErrorSchema
 from .openapi import refusals
@@ -24,7 +25,14 @@ class Token(MethodView):
     @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
-    @refusals(blp, {401: "Wrong email or password; reason: invalid_credentials."})
+    @refusals(
+        blp,
+        {
+            401: "Wrong email or password; reason: invalid_credentials.",
+            403: "The password is a temporary one an admin set: change it on the web page "
+            "/account/password first; reason: password_change_required.",
+        },
+    )
     @blp.alt_response(
         429,
         schema=ErrorSchema,
@@ -38,6 +46,11 @@ class Token(MethodView):
         """Sign in and get a Bearer token."""
         settings = current_settings()
         user = authenticate(args["email"], args["password"], request.remote_addr, settings)
+        if user.must_change_password:
+            raise Forbidden(
+                "This is a temporary password: change it at /account/password first.",
+                reason="password_change_required",
+            )
         token, expires_at = issue_token(user, settings.secret_key, settings.token_ttl_seconds)
         return {"token": token, "expires_at": expires_at}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..clock import utcnow
 from ..extensions import db
 from ..tenancy.models import Dealer, Group, Oem
+
+if TYPE_CHECKING:
+    from ..wecom.models import WecomMember
 
 
 class User(db.Model):
@@ -26,11 +30,14 @@ class User(db.Model):
     oem_id: Mapped[int | None] = mapped_column(ForeignKey("oems.id"), index=True)
     is_active_user: Mapped[bool] = mapped_column("is_active", default=True)
     auth_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # set by a group admin's password reset: the temporary password must be replaced first
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     group: Mapped[Group | None] = relationship()
     dealer: Mapped[Dealer | None] = relationship()
     oem: Mapped[Oem | None] = relationship()
+    wecom_member: Mapped[WecomMember | None] = relationship(viewonly=True, uselist=False)
 
     # Flask-Login protocol
     @property
@@ -63,7 +70,11 @@ class User(db.Model):
 
 
 class UserSession(db.Model):
-    """A signed-in web session; the cookie holds a random token, the row only its hash."""
+    """A signed-in web session; the cookie holds a random token, the row only its hash.
+
+    It works until `expires_at` (SESSION_TTL_HOURS, or REMEMBER_DAYS for "remember me" and
+    WeCom sign-ins) unless it is ended first.
+    """
 
     __tablename__ = "user_sessions"
 
@@ -71,6 +82,7 @@ class UserSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 
 

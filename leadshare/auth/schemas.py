@@ -20,6 +20,13 @@ class UserSchema(ma.Schema):
     group_id = fields.Integer(allow_none=True)
     oem_id = fields.Integer(allow_none=True)
     active = fields.Boolean(attribute="is_active_user")
+    must_change_password = fields.Boolean()
+    wecom_userid = fields.Function(
+        lambda user: user.wecom_member.userid if user.wecom_member else None, allow_none=True
+    )
+    wecom_corp_id = fields.Function(
+        lambda user: user.wecom_member.corp_id if user.wecom_member else None, allow_none=True
+    )
     created_at = UTCDateTime()
 
 
@@ -51,6 +58,13 @@ class UserUpdateSchema(InputSchema):
 class UserQueryArgsSchema(PageArgsSchema):
     role = fields.String(validate=validate.OneOf([r.value for r in Role]))
     dealer_id = fields.Integer()
+
+
+class PasswordResetSchema(ma.Schema):
+    user_id = fields.Integer()
+    temporary_password = fields.String(
+        metadata={"description": "shown once; the user must replace it at the next sign-in"}
+    )
 
 
 class TokenRequestSchema(InputSchema):

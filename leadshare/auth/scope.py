@@ -53,6 +53,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "notifications.NotificationRetry": {"POST": ADMINS},
     "users.Users": {"GET": ADMINS, "POST": ADMINS},
     "users.UserById": {"GET": EVERYONE, "PATCH": EVERYONE},  # yourself, or as an admin
+    "users.UserWecom": {"GET": ADMINS, "PUT": ADMINS, "DELETE": ADMINS},
+    "users.UserPasswordReset": {"POST": ADMINS},
+    "wecom.GroupWecomApp": {"GET": ADMINS, "PUT": ADMINS, "DELETE": ADMINS},
     "leads.Leads": {"GET": EVERYONE, "POST": DEALERS},
     "leads.LeadById": {"GET": EVERYONE},
     "leads.trail": {"GET": EVERYONE},
@@ -81,6 +84,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     # pages
     "web.home": {"GET": EVERYONE},
     "web.logout": {"POST": EVERYONE},
+    "web.logout_everywhere": {"POST": EVERYONE},
+    "web.change_password": {"GET": EVERYONE, "POST": EVERYONE},
+    "web.admin_reset_password": {"GET": ADMINS, "POST": ADMINS},
     "web.leads": {"GET": EVERYONE},
     "web.lead": {"GET": EVERYONE},
     "web.inbox": {"GET": DEALERS},

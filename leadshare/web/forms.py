@@ -110,6 +110,7 @@ def store_choices(dealers) -> list[SelectChoice]:
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this phone for 30 days"))
 
 
 class DeclineForm(FlaskForm):

@@ -50,6 +50,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web.trends", _l("Trends"), AUDITOR | GROUP_ADMIN),
     NavItem("web.flow_map", _l("Map"), AUDITOR | GROUP_ADMIN),
     NavItem("web.league", _l("Store league"), AUDITOR | GROUP_ADMIN | MANAGER),
+    # Every role: the change-password page, which also signs out everywhere.
+    NavItem("web.change_password", _l("Change password"), frozenset(Role)),
 )
 
 

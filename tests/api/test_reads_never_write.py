@@ -54,8 +54,9 @@ CALLERS = ("referrer", "tianhe", "panyu", "tianhe2", "admin", "oem", "platform")
 READ_LEADS = ("offered", "due", "delivered", "open", "needs_location", "voided")
 """The leads whose pages are read: one of each way a lead reads differently."""
 
-NEVER_200 = {"static", "swagger_assets", "web.login"}
-"""GET routes a signed-in caller may get a redirect or a 404 from: served files, the login page."""
+NEVER_200 = {"static", "swagger_assets", "web.login", "web.wecom_start", "web.wecom_callback"}
+"""GET routes a signed-in caller may get a redirect or a 404 from: served files, the login page,
+and WeCom's sign-in (a redirect to WeCom; its callback answers 400 without WeCom's code)."""
 
 
 def offending(statement: str) -> str | None:
@@ -113,6 +114,11 @@ def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
         )
     _ok(client.post(f"/api/v1/dealers/{world.tianhe.id}/webhook-secret", headers=h["admin"]))
     program = create_program(client, world)
+    wecom_app = {"corp_id": "wwread0001", "agent_id": 1000002}
+    _ok(client.put(f"/api/v1/groups/{world.group.id}/wecom", json=wecom_app, headers=h["admin"]))
+    tianhe_id = world.users["tianhe"].id
+    member = {"userid": "tianhe"}
+    _ok(client.put(f"/api/v1/users/{tianhe_id}/wecom", json=member, headers=h["admin"]))
     leads: dict[str, str] = {}
 
     def post(name: str, n: int, **overrides: Any) -> None:

@@ -52,6 +52,8 @@ def test_the_scope_table_names_only_routes_that_exist(app):
         "web.static",
         "web.login",
         "web.set_language",
+        "web.wecom_start",
+        "web.wecom_callback",
     }
     assert not public & set(scope.ENDPOINT_ROLES)
 

@@ -73,7 +73,7 @@ def test_the_console_operator_creates_the_first_platform_admin(ctx, settings):
 
 def test_a_password_change_ends_every_session_and_token(ctx, make, settings):
     user = make.user(Role.STAFF, dealer=make.dealer(make.group()))
-    session_token = start_session(db.session.get(User, user.id))
+    session_token = start_session(db.session.get(User, user.id), settings.sessions.lifetime(False))
     token, _ = issue_token(user, settings.secret_key, settings.token_ttl_seconds)
     assert user_of_session(session_token) is not None
     assert user_from_token(token, settings.secret_key, settings.token_ttl_seconds) is not None
