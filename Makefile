@@ -36,9 +36,10 @@ test: install
 	$(BIN)/pytest
 
 # Multi-process stories (claim races through live gunicorn, parallel deliverers, throttling
-# across two servers): kept out of `make test` so it stays under two minutes; `.ci/run` runs them.
+# across two servers) and the browser stories (headless Chromium): kept out of `make test` so it
+# stays under two minutes; `.ci/run` runs them.
 test-slow: install
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m 'slow or browser'
 
 # The same suite against PostgreSQL (TEST_DATABASE_URL, default the machine's `test` database).
 test-pg: install
