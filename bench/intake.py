@@ -280,13 +280,15 @@ def load_run(url: str, seed: int, seconds: float, fill: int) -> LoadFigures:
                 return result
 
             def steps(kind: str, pairs: list[tuple[str, int]], *statuses: str) -> None:
+                """Two runs, each on its own half of the leads (a lead is claimed or moved
+                once per status, never again by the second run)."""
                 if not pairs:
                     figures.notes.append(f"{kind}: nothing to do")
                     return
-                lua_pairs = [(lead, tokens[dealer]) for lead, dealer in pairs]
-                step_data = load.write_data(workdir, f"{kind}-data", steps=lua_pairs)
                 suffix = "claim" if kind == "claim" else "progress"
-                for _ in range(2):
+                for half in range(2):
+                    lua_pairs = [(lead, tokens[dealer]) for lead, dealer in pairs[half::2]]
+                    step_data = load.write_data(workdir, f"{kind}-{half}", steps=lua_pairs)
                     post("anchor", 16, kind)
                     figures.runs.append(
                         load.wrk(
@@ -335,7 +337,7 @@ def load_run(url: str, seed: int, seconds: float, fill: int) -> LoadFigures:
                 )
             ]
             figures.notes.append(f"{len(held)} claimed leads for progress steps")
-            steps("progress", held, "contacted", "visited")
+            steps("progress", held, "contacted", "visited", "lost")
         engine.dispose()
     return figures
 
