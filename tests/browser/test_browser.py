@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,6 @@ if not CHROMIUM.exists() and os.environ.get("LEADSHARE_BROWSER_TESTS") != "1":
         allow_module_level=True,
     )
 
-from flask_migrate import upgrade  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
@@ -33,12 +31,10 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
-from leadshare.app import MIGRATIONS_DIR, create_app  # noqa: E402
-from leadshare.demo import DEMO_PASSWORD, load_demo  # noqa: E402
-from leadshare.extensions import db  # noqa: E402
-from leadshare.settings import Settings  # noqa: E402
+from leadshare.demo import DEMO_PASSWORD  # noqa: E402
+
+from .live import demo_server  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
@@ -54,25 +50,8 @@ TYPO_VIN = "1M8GDM9A1KP042788"
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """The app on 127.0.0.1 with a scratch SQLite database holding the demo group."""
-    database = tmp_path_factory.mktemp("browser") / "leadshare.db"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "SECRET_KEY": "browser-test-secret",
-            "WTF_CSRF_ENABLED": True,
-            "GEOCODER": "none",
-        }
-    )
-    with app.app_context():
-        upgrade(directory=str(MIGRATIONS_DIR))
-        load_demo(Settings.from_config(app.config))
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with demo_server(tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

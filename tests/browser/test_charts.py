@@ -7,22 +7,18 @@ six provinces, accepted, declined, lost and delivered, made through the API.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.clock import utcnow
-from leadshare.demo import DEMO_PASSWORD, load_demo
+from leadshare.demo import DEMO_PASSWORD
 from leadshare.extensions import db
 from leadshare.leads.models import Lead
-from leadshare.settings import Settings
 from leadshare.tenancy.models import Dealer
 
+from .live import demo_server
 from .test_browser import By, driver, page_errors, screenshot, sign_in, wait  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
@@ -47,6 +43,9 @@ def _token(client, email: str) -> dict[str, str]:
 
 def _scene(app) -> None:
     """36 leads over ten weeks; the store offered each one gets a staff user to act."""
+    with app.app_context():
+        assert db.session.scalar(select(Dealer.id).where(Dealer.code == "SZ01"))
+        db.session.remove()
     client = app.test_client()
     admin = _token(client, "group.admin@demo.leadshare.cn")
     staff: dict[int, dict[str, str]] = {}
@@ -119,28 +118,12 @@ def _scene(app) -> None:
 
 @pytest.fixture(scope="module")
 def chart_server(tmp_path_factory):
-    database = tmp_path_factory.mktemp("charts") / "leadshare.db"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "SECRET_KEY": "browser-test-secret",
-            "WTF_CSRF_ENABLED": True,
-            "GEOCODER": "none",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt in production; speed here
-        }
-    )
-    with app.app_context():
-        upgrade(directory=str(MIGRATIONS_DIR))
-        load_demo(Settings.from_config(app.config))
-        assert db.session.scalar(select(Dealer.id).where(Dealer.code == "SZ01"))
-        db.session.remove()
-    _scene(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with demo_server(
+        tmp_path_factory.mktemp("charts"),
+        prepare=_scene,
+        PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",  # scrypt in production; speed here
+    ) as url:
+        yield url
 
 
 DRAWN = """
