@@ -28,15 +28,13 @@ from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .vocabulary import SAFE_METHODS
 
 P = ParamSpec("P")
 T = TypeVar("T")
 DEPTH = "leadshare.uow_depth"
 writing: ContextVar[bool] = ContextVar("leadshare.uow_writing", default=False)
 """True inside the outermost unit of work: a transaction begun now is for writing."""
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def request_writes() -> bool:

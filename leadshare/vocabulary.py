@@ -21,3 +21,8 @@ def brand_key(name: str) -> str:
     """The one brand normaliser: brands match case-insensitively, ignoring surrounding and
     repeated blanks (`" BMW  i "` and `"bmw i"` are one brand)."""
     return " ".join(name.split()).casefold()
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""HTTP methods that change nothing: a web session may use them on the API, and their requests
+only read (uow.py)."""

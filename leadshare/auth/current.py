@@ -7,11 +7,10 @@ from flask_login import current_user
 
 from ..errors import Unauthorized
 from ..settings import current_settings
+from ..vocabulary import SAFE_METHODS
 from . import scope
 from .models import User
 from .tokens import user_from_token
-
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def bearer_user() -> User | None:
@@ -34,7 +33,7 @@ def current_actor() -> User:
     if "actor" in g:
         return g.actor
     actor = bearer_user() if "Authorization" in request.headers else None
-    if actor is None and request.method in _SAFE_METHODS and current_user.is_authenticated:
+    if actor is None and request.method in SAFE_METHODS and current_user.is_authenticated:
         actor = current_user._get_current_object()
     if actor is None:
         raise Unauthorized(
