@@ -60,6 +60,10 @@ class DealerById(MethodView):
         return service.update_dealer(current_actor(), dealer_id, data)
 
 
+STORE_EDITORS_ONLY = "reason: role_not_allowed (a group admin or the store's manager)."
+"""Who may change a store's hours and closures, as the OpenAPI document says it."""
+
+
 @blp.route("/<int:dealer_id>/hours")
 class DealerHours(MethodView):
     @blp.response(200, StoreHoursSchema)
@@ -72,7 +76,7 @@ class DealerHours(MethodView):
     @refusals(
         blp,
         {
-            403: "reason: role_not_allowed (a group admin or the store's manager).",
+            403: STORE_EDITORS_ONLY,
             422: SCHEDULE_REFUSALS,
         },
     )
@@ -93,7 +97,7 @@ class DealerClosures(MethodView):
     @refusals(
         blp,
         {
-            403: "reason: role_not_allowed (a group admin or the store's manager).",
+            403: STORE_EDITORS_ONLY,
             422: "reasons: validation_error, end_before_start.",
         },
     )
@@ -105,7 +109,7 @@ class DealerClosures(MethodView):
 @blp.route("/<int:dealer_id>/closures/<int:closure_id>")
 class DealerClosureById(MethodView):
     @blp.response(204)
-    @refusals(blp, {403: "reason: role_not_allowed (a group admin or the store's manager)."})
+    @refusals(blp, {403: STORE_EDITORS_ONLY})
     def delete(self, dealer_id, closure_id):
         """Remove a closure; the store's pending offers are counted again."""
         hours.delete_closure(current_actor(), dealer_id, closure_id)
