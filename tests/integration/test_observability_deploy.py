@@ -138,8 +138,12 @@ def test_gunicorn_with_the_config_is_ready_and_its_metrics_sum_every_worker(tmp_
         for _ in range(20):
             assert _get(f"{base}/readyz")[0] == 200
         assert _readyz_count(base) == before + 20  # whichever worker answered each one
-        # each worker set its pool size (5) when it loaded the app: the scrape sums both
-        assert "leadshare_db_pool_size 10.0" in _get(f"{base}/metrics")[1].splitlines()
+        # each worker sets its pool size (5) when it has loaded the app: once both have, the
+        # scrape sums them (the second may still be loading when the first answers)
+        deadline = time.monotonic() + 30
+        while "leadshare_db_pool_size 10.0" not in _get(f"{base}/metrics")[1].splitlines():
+            assert time.monotonic() < deadline, _get(f"{base}/metrics")[1]
+            time.sleep(0.2)
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=60)
