@@ -21,6 +21,7 @@ from ..audit.funnel import funnel_report
 from ..audit.league import SORTS, league_report
 from ..audit.trends import BYS, PERIODS, SPEED_BINS, RangeTooLong, speed_report, trend_report
 from ..clock import iso_z
+from ..routing.geocode import Gazetteer
 from ..tenancy.models import Dealer
 from ..vocabulary import Role
 from . import blp
@@ -41,9 +42,6 @@ RATES = (
 HEAT_LEVELS = 5
 FLOW_CELLS = 200
 MATRIX_SIDE = 20
-# China's bounding box for the equirectangular map.
-LON_MIN, LON_MAX, LAT_MIN, LAT_MAX = 73.0, 135.5, 18.0, 53.6
-MAP_W, MAP_H = 640, 365
 
 
 def _filters() -> tuple[dict[str, Any], dict[str, str]]:
@@ -240,39 +238,6 @@ def busy_ids(cells: list[dict[str, Any]]) -> set[int]:
     return {c[end]["id"] for c in cells for end in ("from", "to") if c[end].get("id")}
 
 
-def project(lon: float, lat: float) -> tuple[float, float]:
-    """Equirectangular: longitude and latitude to x, y on the map's canvas."""
-    x = (lon - LON_MIN) / (LON_MAX - LON_MIN) * MAP_W
-    y = (LAT_MAX - lat) / (LAT_MAX - LAT_MIN) * MAP_H
-    return round(x, 1), round(y, 1)
-
-
-def flow_map(cells: list[dict[str, Any]], stores: list[Dealer]) -> dict[str, Any]:
-    """Stores as dots and referrer -> holder flows as lines, from dealer-level cells."""
-    ids = busy_ids(cells)
-    located = {d.id: d for d in stores}
-    points = {i: project(d.longitude, d.latitude) for i, d in located.items()}
-    most = max((c["leads"] for c in cells), default=0)
-    lines = []
-    for cell in cells:
-        a, b = points.get(cell["from"].get("id")), points.get(cell["to"].get("id"))
-        if a and b and a != b:
-            lines.append(
-                {
-                    "a": a,
-                    "b": b,
-                    "leads": cell["leads"],
-                    "weight": heat(cell["leads"], most),
-                    "title": f"{cell['from'].get('name')} → {cell['to'].get('name')}",
-                }
-            )
-    dots = [
-        {"x": points[i][0], "y": points[i][1], "name": store_label(d), "busy": i in ids}
-        for i, d in located.items()
-    ]
-    return {"width": MAP_W, "height": MAP_H, "lines": lines, "dots": dots}
-
-
 @blp.get("/audit/flows")
 @roles_required(*AUDIT_ROLES)
 def flows():
@@ -283,11 +248,6 @@ def flows():
     if level not in LEVELS:
         level = "dealer"
     report = flow_report(user, filters, level, FLOW_CELLS)
-    dealer_cells = (
-        report["cells"]
-        if level == "dealer"
-        else flow_report(user, filters, "dealer", FLOW_CELLS)["cells"]
-    )
     return render_template(
         "audit/flows.html",
         args=args,
@@ -296,7 +256,7 @@ def flows():
         brands=_brands(),
         report=report,
         matrix=_matrix(report["cells"]),
-        map=flow_map(dealer_cells, mapped_stores(user, busy_ids(dealer_cells))),
+        map_link=url_for("web.flow_map", **{k: v for k, v in args.items() if v}),
         csv_flows=_api_link("/api/v1/audit/flows", filters, level=level),
         csv_pairs=_api_link("/api/v1/audit/flows", filters, table="reciprocity"),
         level_link=lambda value: url_for("web.flows", **{**request.args.to_dict(), "level": value}),
@@ -440,11 +400,92 @@ def province_of(code: str | None) -> str | None:
     return code[:2] if code and code[:2] in TILES else None
 
 
-def tile_map(cells: list[dict[str, Any]], stores: list[Dealer]) -> dict[str, Any]:
-    """Tiles with their stores and leads received, and province -> province flows."""
+STORE_SPREAD = 36  # how far from a square's centre its stores may sit, in map units (square: 44)
+
+
+def flow_tip(a: str | None, b: str | None, cell: dict[str, Any]) -> str:
+    """A flow's tooltip: from -> to, then its leads, accepted and delivered."""
+    return f"{a} → {b}: " + _(
+        "%(leads)d leads, %(accepted)d accepted, %(delivered)d delivered",
+        leads=cell["leads"],
+        accepted=cell["accepted"],
+        delivered=cell["delivered"],
+    )
+
+
+def store_province(dealer: Dealer) -> str | None:
+    """The two-digit province of a store: from its administrative code, or else from the
+    district nearest its coordinates (stores placed by hand may have no code)."""
+    code = province_of(dealer.adcode)
+    if code or dealer.latitude is None or dealer.longitude is None:
+        return code
+    place = Gazetteer.default().nearest_district(dealer.latitude, dealer.longitude)
+    return province_of(place.adcode) if place else None
+
+
+def store_offset(dealer: Dealer, province: str | None = None) -> tuple[float, float]:
+    """Where a store sits inside its province's square: its place within the box around the
+    province's division seats, scaled to the square (the centre when the box is a point)."""
+    bounds = Gazetteer.default().province_bounds(province or dealer.adcode or "")
+    if bounds is None or dealer.longitude is None or dealer.latitude is None:
+        return 0.0, 0.0
+    west, south, east, north = bounds
+
+    def share(value: float, low: float, high: float) -> float:
+        return min(max((value - low) / (high - low), 0.0), 1.0) - 0.5 if high > low else 0.0
+
+    return (
+        round(share(dealer.longitude, west, east) * STORE_SPREAD, 1),
+        round(-share(dealer.latitude, south, north) * STORE_SPREAD, 1),
+    )
+
+
+def _store_points(stores: list[Dealer], busy: set[int]) -> list[dict[str, Any]]:
+    points = []
+    for dealer in stores:
+        code = store_province(dealer)
+        if not code:
+            continue
+        dx, dy = store_offset(dealer, code)
+        points.append(
+            {
+                "id": dealer.id,
+                "province": code,
+                "dx": dx,
+                "dy": dy,
+                "name": store_label(dealer),
+                "busy": dealer.id in busy,
+            }
+        )
+    return points
+
+
+def _store_flows(cells: list[dict[str, Any]], placed: set[int]) -> list[dict[str, Any]]:
+    flows = []
+    for cell in cells:
+        a, b = cell["from"].get("id"), cell["to"].get("id")
+        if a in placed and b in placed and a != b:
+            flows.append(
+                {
+                    "from": a,
+                    "to": b,
+                    "leads": cell["leads"],
+                    "tip": flow_tip(cell["from"].get("name"), cell["to"].get("name"), cell),
+                }
+            )
+    return flows
+
+
+def tile_map(
+    cells: list[dict[str, Any]],
+    stores: list[Dealer],
+    store_cells: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Tiles with their stores and leads received, province -> province flows, and the stores
+    as points inside their squares with store -> store flows (shown when zoomed in)."""
     stores_in: dict[str, int] = {}
     for dealer in stores:
-        code = province_of(dealer.adcode)
+        code = store_province(dealer)
         if code:
             stores_in[code] = stores_in.get(code, 0) + 1
     received: dict[str, int] = {}
@@ -465,13 +506,7 @@ def tile_map(cells: list[dict[str, Any]], stores: list[Dealer]) -> dict[str, Any
                 "from": a,
                 "to": b,
                 "leads": cell["leads"],
-                "tip": f"{TILES[a][2]} → {TILES[b][2]}: "
-                + _(
-                    "%(leads)d leads, %(accepted)d accepted, %(delivered)d delivered",
-                    leads=cell["leads"],
-                    accepted=cell["accepted"],
-                    delivered=cell["delivered"],
-                ),
+                "tip": flow_tip(TILES[a][2], TILES[b][2], cell),
             }
         )
     tiles = [
@@ -494,7 +529,15 @@ def tile_map(cells: list[dict[str, Any]], stores: list[Dealer]) -> dict[str, Any
         }
         for code, (x, y, name) in TILES.items()
     ]
-    return {"kind": "tiles", "tiles": tiles, "flows": flows}
+    store_cells = store_cells or []
+    points = _store_points(stores, busy_ids(store_cells))
+    return {
+        "kind": "tiles",
+        "tiles": tiles,
+        "flows": flows,
+        "stores": points,
+        "store_flows": _store_flows(store_cells, {p["id"] for p in points}),
+    }
 
 
 @blp.get("/audit/map", endpoint="flow_map")
@@ -506,7 +549,7 @@ def flow_map_page():
     report = flow_report(user, filters, "province", MAP_FLOWS, parts=("matrix",))
     dealer_cells = flow_report(user, filters, "dealer", FLOW_CELLS, parts=("matrix",))["cells"]
     stores = mapped_stores(user, busy_ids(dealer_cells))
-    tiles = tile_map(report["cells"], stores)
+    tiles = tile_map(report["cells"], stores, dealer_cells)
     names = {code: name for code, (_x, _y, name) in TILES.items()}
     rows = [
         {

@@ -249,6 +249,6 @@ def test_staff_share_a_lead_and_another_store_claims_and_delivers_it(live_server
     assert driver.find_elements(By.CSS_SELECTOR, "svg.histogram rect.bin")
     screenshot(driver, "11-funnel")
     driver.get(f"{base}/audit/flows")
-    assert driver.find_elements(By.CSS_SELECTOR, "svg.flow-map circle")
+    assert driver.find_elements(By.CSS_SELECTOR, "table.heat td")
     screenshot(driver, "12-flows")
     assert page_errors(driver) == []

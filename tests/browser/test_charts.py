@@ -139,6 +139,12 @@ document.querySelectorAll('[data-chart]').forEach(function (el) {
 });
 return out;
 """
+ZOOM_MAP = """
+const el = document.querySelector('[data-chart="map"]');
+const chart = window.echarts.getInstanceByDom(el);
+chart.dispatchAction({type: 'graphRoam', seriesIndex: 0, zoom: arguments[0],
+  originX: el.clientWidth / 2, originY: el.clientHeight / 2});
+"""
 RESOURCES = "return performance.getEntriesByType('resource').map(function (e) { return e.name; })"
 
 
@@ -179,7 +185,14 @@ def test_every_chart_is_drawn_with_its_data_and_nothing_leaves_the_host(chart_se
     text = tiles["map"]["text"]
     assert all(name in text for name in ("台湾", "香港", "澳门", "新疆", "上海"))
     assert tiles["map"]["shapes"] > 40  # 34 squares and the flows' arrows
+    assert "SZ01" not in text  # the stores are unnamed points until zoomed in
     screenshot(driver, "22-map")
+    driver.execute_script(ZOOM_MAP, 3)
+    zoomed = wait(driver, lambda b: "SZ01" in b.execute_script(DRAWN)["map"]["text"])
+    assert zoomed
+    screenshot(driver, "25-map-zoomed")
+    driver.execute_script(ZOOM_MAP, 1 / 3)
+    wait(driver, lambda b: "SZ01" not in b.execute_script(DRAWN)["map"]["text"])
 
     league = charts_on(driver, base, "/audit/league")
     assert "SZ01" in league["balance"]["text"] or "GZ01" in league["balance"]["text"]

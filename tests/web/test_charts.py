@@ -124,6 +124,24 @@ def test_tile_map_draws_flows_between_provinces_as_arrows(app, scene):  # noqa: 
     assert "省内 2 条" in by_code["44"]["tip"]
 
 
+def test_map_page_places_the_readers_stores_as_points_with_store_flows(audi, admin):
+    spec = chart_data(admin.get("/audit/map").text)["map"]
+    tiles = {t["code"] for t in spec["tiles"]}
+    stores = {p["id"]: p for p in spec["stores"]}
+    assert stores and all(p["province"] in tiles for p in stores.values())
+    assert all(abs(p["dx"]) <= 18 and abs(p["dy"]) <= 18 for p in stores.values())  # inside
+    assert spec["store_flows"] and all(
+        f["from"] in stores and f["to"] in stores and f["from"] != f["to"]
+        for f in spec["store_flows"]
+    )
+    busy = {p["id"] for p in stores.values() if p["busy"]}
+    assert busy == {i for f in spec["store_flows"] for i in (f["from"], f["to"])}
+    # The OEM auditor's map has only stores of its flows, never the group's idle ones.
+    audited = chart_data(audi.get("/audit/map").text)["map"]
+    assert audited["stores"] and all(p["busy"] for p in audited["stores"])
+    assert {p["id"] for p in audited["stores"]} <= set(stores)
+
+
 def test_league_page_for_the_group_admin_shows_rewards_and_balance_chart(admin):
     page = admin.get("/audit/league?sort=shared")
     assert page.status_code == 200

@@ -419,6 +419,7 @@ class Gazetteer:
         self._longest = 1
         self._build_index()
         self._places: dict[str, Place] = {}
+        self._bounds_cache: dict[str, tuple[float, float, float, float] | None] = {}
         self._leaf_lats: list[float] = []
         self._leaves: list[_Unit] = []
         self._build_leaves()
@@ -610,6 +611,30 @@ class Gazetteer:
                 code = code[:2] + "0000"
         unit = self._units.get(code)
         return self._place(unit) if unit is not None else None
+
+    def province_bounds(self, province: str) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) of the points of a province's divisions (its two-digit
+        code or a longer code starting with it), in the data's GCJ-02 degrees; None when the
+        province is unknown or has no points. A map uses it to place a store inside the
+        province's square; it is a box around the division seats, not the border."""
+        key = (province or "")[:2]
+        if key not in self._bounds_cache:
+            points = [
+                (u.lon, u.lat)
+                for u in self._units.values()
+                if u.code.startswith(key) and u.lon is not None and u.lat is not None
+            ]
+            self._bounds_cache[key] = (
+                (
+                    min(p[0] for p in points),
+                    min(p[1] for p in points),
+                    max(p[0] for p in points),
+                    max(p[1] for p in points),
+                )
+                if len(key) == 2 and points
+                else None
+            )
+        return self._bounds_cache[key]
 
     def successor_code(self, adcode: str) -> str | None:
         """The current code of a 6-digit code retired since 1980 (None when it is not retired)."""

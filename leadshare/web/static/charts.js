@@ -102,12 +102,54 @@
     return option;
   }
 
-  /* The tile map: one square per province in its rough place, flows as curved arrows. */
+  /* The tile map: one square per province in its rough place, flows as curved arrows between
+     provinces; its stores are points inside their squares, and zoomed in (twice or more) the
+     arrows run between the stores instead, with the stores named. */
+  var STORE_ZOOM = 2;
+
   function tiles(spec) {
     var most = Math.max.apply(null, [1].concat(spec.flows.map(function (f) { return f.leads; })));
     var busiest = Math.max.apply(null, [1].concat(spec.tiles.map(function (t) { return t.value; })));
-    var index = {};
-    spec.tiles.forEach(function (t, i) { index[t.code] = i; });
+    var storeFlows = spec.store_flows || [];
+    var mostStore = Math.max.apply(null, [1].concat(storeFlows.map(function (f) { return f.leads; })));
+    var index = {}, at = {}, stores = {};
+    var data = spec.tiles.map(function (t, i) {
+      var share = t.value / busiest;
+      index[t.code] = i;
+      at[t.code] = [t.x * 50, t.y * 50];
+      return {
+        name: t.name, x: t.x * 50, y: t.y * 50, label: t.label, tip: t.tip,
+        itemStyle: { color: t.value ? "rgba(22, 93, 255, " + (0.15 + 0.6 * share).toFixed(2) + ")" : "#f2f3f5",
+          borderColor: t.value ? BRAND : LINE, borderWidth: 1 }
+      };
+    });
+    (spec.stores || []).forEach(function (s) {
+      var square = at[s.province];
+      if (!square) { return; }
+      stores[s.id] = data.length;
+      data.push({
+        name: s.name, x: square[0] + s.dx, y: square[1] + s.dy, tip: s.name, store: true,
+        symbol: "circle", symbolSize: s.busy ? 6 : 4,
+        itemStyle: { color: s.busy ? "#f77234" : "#86909c", borderColor: "#fff", borderWidth: 0.5 },
+        label: { show: false, position: "right", fontSize: 10, color: INK, formatter: s.name.split(" ")[0] }
+      });
+    });
+    function links(zoomed) {
+      if (zoomed && storeFlows.length) {
+        return storeFlows.filter(function (f) { return f.from in stores && f.to in stores; }).map(function (f) {
+          return { source: stores[f.from], target: stores[f.to], tip: f.tip,
+            lineStyle: { width: 0.5 + 3 * f.leads / mostStore, curveness: 0.25, color: "#f77234", opacity: 0.8 } };
+        });
+      }
+      return spec.flows.filter(function (f) {
+        return f.from in index && f.to in index && f.from !== f.to;
+      }).map(function (f) {
+        return {
+          source: index[f.from], target: index[f.to], tip: f.tip,
+          lineStyle: { width: 1 + 7 * f.leads / most, curveness: 0.3, color: "#f77234", opacity: 0.75 }
+        };
+      });
+    }
     var option = base({});
     option.tooltip = { trigger: "item", confine: true, formatter: function (p) { return p.data.tip || p.name; } };
     option.series = [{
@@ -118,23 +160,20 @@
       label: { show: true, color: INK, fontSize: 12, formatter: function (p) { return p.data.label; } },
       labelLayout: { hideOverlap: true },
       emphasis: { focus: "adjacency", lineStyle: { opacity: 0.9 } },
-      data: spec.tiles.map(function (t) {
-        var share = t.value / busiest;
-        return {
-          name: t.name, x: t.x * 50, y: t.y * 50, label: t.label, tip: t.tip,
-          itemStyle: { color: t.value ? "rgba(22, 93, 255, " + (0.15 + 0.6 * share).toFixed(2) + ")" : "#f2f3f5",
-            borderColor: t.value ? BRAND : LINE, borderWidth: 1 }
-        };
-      }),
-      links: spec.flows.filter(function (f) {
-        return f.from in index && f.to in index && f.from !== f.to;
-      }).map(function (f) {
-        return {
-          source: index[f.from], target: index[f.to], tip: f.tip,
-          lineStyle: { width: 1 + 7 * f.leads / most, curveness: 0.3, color: "#f77234", opacity: 0.75 }
-        };
-      })
+      data: data,
+      links: links(false)
     }];
+    option.onRoam = function (chart) {  /* called by draw() on every zoom or pan */
+      var zoomed = (chart.getOption().series[0].zoom || 1) >= STORE_ZOOM;
+      if (zoomed === chart.__storesShown) { return; }
+      chart.__storesShown = zoomed;
+      chart.setOption({ series: [{
+        links: links(zoomed),
+        data: data.map(function (d) {
+          return d.store ? Object.assign({}, d, { label: Object.assign({}, d.label, { show: zoomed }) }) : d;
+        })
+      }] });
+    };
     return option;
   }
 
@@ -147,7 +186,11 @@
       el.style.height = Math.max(140, 56 + 34 * spec.categories.length) + "px";
     }
     var chart = window.echarts.init(el, null, { renderer: "svg" });
-    chart.setOption(make(spec));
+    var option = make(spec);
+    var onRoam = option.onRoam;
+    delete option.onRoam;
+    chart.setOption(option);
+    if (onRoam) { chart.on("graphRoam", function () { onRoam(chart); }); }
     el.setAttribute("data-drawn", "true");
     charts.push(chart);
   }
