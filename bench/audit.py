@@ -683,6 +683,20 @@ def reports(world: World) -> list[Measure]:
         Measure(
             "group admin: flows, dealer level", f"/api/v1/audit/flows?{year}", "admin", "offers"
         ),
+        # The chart pages' endpoints (issue 21): trends with the previous period, speed, league.
+        Measure(
+            "trends, monthly, by province",
+            f"/api/v1/audit/trends?{brand}&period=month&by=province",
+            "auditor",
+        ),
+        Measure("speed to accept", f"/api/v1/audit/speed?{brand}", "auditor", "offers"),
+        Measure("store league", f"/api/v1/audit/league?{brand}", "auditor", "offers"),
+        Measure(
+            "group admin: trends, monthly, by brand",
+            f"/api/v1/audit/trends?{year}&period=month&by=brand",
+            "admin",
+        ),
+        Measure("group admin: store league", f"/api/v1/audit/league?{year}", "admin", "offers"),
     ]
 
 
@@ -786,6 +800,13 @@ def describe(measure: Measure, response) -> str:
         return f"{body['checked']:,} chains checked, {len(body['broken'])} broken"
     if "cells" in body:
         return f"{body['cells_total']:,} cells, {body['pairs_total']:,} pairs"
+    if "points" in body:  # trends: this range and the previous one
+        shared = body["totals"]["current"]["shared"], body["totals"]["previous"]["shared"]
+        return f"{shared[0]:,} + {shared[1]:,} leads, {body['series_total']} series"
+    if "to_accept" in body:
+        return f"{body['to_accept']['leads']:,} leads accepted"
+    if "median" in body:  # the league
+        return f"{body['rows_total']:,} stores"
     rows = f", {len(body['rows']):,} rows" if body["rows"] else ""
     return f"{body['total']['counts']['posted']:,} leads{rows}"
 

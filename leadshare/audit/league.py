@@ -148,7 +148,7 @@ def _row(
     store: Dealer,
     holder: Mapping[str, Any] | None,
     offers: Mapping[str, int] | None,
-    pairs: Mapping[tuple[int, int | None], int],
+    shared: int,
     partner_of: Mapping[int, dict[int, list[int]]],
 ) -> dict[str, Any]:
     holder, offers = holder or {}, offers or {}
@@ -157,7 +157,6 @@ def _row(
     partners = partner_of.get(store.id, {})
     given = sum(g for g, _t in partners.values())
     taken = sum(t for _g, t in partners.values())
-    shared = sum(n for (referrer, _h), n in pairs.items() if referrer == store.id)
     ranked = sorted(partners.items(), key=lambda p: (-abs(p[1][0] - p[1][1]), -sum(p[1]), p[0]))
     return {
         "store": ref(store.id, store.code, store.name),
@@ -225,12 +224,14 @@ def league_report(
     holders, pairs, offers = _by_holder(conditions), _pairs(conditions), _offers(conditions)
     refs = {s.id: ref(s.id, s.code, s.name) for s in stores}
     partner_of: dict[int, dict[int, list[int]]] = defaultdict(dict)
+    shared: dict[int, int] = defaultdict(int)  # leads each store shared, one pass over the pairs
     for (referrer, holder), n in pairs.items():
+        shared[referrer] += n
         if holder is None or holder == referrer:
             continue
         partner_of[referrer].setdefault(holder, [0, 0])[0] += n  # referrer gave
         partner_of[holder].setdefault(referrer, [0, 0])[1] += n  # holder took
-    rows = [_row(s, holders.get(s.id), offers.get(s.id), pairs, partner_of) for s in stores]
+    rows = [_row(s, holders.get(s.id), offers.get(s.id), shared[s.id], partner_of) for s in stores]
     missing = {p for r in rows for p in (x["store"] for x in r["partners"]) if p not in refs}
     if missing:
         for dealer in db.session.scalars(select(Dealer).where(Dealer.id.in_(sorted(missing)))):
