@@ -18,21 +18,13 @@ from leadshare.extensions import db
 from leadshare.leads.models import Lead
 from leadshare.tenancy.models import Dealer
 
+from ..demo_leads import CUSTOMERS, REFERRERS
 from .live import demo_server
 from .test_browser import By, driver, page_errors, screenshot, sign_in, wait  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
 VIN = "1M8GDM9AXKP042788"
-CUSTOMERS = [  # (latitude, longitude): where the customers live
-    (31.2304, 121.4737),  # 上海
-    (39.9042, 116.4074),  # 北京
-    (23.1291, 113.2644),  # 广州
-    (22.5431, 114.0579),  # 深圳
-    (30.5728, 104.0668),  # 成都
-    (30.2741, 120.1551),  # 杭州
-]
-REFERRERS = ["sz01", "gz01", "sh01", "bj01"]
 
 
 def _token(client, email: str) -> dict[str, str]:

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from leadshare.demo import DEMO_PASSWORD
 
+from ..demo_leads import CUSTOMERS, REFERRERS
 from ..webhook_receiver import Receiver
 from .scratch import scratch_database
 
@@ -52,15 +53,6 @@ pytestmark = [
 
 LEADS = 30
 KILL_AFTER = 14  # leads posted before one app and one worker are killed
-CUSTOMERS = [  # (latitude, longitude)
-    (31.2304, 121.4737),  # 上海
-    (39.9042, 116.4074),  # 北京
-    (23.1291, 113.2644),  # 广州
-    (22.5431, 114.0579),  # 深圳
-    (30.5728, 104.0668),  # 成都
-    (30.2741, 120.1551),  # 杭州
-]
-REFERRERS = ["sz01", "gz01", "sh01", "bj01"]
 WORKER_STALE = 4  # seconds without a beat before /readyz stops counting a worker
 
 
