@@ -28,18 +28,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.orm import Session
 
 from ..clock import utcnow
 from ..extensions import db
 from ..leads.enums import OfferStatus
 from ..leads.models import Offer
 from ..settings import NotifySettings
+from ..tenancy.models import Dealer
 from ..uow import in_unit_of_work, unit_of_work
 from .enums import NotificationEvent, NotificationStatus
-from .formats import Message, is_wecom_robot, render
-from .models import Notification
+from .formats import Message, is_wecom_robot, render, wecom_digest_body
+from .models import Notification, RobotSend
 from .outbox import has_webhook
+from .robots import RATE_LIMIT_ERRCODES, ROBOT_PER_MINUTE, WINDOW, lock_number, plan, robot_key
 from .service import webhook_secret
 from .urls import Resolver, UnsafeUrl, resolve_for_sending, system_resolver
 
@@ -50,6 +53,7 @@ LEASE_SLACK_SECONDS = 30
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
 MAX_RESPONSE_BYTES = 64 * 1024
+ROBOT_SENDS_KEPT = timedelta(hours=1)
 
 
 def lease(settings: NotifySettings, batch: int) -> timedelta:
@@ -69,6 +73,11 @@ class Outgoing:
     is_wecom: bool
     attempts: int
     request_id: str | None = None
+    merged: tuple[int, ...] = ()  # a WeCom digest: the other messages it carries
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return (self.id, *self.merged)
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class Outcome:
     ok: bool
     status_code: int | None = None
     error: str | None = None
+    throttled: bool = False  # WeCom said the robot is over its limit: not a failed attempt
 
 
 @dataclass
@@ -142,20 +152,33 @@ def _outgoing(row: Notification, settings: NotifySettings) -> Outgoing:
     return Outgoing(row.id, row.message_id, url, body, headers, wecom, row.attempts, row.request_id)
 
 
+def _due(now: datetime):
+    lease_free = or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now)
+    return (
+        (Notification.status == NotificationStatus.PENDING)
+        & (Notification.next_attempt_at <= now)
+        & lease_free
+    )
+
+
 def claim(
     worker: str, now: datetime, settings: NotifySettings, *, limit: int = BATCH_SIZE
 ) -> tuple[list[Outgoing], int]:
     """Lease up to `limit` due messages to `worker` and render them, as one unit of work.
 
     Returns the messages to send and how many were cancelled instead (the store dropped its
-    webhook URL, or a reminder's offer was answered meanwhile).
+    webhook URL, or a reminder's offer was answered meanwhile). Messages to a WeCom robot keep
+    its limit (`claim_batch`).
     """
-    lease_free = or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now)
-    due = (
-        (Notification.status == NotificationStatus.PENDING)
-        & (Notification.next_attempt_at <= now)
-        & lease_free
-    )
+    outgoing, cancelled, _waiting = claim_batch(worker, now, settings, limit=limit)
+    return outgoing, cancelled
+
+
+def claim_batch(
+    worker: str, now: datetime, settings: NotifySettings, *, limit: int = BATCH_SIZE
+) -> tuple[list[Outgoing], int, int]:
+    """`claim`, and how many robot messages were put back to wait for room in the minute."""
+    due = _due(now)
     with unit_of_work() as session:
         ids = list(
             session.scalars(
@@ -167,29 +190,141 @@ def claim(
             )
         )
         if not ids:
-            return [], 0
-        session.execute(
-            update(Notification)
-            .where(Notification.id.in_(ids), due)
-            .values(claimed_by=worker, claimed_until=now + lease(settings, limit))
-            .execution_options(synchronize_session=False)
-        )
-        rows = session.scalars(
+            return [], 0, 0
+        rows = _lease(session, ids, due, worker, now + lease(settings, limit))
+        kept, cancelled = _not_cancelled(rows, now)
+        robots: dict[str, list[Notification]] = {}
+        outgoing = []
+        for row in kept:
+            if is_wecom_robot(row.dealer.webhook_url.strip()):
+                robots.setdefault(row.dealer.webhook_url.strip(), []).append(row)
+            else:
+                outgoing.append(_outgoing(row, settings))
+        waiting = 0
+        for url, rows_of in sorted(robots.items(), key=lambda item: robot_key(item[0])):
+            # (one order for every deliverer: their robot locks never wait on each other in a ring)
+            sent, put_back, dropped = _robot_batch(session, url, rows_of, worker, now, settings)
+            outgoing += sent
+            waiting += put_back
+            cancelled += dropped
+    return outgoing, cancelled, waiting
+
+
+def _lease(
+    session: Session, ids: list[int], due, worker: str, until: datetime
+) -> list[Notification]:
+    session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), due)
+        .values(claimed_by=worker, claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.scalars(
             select(Notification)
             .where(Notification.id.in_(ids), Notification.claimed_by == worker)
             .order_by(Notification.next_attempt_at, Notification.id)
             .execution_options(populate_existing=True)
-        ).all()
-        outgoing, cancelled = [], 0
+        )
+    )
+
+
+def _not_cancelled(rows: list[Notification], now: datetime) -> tuple[list[Notification], int]:
+    kept, cancelled = [], 0
+    for row in rows:
+        reason = _cancel_reason(row, now)
+        if reason is None:
+            kept.append(row)
+            continue
+        row.status, row.last_error = NotificationStatus.CANCELLED, reason
+        row.claimed_by = row.claimed_until = None
+        cancelled += 1
+    return kept, cancelled
+
+
+def _robot_batch(
+    session: Session,
+    url: str,
+    rows: list[Notification],
+    worker: str,
+    now: datetime,
+    settings: NotifySettings,
+) -> tuple[list[Outgoing], int, int]:
+    """Keep a WeCom robot under its limit (leadshare.notify.robots): (messages to send, how
+    many wait for room, how many more were cancelled). Deliverers on other hosts plan for the
+    same robot one at a time (an advisory lock on PostgreSQL; SQLite has one writer)."""
+    key = robot_key(url)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_number(key)})
+    session.execute(
+        delete(RobotSend).where(
+            RobotSend.robot_key == key, RobotSend.sent_at < now - ROBOT_SENDS_KEPT
+        )
+    )
+    recent = list(
+        session.scalars(
+            select(RobotSend.sent_at).where(
+                RobotSend.robot_key == key, RobotSend.sent_at > now - WINDOW
+            )
+        )
+    )
+    same_robot = (
+        _due(now)
+        & Notification.id.not_in([r.id for r in rows])
+        & Notification.dealer_id.in_(
+            select(Dealer.id).where(func.trim(Dealer.webhook_url) == url).scalar_subquery()
+        )
+    )
+    others = session.scalar(select(func.count()).where(same_robot)) or 0
+    decided = plan(len(rows) + others, recent, now)
+    if decided.wait_until is not None:  # no room this minute: wait, not an attempt
         for row in rows:
-            reason = _cancel_reason(row, now)
-            if reason is None:
-                outgoing.append(_outgoing(row, settings))
-                continue
-            row.status, row.last_error = NotificationStatus.CANCELLED, reason
+            row.next_attempt_at = decided.wait_until
             row.claimed_by = row.claimed_until = None
-            cancelled += 1
-    return outgoing, cancelled
+        return [], len(rows), 0
+    cancelled = 0
+    if decided.digest:  # every message due for this robot goes now: the rest in one digest
+        more = list(
+            session.scalars(
+                select(Notification.id)
+                .where(same_robot)
+                .order_by(Notification.next_attempt_at, Notification.id)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        extra, cancelled = _not_cancelled(
+            _lease(session, more, _due(now), worker, now + lease(settings, len(rows))), now
+        )
+        rows = sorted([*rows, *extra], key=lambda r: (r.next_attempt_at, r.id))
+    alone = rows if not decided.digest else rows[: decided.alone]
+    outgoing = [_outgoing(row, settings) for row in alone]
+    merged = rows[len(alone) :]
+    if merged:
+        outgoing.append(_digest(merged, url, settings))
+    session.add_all(
+        RobotSend(robot_key=key, sent_at=now, messages=len(out.ids)) for out in outgoing
+    )
+    return outgoing, 0, cancelled
+
+
+def _digest(rows: list[Notification], url: str, settings: NotifySettings) -> Outgoing:
+    """One WeCom message carrying several: sent, retried and recorded as one."""
+    first = rows[0]
+    _single, headers = render(message_of(first, settings.public_base_url), url, None)
+    body = wecom_digest_body(
+        [message_of(row, settings.public_base_url) for row in rows], ROBOT_PER_MINUTE
+    )
+    return Outgoing(
+        first.id,
+        first.message_id,
+        url,
+        body,
+        headers,
+        True,
+        max(row.attempts for row in rows),
+        first.request_id,
+        tuple(row.id for row in rows[1:]),
+    )
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -270,7 +405,17 @@ def send(
         watchdog.cancel()
         conn.close()
     error = _answer_error(out, status, raw)
-    return Outcome(error is None, status, error)
+    throttled = error is not None and out.is_wecom and _wecom_errcode(raw) in RATE_LIMIT_ERRCODES
+    return Outcome(error is None, status, error, throttled)
+
+
+def _wecom_errcode(raw: bytes) -> int | None:
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return None
+    code = answer.get("errcode") if isinstance(answer, dict) else None
+    return code if isinstance(code, int) else None
 
 
 def record(
@@ -281,10 +426,12 @@ def record(
     settings: NotifySettings,
     rng: Callable[[], float] = random.random,
 ) -> NotificationStatus:
-    """Mark the message sent, due again after a backoff, or dead after the last attempt."""
-    attempts = out.attempts + 1
+    """Mark the message sent, due again after a backoff, or dead after the last attempt; a WeCom
+    robot over its limit (errcode 45009) is tried again in a minute, not counted as an attempt.
+    A digest records every message it carries."""
+    attempts = out.attempts + (0 if outcome.throttled else 1)
     values: dict[str, Any] = {
-        "attempts": attempts,
+        "attempts": Notification.attempts + (0 if outcome.throttled else 1),
         "claimed_by": None,
         "claimed_until": None,
         "last_status_code": outcome.status_code,
@@ -293,6 +440,9 @@ def record(
     if outcome.ok:
         status = NotificationStatus.SENT
         values["sent_at"] = now
+    elif outcome.throttled:
+        status = NotificationStatus.PENDING
+        values["next_attempt_at"] = now + WINDOW
     elif attempts >= settings.max_attempts:
         status = NotificationStatus.DEAD
         values["dead_at"] = now
@@ -303,7 +453,7 @@ def record(
     with unit_of_work() as session:
         done = session.execute(
             update(Notification)
-            .where(Notification.id == out.id, Notification.claimed_by == worker)
+            .where(Notification.id.in_(out.ids), Notification.claimed_by == worker)
             .values(**values)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -314,7 +464,9 @@ def record(
         "delivery": str(status),
         "http_status": outcome.status_code,
     }
-    if done != 1:
+    if out.merged:
+        fields["digest_of"] = len(out.ids)
+    if done != len(out.ids):
         log.warning("lost the lease before recording the message", extra=fields)
     elif outcome.ok:
         log.info("message sent", extra=fields)
@@ -354,13 +506,13 @@ def deliver_pending(
     worker = worker or worker_id()
     report = DeliveryReport()
     while not (stop and stop.is_set()):
-        outgoing, cancelled = claim(worker, now or utcnow(), settings, limit=batch)
+        outgoing, cancelled, waiting = claim_batch(worker, now or utcnow(), settings, limit=batch)
         report.cancelled += cancelled
-        if not outgoing and not cancelled:
+        if not outgoing and not cancelled and not waiting:
             break
         for index, out in enumerate(outgoing):
             if stop and stop.is_set():
-                release(worker, [o.id for o in outgoing[index:]])
+                release(worker, [i for o in outgoing[index:] for i in o.ids])
                 return report
             outcome = send(
                 out,
@@ -368,5 +520,7 @@ def deliver_pending(
                 allow_private=settings.allow_private,
                 resolver=resolver,
             )
-            report.count(record(out, outcome, worker, now or utcnow(), settings))
+            status = record(out, outcome, worker, now or utcnow(), settings)
+            for _message in out.ids:
+                report.count(status)
     return report

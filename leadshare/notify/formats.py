@@ -187,6 +187,26 @@ def wecom_body(message: Message) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def wecom_digest_body(messages: list[Message], robot_limit: int) -> bytes:
+    """One WeCom markdown message for several: a heading that says why they were merged, then a
+    line per message (its title and link); lines that do not fit WeCom's 4096 bytes are
+    counted at the end instead."""
+    heading = f"**{len(messages)} 条线索通知（合并发送：群机器人每分钟最多 {robot_limit} 条）**"
+    lines = []
+    for message in messages:
+        title = markdown_text(message).split("\n", 1)[0].strip("*")
+        link = f" [查看]({message.lead_url})" if message.lead_url else ""
+        lines.append(f"> {title}{link}")
+    content = "\n".join([heading, *lines])
+    kept = len(lines)
+    while len(content.encode()) > WECOM_MAX_BYTES and kept > 0:
+        kept -= 1
+        rest = f"> 另有 {len(lines) - kept} 条，请在 leadshare 中查看"
+        content = "\n".join([heading, *lines[:kept], rest])
+    document = {"msgtype": "markdown", "markdown": {"content": content}}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def render(message: Message, url: str, secret: str | None) -> tuple[bytes, dict[str, str]]:
     """(body, headers) for this URL: markdown for a WeCom robot, else JSON signed with `secret`."""
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}

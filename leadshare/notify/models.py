@@ -68,3 +68,16 @@ class WebhookSecret(db.Model):
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id", ondelete="CASCADE"))
     secret: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RobotSend(db.Model):
+    """One message sent (or about to be) to a WeCom group robot, kept an hour: the robot's
+    20-a-minute limit is counted from these rows. `robot_key` is a hash of the robot's URL."""
+
+    __tablename__ = "robot_sends"
+    __table_args__ = (Index("ix_robot_sends_robot_sent", "robot_key", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    robot_key: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime]
+    messages: Mapped[int] = mapped_column(default=1)  # more than one: a digest
