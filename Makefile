@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test test-slow test-pg test-fuzz lint format bench bench-audit bench-intake screenshots
+.PHONY: install run test test-slow test-pg test-fuzz lint format bench bench-audit bench-intake bench-geocoders screenshots
 
 install: $(STAMP)
 
@@ -64,6 +64,12 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.routing
+
+# The gazetteer beside cpca-linch and jionlp on the regression set of real addresses (the extra
+# `compare` installs them into the venv; about 1 min, most of it loading jionlp).
+bench-geocoders: install
+	$(BIN)/python -m pip install --quiet -e '.[test,compare]'
+	$(BIN)/python -m bench.geocoders
 
 # A million synthetic leads in a scratch PostgreSQL database (leadshare_bench_audit), about 8 min.
 bench-audit: install
