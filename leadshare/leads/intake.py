@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, text
 
 from ..auth import scope
 from ..auth.models import User
+from ..brands import service as brands
 from ..clock import utcnow
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
@@ -152,6 +153,7 @@ def post_lead(
     route (and, for an Idempotency-Key, reserve the key and store the answer)."""
     now = now or utcnow()
     referrer = scope.acting_store(actor)
+    data = {**data, "brand": brands.group_brand(referrer.group_id, data["brand"])}
     place = locate(data["location"])
     with unit_of_work():
         lead = _store(actor, referrer, data, place, now, idempotency)
