@@ -38,8 +38,10 @@ def _table(name: str, *columns: str) -> sa.Table:
 
 
 def _rename_rows(conn, table: sa.Table, owner: str, group: str | None = None) -> None:
-    """Store brand rows (a dealer's or an OEM's): catalogue name and key, one row per owner and
-    key; within a group the first spelling of a brand outside the built-in list wins."""
+    """Store brand rows (a dealer's or an OEM's): catalogue name and key, one row per key and
+    dealer (OEM brand keys are unique across OEMs); within a group the first spelling of a
+    brand outside the built-in list wins. Duplicates go first, then keys pass through a
+    temporary value, so no step meets the unique constraint."""
     order = [table.c[owner], *([table.c.position] if "position" in table.c else []), table.c.id]
     rows = conn.execute(
         sa.select(table.c.id, table.c[owner], table.c[group or owner], table.c.name).order_by(
@@ -48,14 +50,20 @@ def _rename_rows(conn, table: sa.Table, owner: str, group: str | None = None) ->
     ).all()
     seen: set[tuple[int, str]] = set()
     known: dict[int, list[str]] = {}
+    renamed: dict[int, tuple[str, str]] = {}
     for row_id, owner_id, group_id, name in rows:
         new = canonical_name(name, known.setdefault(group_id, []))
         key = brand_key(new)
-        if (owner_id, key) in seen:
+        scope = (owner_id if group else 0, key)
+        if scope in seen:
             conn.execute(sa.delete(table).where(table.c.id == row_id))
             continue
-        seen.add((owner_id, key))
+        seen.add(scope)
         known[group_id].append(new)
+        renamed[row_id] = (new, key)
+    for row_id in renamed:
+        conn.execute(sa.update(table).where(table.c.id == row_id).values(key=f"#{row_id}"))
+    for row_id, (new, key) in renamed.items():
         conn.execute(sa.update(table).where(table.c.id == row_id).values(name=new, key=key))
 
 
