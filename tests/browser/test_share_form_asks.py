@@ -12,17 +12,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 
-from .test_browser import (  # noqa: F401 - the fixtures are used by name
-    driver,
-    flash_text,
-    live_server,
-    page_errors,
-    screenshot,
-    sign_in,
-    submit,
-    wait,
-)
+from . import test_browser as story
+from .test_browser import flash_text, page_errors, screenshot, sign_in, submit, wait
 
+live_server, driver = story.live_server, story.driver  # the staff story's fixtures
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 
