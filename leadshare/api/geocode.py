@@ -49,4 +49,4 @@ class Geocode(MethodView):
         candidates = address_candidates(args["q"])
         if candidates:
             return {"precision": "ambiguous", "source": "gazetteer", "candidates": candidates}
-        return locate(args["q"])
+        return locate(args["q"]).to_dict()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
@@ -25,16 +25,17 @@ MEMBER_ROLES = (Role.GROUP_ADMIN, *DEALER_ROLES)
 
 
 def group_catalogue(group_id: int) -> Catalogue:
-    """The brands the group's stores sell, with the built-in aliases and the group's own."""
-    names = db.session.scalars(
-        select(DealerBrand.name).where(DealerBrand.group_id == group_id).distinct()
+    """The brands the group's stores sell, with the built-in aliases and the group's own (one
+    statement: intake reads it on every share)."""
+    sold = select(DealerBrand.name, null().label("alias"), null().label("id")).where(
+        DealerBrand.group_id == group_id
     )
-    own = db.session.execute(
-        select(BrandAlias.name, BrandAlias.alias)
-        .where(BrandAlias.group_id == group_id)
-        .order_by(BrandAlias.id)
+    own = select(BrandAlias.name, BrandAlias.alias, BrandAlias.id).where(
+        BrandAlias.group_id == group_id
     )
-    return Catalogue.of(names, [tuple(row) for row in own])
+    rows = db.session.execute(union_all(sold, own).order_by("id")).all()
+    names = [name for name, alias, _id in rows if alias is None]
+    return Catalogue.of(names, [(name, alias) for name, alias, _id in rows if alias is not None])
 
 
 def oem_catalogue(oem_id: int | None) -> Catalogue:
