@@ -64,7 +64,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.localize_callback = str
-    from .distance import distance_text
+    from .distance import distance_text, km_text
     from .rewards import money, percent
 
     app.jinja_env.filters.update(localtime=i18n.localtime, iso_utc=i18n.iso_utc, money=money)
@@ -76,6 +76,7 @@ def register_web(app: Flask) -> None:
         utcnow=utcnow,
         percent=percent,
         distance_text=distance_text,
+        km_text=km_text,
     )
     register_error_pages(app)
 

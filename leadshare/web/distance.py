@@ -20,12 +20,23 @@ def _store_adcode() -> str | None:
     return getattr(store, "adcode", None)
 
 
+def _coarse(location: dict[str, Any], masked: bool) -> bool:
+    return masked or location.get("precision") in COARSE_PRECISIONS
+
+
+def km_text(km: float, location: dict[str, Any], masked: bool) -> str:
+    """A distance on the lead's trail: about N km (at least 1) unless the point is exact and
+    the reader may see it."""
+    if _coarse(location, masked):
+        return _("About %(km)d km", km=max(1, round(km)))
+    return _("%(km).1f km", km=km)
+
+
 def distance_text(km: float | None, location: dict[str, Any], masked: bool) -> str:
-    """ "同区", "约 N 公里" or (an exact point the reader may see) "N.N 公里" from the store."""
+    """Same district, about N km, or (an exact point the reader may see) N.N km from the store."""
     if km is None:
         return ""
-    coarse = masked or location.get("precision") in COARSE_PRECISIONS
-    if not coarse:
+    if not _coarse(location, masked):
         return _("%(km).1f km from your store", km=km)
     adcode, store = location.get("adcode"), _store_adcode()
     if adcode and store and len(adcode) >= 6 and adcode[:6] == store[:6]:

@@ -74,6 +74,7 @@ def test_the_inbox_shows_what_to_decide_on_and_same_district(app, client, world)
     assert "与本店同区" in card and "0.0" not in card
     detail = Browser(app, world.users["tianhe"], lang="zh").get(f"/leads/{lead['id']}").text
     assert "与本店同区" in detail and REDACTED in detail
+    assert re.search(r"距客户 约 [1-9]\d* 公里", detail) and "0.0 公里" not in detail
 
 
 def test_a_district_in_another_district_reads_about_n_km_never_zero(app, client, world):
