@@ -27,7 +27,13 @@ class Brands(MethodView):
 class BrandAliases(MethodView):
     @blp.arguments(AliasSchema)
     @blp.response(201, BrandSchema)
-    @refusals(blp, {409: "The alias names another brand of the group; reason: alias_taken."})
+    @refusals(
+        blp,
+        {
+            404: "The group sells no such brand; reasons: not_found, unknown_brand.",
+            409: "The alias names another brand of the group; reason: alias_taken.",
+        },
+    )
     def post(self, data, name):
         """Add an alias to one of the group's catalogue brands (group admin)."""
         return service.add_alias(current_actor(), name, data["alias"])
