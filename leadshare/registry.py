@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place so the mapper and migrations see them all."""
 
 from .auth.models import LoginFailure, User, UserSession
+from .brands.models import BrandAlias
 from .hours.models import CalendarDay, StoreClosure, StoreHours
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
@@ -19,6 +20,7 @@ from .tenancy.models import Dealer, DealerBrand, DealerRegion, Group, Oem, OemBr
 from .wecom.models import WecomApp, WecomMember
 
 __all__ = [
+    "BrandAlias",
     "CalendarDay",
     "Dealer",
     "DealerBrand",

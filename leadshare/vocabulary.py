@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 
 
@@ -18,9 +19,9 @@ DEALER_ROLES = (Role.STAFF, Role.MANAGER)
 
 
 def brand_key(name: str) -> str:
-    """The one brand normaliser: brands match case-insensitively, ignoring surrounding and
-    repeated blanks (`" BMW  i "` and `"bmw i"` are one brand)."""
-    return " ".join(name.split()).casefold()
+    """The one brand normaliser: brands match ignoring case, width and blanks (`" ＢＭＷ i "`,
+    `"bmw i"` and `"BMWi"` are one brand); aliases are the catalogue's (leadshare/brands)."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -12,6 +12,7 @@ from ..extensions import api, csrf
 from . import (
     audit,
     auth,
+    brands,
     dealers,
     geocode,
     groups,
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     audit.blp,
     notifications.blp,
     wecom.blp,
+    brands.blp,
 )
 
 

@@ -98,7 +98,9 @@ class Leads(MethodView):
         {
             409: "Refused (`duplicate_of` names the live lead); reasons: duplicate_lead,"
             " not_shareable,"
-            " idempotency_key_reused, request_in_progress."
+            " idempotency_key_reused, request_in_progress.",
+            422: "Fields invalid; reasons: validation_error, and unknown_brand (a brand no store"
+            " of the group sells, with `suggestions`: the nearest catalogue brands).",
         },
     )
     def post(self, data, once=None):
@@ -161,6 +163,8 @@ def withdraw(data, lead_id):
     {
         403: "reasons: role_not_allowed, not_referrer.",
         409: "reasons: location_already_set, not_shareable.",
+        422: "reasons: validation_error, address_not_found, and ambiguous_address (with"
+        " `candidates`: write the chosen city in front of the address).",
     },
 )
 def location(data, lead_id):

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from ..auth.models import User
 from ..auth.scope import audited_stores, league_view
+from ..brands import service as brands
 from ..csvsafe import Table, cells
 from ..extensions import db
 from ..leads.enums import LeadStatus, OfferStatus
@@ -27,7 +28,6 @@ from ..leads.states import PROGRESS_LADDER
 from ..rewards.models import RewardCredit
 from ..rewards.money import format_amount
 from ..tenancy.models import Dealer
-from ..vocabulary import brand_key
 from .figures import LADDER, minutes, percentile, rate
 from .query import (
     counted_conditions,
@@ -66,7 +66,7 @@ def _conditions(actor: User, filters: Mapping[str, Any]) -> list[ColumnElement[b
     group_id, _keys, own = league_view(actor)
     if own is None:
         return counted_conditions(actor, filters)
-    key = brand_key(filters["brand"]) if filters.get("brand") else None
+    key = brands.filter_key(actor, filters["brand"]) if filters.get("brand") else None
     mine = [Lead.group_id == group_id, *([] if key is None else [Lead.brand_key == key])]
     return [*mine, *filter_conditions(filters), Lead.voided_at.is_(None)]
 

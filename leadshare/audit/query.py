@@ -15,11 +15,11 @@ from sqlalchemy import ColumnElement, Select, bindparam, false, func, select, tr
 
 from ..auth.models import User
 from ..auth.scope import audited_brand_keys
+from ..brands import service as brands
 from ..extensions import db
 from ..leads.enums import OfferKind
 from ..leads.models import Lead, Offer
 from ..tenancy.models import Dealer, Group
-from ..vocabulary import brand_key
 
 REPORT_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 """PostgreSQL settings for this transaction's report queries. The planner's cost of a year of
@@ -50,7 +50,7 @@ def scope_conditions(actor: User, brand: str | None = None) -> list[ColumnElemen
     A brand narrows the scope (to nothing when it is not one of the auditor's brands).
     """
     group_id, keys = audited_brand_keys(actor)
-    key = brand_key(brand) if brand else None
+    key = brands.filter_key(actor, brand) if brand else None
     if keys is not None:
         if key is None:
             return [Lead.brand_key.in_(sorted(keys))]

@@ -81,6 +81,8 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "audit.trends": {"GET": AUDITORS},
     "audit.speed": {"GET": AUDITORS},
     "audit.league": {"GET": AUDITORS | {MANAGER}},
+    "brands.Brands": {"GET": EVERYONE},
+    "brands.BrandAliases": {"POST": ADMINS},
     # pages
     "web.home": {"GET": EVERYONE},
     "web.logout": {"POST": EVERYONE},

@@ -10,12 +10,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth import scope
 from ..auth.models import User
+from ..brands import service as brands
 from ..clock import utcnow
 from ..errors import Forbidden
 from ..extensions import db
 from ..pagination import Page
 from ..routing.geo import haversine_km
-from ..vocabulary import DEALER_ROLES, Role, brand_key
+from ..vocabulary import DEALER_ROLES, Role
 from . import effective
 from .enums import LeadStatus, OfferStatus
 from .models import Lead, Offer
@@ -119,7 +120,7 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
     if filters.get("created_to"):
         query = query.where(Lead.created_at < filters["created_to"])
     if filters.get("brand"):
-        query = query.where(Lead.brand_key == brand_key(filters["brand"]))
+        query = query.where(Lead.brand_key == brands.filter_key(actor, filters["brand"]))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = list(
         db.session.scalars(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
@@ -85,3 +87,28 @@ def _national_digits(e164: str) -> str:
     except NumberParseException:
         return "".join(char for char in e164 if char.isdecimal())
     return phonenumbers.national_significant_number(number)
+
+
+REMOVED = "[…]"
+_DIGIT = "[0-9０-９]"
+_PHONE_IN_TEXT = re.compile(
+    rf"(?:(?:\+|＋|00)\s?{_DIGIT}{{1,3}}[\s\-－]?)?(?:\(?{_DIGIT}\)?[\s\-－.]?){{6,}}{_DIGIT}"
+)
+_WECHAT_IN_TEXT = re.compile(
+    r"(微信号?|威信|薇信|v信|V信|vx|VX|wx|WX|weixin|wechat(?:\s*id)?)(\s*[:：=]?\s*)"
+    r"([A-Za-z][-_A-Za-z0-9]{5,19}|[0-9]{6,15})",
+    re.IGNORECASE,
+)
+
+
+def redact_contacts(text: str | None, known: tuple[str | None, ...] = ()) -> str | None:
+    """A note with phone numbers (7 or more digits, with blanks, dashes or a country code) and
+    WeChat IDs (after 微信/vx/wechat..., and the customer's own) replaced by `[…]`: what a store
+    that does not hold the lead may read of the referrer's note."""
+    if text is None:
+        return None
+    for value in filter(None, known):
+        if len(value) >= 4:
+            text = text.replace(value, REMOVED)
+    text = _WECHAT_IN_TEXT.sub(lambda m: m.group(1) + m.group(2) + REMOVED, text)
+    return _PHONE_IN_TEXT.sub(REMOVED, text)

@@ -16,9 +16,11 @@ from sqlalchemy import or_, select, text
 
 from ..auth import scope
 from ..auth.models import User
+from ..brands import service as brands
 from ..clock import utcnow
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
+from ..routing.ambiguity import address_candidates
 from ..routing.eligibility import covers_adcode
 from ..routing.geo import haversine_km
 from ..routing.geocode.gazetteer import Gazetteer, Place
@@ -94,6 +96,13 @@ def locate(location: Mapping[str, Any]) -> Place | None:
     return None
 
 
+def ambiguous(location: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The cities an address without coordinates may mean when it does not settle one."""
+    if location.get("latitude") is not None:
+        return []
+    return address_candidates(location.get("address"))
+
+
 def set_place(lead: Lead, place: Place) -> None:
     lead.latitude, lead.longitude = place.latitude, place.longitude
     lead.geo_precision, lead.geo_source = place.precision, place.source
@@ -152,9 +161,11 @@ def post_lead(
     route (and, for an Idempotency-Key, reserve the key and store the answer)."""
     now = now or utcnow()
     referrer = scope.acting_store(actor)
-    place = locate(data["location"])
+    data = {**data, "brand": brands.group_brand(referrer.group_id, data["brand"])}
+    candidates = ambiguous(data["location"])
+    place = None if candidates else locate(data["location"])
     with unit_of_work():
-        lead = _store(actor, referrer, data, place, now, idempotency)
+        lead = _store(actor, referrer, data, place, now, idempotency, candidates)
     return lead
 
 
@@ -165,6 +176,7 @@ def _store(
     place: Place | None,
     now: datetime,
     once: Once | None,
+    candidates: list[dict[str, Any]] | None = None,
 ) -> Lead:
     reservation = reserve(actor, once, now) if once else None
     group = referrer.group
@@ -202,6 +214,7 @@ def _store(
         notes=data.get("notes"),
         consent_at=now,
         address=data["location"].get("address"),
+        location_candidates=candidates or None,
         created_at=now,
         updated_at=now,
     )
@@ -244,6 +257,14 @@ def set_location(
     """
     now = now or utcnow()
     _may_locate(actor, visible(actor, public_id))
+    candidates = ambiguous(location)
+    if candidates:
+        raise Invalid(
+            "address",
+            "Several cities have a district of this name: write the city too.",
+            reason="ambiguous_address",
+            candidates=candidates,
+        )
     place = locate(location)
     with unit_of_work():
         lead = visible(actor, public_id, lock=True)
@@ -276,6 +297,7 @@ def _locate_lead(
         raise _not_shareable()
     lead.share_reason = reason
     lead.address = location.get("address") or lead.address
+    lead.location_candidates = None
     set_place(lead, place)
     append_event(
         lead,

@@ -88,6 +88,8 @@ class Lead(db.Model):
     city: Mapped[str | None] = mapped_column(String(50))
     district: Mapped[str | None] = mapped_column(String(50))
     adcode: Mapped[str | None] = mapped_column(String(12))
+    location_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The places an ambiguous address may mean (`朝阳区` in 北京 or 长春): "which city?"."""
 
     order_ref: Mapped[str | None] = mapped_column(String(100))
     vin: Mapped[str | None] = mapped_column(String(17))

@@ -13,8 +13,9 @@ from ..clock import utcnow
 from ..extensions import db
 from ..routing.geocode.gazetteer import Gazetteer
 from ..tenancy.models import Dealer
+from ..vocabulary import DEALER_ROLES
 from .access import current_offer
-from .contact import mask_name, mask_phone, mask_wechat
+from .contact import mask_name, mask_phone, mask_wechat, redact_contacts
 from .effective import is_due, offer_status, routing_pending
 from .events import lead_events
 from .models import Lead, LeadEvent, Offer
@@ -51,6 +52,7 @@ def shown_location(lead: Lead, unmasked: bool) -> dict[str, Any]:
         "district": lead.district,
         "adcode": lead.adcode,
         "source": lead.geo_source,
+        "candidates": lead.location_candidates or [],
     }
     if unmasked:
         return location
@@ -86,6 +88,14 @@ def shown_event_data(data: dict[str, Any] | None, unmasked: bool) -> dict[str, A
     return shown
 
 
+def shown_notes(lead: Lead, actor: User) -> str | None:
+    """A store deciding on a lead it does not hold reads the referrer's note without phone
+    numbers and WeChat IDs; readers outside the group's stores (auditors) not at all."""
+    if actor.role not in DEALER_ROLES:
+        return None
+    return redact_contacts(lead.notes, (lead.phone, lead.wechat_id))
+
+
 def present_lead(lead: Lead, actor: User, now: datetime | None = None) -> dict[str, Any]:
     """The lead as SPEC 8 names it, for this reader, in its effective state at `now`."""
     now = now or utcnow()
@@ -108,7 +118,7 @@ def present_lead(lead: Lead, actor: User, now: datetime | None = None) -> dict[s
         "customer": customer,
         "location": shown_location(lead, unmasked),
         "source": {"channel": lead.channel, "campaign": lead.campaign},
-        "notes": lead.notes if unmasked else None,
+        "notes": lead.notes if unmasked else shown_notes(lead, actor),
         "referrer": dealer_ref(lead.referrer),
         "holder": dealer_ref(lead.holder),
         "current_offer": None

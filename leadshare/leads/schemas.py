@@ -149,11 +149,27 @@ class PlaceSchema(ma.Schema):
     adcode = fields.String(allow_none=True)
 
 
+class CandidateSchema(ma.Schema):
+    """One place an ambiguous address may mean: the answer to "which city?"."""
+
+    province = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
+    adcode = fields.String()
+
+
 class LocationSchema(PlaceSchema):
     address = fields.String(allow_none=True)
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     source = fields.String(allow_none=True)
+    candidates = fields.List(
+        fields.Nested(CandidateSchema),
+        metadata={
+            "description": "a needs_location lead whose address names a district several "
+            "cities share: the cities to choose from (PATCH .../location with the city written)"
+        },
+    )
 
 
 class SourceSchema(ma.Schema):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.scope import is_group_admin_of, program_in_scope, require_role
+from ..brands import service as brands
 from ..errors import Invalid
 from ..extensions import db
 from ..pagination import Page, paginate
@@ -37,13 +38,21 @@ def _program(actor: User, program_id: int) -> RewardProgram:
     return program_in_scope(actor, db.session.get(RewardProgram, program_id))
 
 
+def _rule_brand(group_id: int, brand: str | None) -> str | None:
+    return brands.group_brand(group_id, brand, "rules") if brand else None
+
+
 def _set_rules(program: RewardProgram, rules: list[Mapping[str, Any]]) -> None:
-    """New rule rows replace the old ones; past credits keep the amounts they were made with."""
+    """New rule rows replace the old ones; past credits keep the amounts they were made with.
+
+    A rule's brand is one of the group's catalogue brands, stored under its catalogue name."""
     program.rules = [
         RewardRule(
             event=r["event"],
             amount_minor=r["amount"],
-            brand=r.get("brand"),
+            brand=brands.group_brand(program.group_id, r["brand"], "rules")
+            if r.get("brand")
+            else None,
             channel=r.get("channel"),
         )
         for r in rules

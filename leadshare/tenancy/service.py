@@ -17,6 +17,7 @@ from ..auth import scope
 from ..auth.models import User
 from ..auth.scope import is_group_admin_of, require_role, sees_group
 from ..auth.sessions import end_every_session
+from ..brands import service as brands
 from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..hours import service as hours
@@ -128,7 +129,7 @@ def create_oem(actor: User, data: Mapping[str, Any]) -> Oem:
     require_role(actor, Role.PLATFORM_ADMIN)
     if db.session.scalar(select(Oem.id).where(Oem.name == data["name"])):
         raise Conflict(f"An OEM named {data['name']!r} already exists.", reason="name_taken")
-    keys = {brand_key(b): b.strip() for b in data["brands"]}
+    keys = {brand_key(b): b for b in brands.oem_brand_names(data["brands"])}
     taken = db.session.scalars(select(OemBrand.name).where(OemBrand.key.in_(keys))).all()
     if taken:
         raise Conflict(
@@ -156,7 +157,9 @@ def list_dealers(actor: User, filters: Mapping[str, Any], page: int, per_page: i
     if filters.get("brand"):
         query = query.where(
             Dealer.id.in_(
-                select(DealerBrand.dealer_id).where(DealerBrand.key == brand_key(filters["brand"]))
+                select(DealerBrand.dealer_id).where(
+                    DealerBrand.key == brands.filter_key(actor, filters["brand"], group_id)
+                )
             )
         )
     if filters.get("active") is not None:
@@ -203,6 +206,9 @@ def dealer_place(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _write_dealer(dealer: Dealer, data: Mapping[str, Any], place: Mapping[str, Any]) -> None:
+    """Brands given by an alias are stored under their catalogue name (`BMW` -> 宝马)."""
+    if "brands" in data:
+        data = {**data, "brands": brands.store_brands(dealer.group_id, data["brands"])}
     for field, value in {**data, **place}.items():
         setattr(dealer, field, value)
 

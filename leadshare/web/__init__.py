@@ -64,6 +64,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.localize_callback = str
+    from .distance import distance_text, km_text
     from .rewards import money, percent
 
     app.jinja_env.filters.update(localtime=i18n.localtime, iso_utc=i18n.iso_utc, money=money)
@@ -74,6 +75,8 @@ def register_web(app: Flask) -> None:
         current_language=i18n.current_language,
         utcnow=utcnow,
         percent=percent,
+        distance_text=distance_text,
+        km_text=km_text,
     )
     register_error_pages(app)
 

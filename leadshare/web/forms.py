@@ -101,6 +101,11 @@ def choices(codes, labels, blank: object | None = None) -> list[SelectChoice]:
     return [SelectChoice("", blank), *options] if blank is not None else options
 
 
+def brand_choices(brands: list[str]) -> list[SelectChoice]:
+    """The share form's brand picker: "Choose a brand", then the group's catalogue brands."""
+    return [SelectChoice("", _("Choose a brand")), *(SelectChoice(b, b) for b in brands)]
+
+
 def store_choices(dealers) -> list[SelectChoice]:
     """A store picker: "Choose a store", then each store by code and name."""
     names = {str(key): name for key, name in store_names(dealers).items()}
@@ -127,7 +132,7 @@ class LeadForm(FlaskForm):
     phone = StringField(_l("Mobile phone"))
     wechat_id = StringField(_l("WeChat ID"))
     address = StringField(_l("Where the customer lives"))
-    brand = StringField(_l("Brand"))
+    brand = SelectField(_l("Brand"), choices=[], validate_choice=False)
     model = StringField(_l("Model (optional)"))
     budget = StringField(_l("Budget (optional)"))
     timeframe = SelectField(

@@ -21,6 +21,7 @@ from ..leads.presenter import present_lead, present_trail
 from ..leads.progress import record_progress, withdraw_lead
 from ..leads.schemas import DeclineSchema, LocationInSchema, ProgressSchema
 from ..leads.states import can_withdraw
+from ..routing.ambiguity import qualified_address
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .errors import safe_target
@@ -183,6 +184,12 @@ def lead_actions(user: User, lead: Lead, shown: dict[str, Any]) -> dict[str, boo
     }
 
 
+def which_city(lead: Lead) -> list[tuple[dict[str, Any], str]]:
+    """The "which city?" choices of an ambiguous address: each city with the address to send."""
+    candidates = lead.location_candidates or []
+    return [(c, qualified_address(c, lead.address or "")) for c in candidates]
+
+
 def render_lead(
     lead_id: str,
     *,
@@ -206,6 +213,7 @@ def render_lead(
         decline=DeclineForm(formdata=None),
         withdraw=WithdrawForm(formdata=None),
         location=location or LocationForm(formdata=None),
+        which_city=which_city(lead),
         can_void=user.role == Role.GROUP_ADMIN
         and user.group_id == lead.group_id
         and lead.voided_at is None,

@@ -52,6 +52,9 @@ REASONS = {
     "unknown_oem": _l("No such OEM."),
     "cannot_deactivate_self": _l("You cannot deactivate yourself."),
     "duplicate_lead": _l("This customer was already shared in your group recently."),
+    "unknown_brand": _l("No store of your group sells this brand: choose one from the list."),
+    "alias_taken": _l("This alias already names another brand."),
+    "ambiguous_address": _l("Several cities have a district of this name: choose the city."),
 }
 
 SCHEMA_MESSAGES = {
@@ -147,6 +150,11 @@ def domain_message(error: DomainError) -> str:
         )
     if error.reason == "missing_field" and isinstance(error, Invalid):
         return _("This step needs: %(field)s.", field=label("field", error.field))
+    if error.reason == "unknown_brand" and error.extra.get("suggestions"):
+        return _(
+            "No store of your group sells this brand. Did you mean %(brands)s?",
+            brands=" / ".join(error.extra["suggestions"]),
+        )
     known = REASONS.get(error.reason)
     return str(known) if known is not None else error.message
 

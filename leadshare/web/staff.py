@@ -20,7 +20,14 @@ from ..tenancy.schemas import DealerWriteSchema
 from ..tenancy.service import group_brands, update_dealer
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
-from .forms import DeclineForm, LeadForm, ProgressForm, StoreSettingsForm, load_or_flash
+from .forms import (
+    DeclineForm,
+    LeadForm,
+    ProgressForm,
+    StoreSettingsForm,
+    brand_choices,
+    load_or_flash,
+)
 from .i18n import LABELS, label
 from .leads import page_number
 from .lookups import actor
@@ -92,6 +99,11 @@ def _posted_message(lead: Lead) -> str:
             store=offer.dealer.name,
             km=offer.distance_km or 0,
         )
+    if lead.status == "needs_location" and lead.location_candidates:
+        return _(
+            "Saved, but several cities have a district of that name: tap the customer's city "
+            "below and the lead will be routed."
+        )
     if lead.status == "needs_location":
         return _(
             "Saved, but the address could not be located: add a clearer address on the lead "
@@ -106,6 +118,7 @@ def new_lead():
     """Share a customer my store cannot serve; the API's rules check the form."""
     user = actor()
     form = LeadForm()
+    form.brand.choices = brand_choices(group_brands(user, user.group_id))
     duplicate: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":
@@ -126,7 +139,6 @@ def new_lead():
     return render_template(
         "staff/new_lead.html",
         form=form,
-        brands=group_brands(user, user.group_id),
         duplicate=duplicate,
         dedup_days=user.group.dedup_window_days,
     ), status

@@ -230,8 +230,8 @@ def test_only_the_referrer_fixes_location(client, world):
 
 
 def test_brand_no_other_store_sells_is_unroutable(client, world):
-    response = client.post(
-        "/api/v1/leads", json=lead_payload(brand="保时捷"), headers=world.headers["referrer"]
+    response = client.post(  # only the referrer (Futian) sells 丰田; the customer is in Guangzhou
+        "/api/v1/leads", json=lead_payload(brand="丰田"), headers=world.headers["futian"]
     )
     assert response.status_code == 201
     assert response.json["status"] == "unroutable" and response.json["current_offer"] is None

@@ -15,10 +15,10 @@ def test_platform_admin_creates_oem_with_brands(client, make, auth):
 
 
 def test_brand_owned_by_another_oem_is_409(client, make, auth):
-    make.oem(brands=["Toyota"])
+    make.oem(brands=["丰田"])
     headers = auth(make.user(Role.PLATFORM_ADMIN))
-    response = client.post(
-        "/api/v1/oems", json={"name": "Other", "brands": ["toyota "]}, headers=headers
+    response = client.post(  # the built-in alias names the same brand
+        "/api/v1/oems", json={"name": "Other", "brands": ["ＴＯＹＯＴＡ "]}, headers=headers
     )
     assert response.status_code == 409 and response.json["reason"] == "brand_taken"
 

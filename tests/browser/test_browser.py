@@ -161,7 +161,7 @@ def test_staff_share_a_lead_and_another_store_claims_and_delivers_it(live_server
     )
     assert preview
     assert "区县级" in driver.find_element(By.CSS_SELECTOR, "[data-geocode-output]").text
-    driver.find_element(By.ID, "brand").send_keys("奥迪")
+    Select(driver.find_element(By.ID, "brand")).select_by_value("奥迪")
     driver.find_element(By.ID, "model").send_keys("A4L")
     Select(driver.find_element(By.ID, "timeframe")).select_by_value("1m")
     Select(driver.find_element(By.ID, "channel")).select_by_value("short_video")

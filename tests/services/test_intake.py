@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
-from leadshare.errors import Conflict
+from leadshare.errors import Conflict, Invalid
 from leadshare.extensions import db
 from leadshare.leads import idempotency, intake
 from leadshare.leads.models import IdempotencyRecord, Lead
@@ -58,9 +58,12 @@ def test_a_store_that_serves_the_customer_itself_may_not_share(world):
     assert db.session.scalar(select(func.count(Lead.id))) == 0
 
 
-def test_a_brand_no_other_store_sells_is_unroutable(world):
-    lead = intake.post_lead(world.users["referrer"], intake_data(brand="保时捷"))
-    assert stored(lead.public_id).status == "unroutable"
+def test_a_brand_outside_the_catalogue_is_refused_with_suggestions(world):
+    with pytest.raises(Invalid) as refused:
+        intake.post_lead(world.users["referrer"], intake_data(brand="奥迪迪"))
+    assert refused.value.reason == "unknown_brand"
+    assert refused.value.extra == {"suggestions": ["奥迪"]}
+    assert db.session.scalar(select(func.count(Lead.id))) == 0
 
 
 def test_a_referrer_far_away_selling_the_only_brand_still_makes_it_unroutable(make, world):

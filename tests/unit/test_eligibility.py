@@ -61,10 +61,11 @@ def test_brand_matches_case_insensitively(lead_brand: str, dealer_brand: str) ->
     assert is_eligible(make_lead(brand=lead_brand), dealer)
 
 
-def test_multiword_brand_ignores_repeated_blanks() -> None:
+def test_multiword_brand_ignores_blanks_and_width() -> None:
     dealer = make_dealer(brands=frozenset({"Mercedes-Benz", "Land  Rover"}))
-    assert dealer.brands == frozenset({"mercedes-benz", "land rover"})
+    assert dealer.brands == frozenset({"mercedes-benz", "landrover"})
     assert is_eligible(make_lead(brand="LAND ROVER"), dealer)
+    assert is_eligible(make_lead(brand="ＬＡＮＤ ＲＯＶＥＲ"), dealer)
 
 
 def test_inactive_dealer_is_excluded() -> None:

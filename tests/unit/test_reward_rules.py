@@ -68,11 +68,12 @@ def test_brand_compares_case_insensitively_and_ignoring_blanks(brand: str) -> No
     assert match([GENERAL, BY_BRAND], brand=brand) is BY_BRAND
 
 
-def test_brand_ignores_repeated_inner_blanks_on_either_side() -> None:
+def test_brand_ignores_blanks_and_width_on_either_side() -> None:
     rule = Rule(event="accepted", amount_minor=100, brand="Li  Auto", id=5)
     assert match([rule], brand="li auto") is rule
     assert match([rule], brand="LI\tAUTO ") is rule
-    assert match([rule], brand="LiAuto") is None
+    assert match([rule], brand="ＬｉAuto") is rule
+    assert match([rule], brand="Li Auto L9") is None
 
 
 def test_channel_compares_exactly() -> None:

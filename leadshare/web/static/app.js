@@ -80,6 +80,34 @@
     input.setCustomValidity(problem);
   }
 
+  /* "Which city?": an address naming a district several cities share gets one button per
+     city; a tap writes the city in front of the address (routing/ambiguity.py does the same). */
+  function qualifiedAddress(c, address) {
+    var head = (c.province && c.province !== c.city ? c.province : "") + (c.city || "");
+    var text = address;
+    if (c.district && text.indexOf(c.district) < 0) { text = c.district + text; }
+    return text.indexOf(head) === 0 ? text : head + text;
+  }
+
+  function askWhichCity(input, output, q, candidates) {
+    output.textContent = "";
+    output.className = "geo-preview which-city";
+    var question = document.createElement("strong");
+    question.textContent = input.dataset.whichCity;
+    output.appendChild(question);
+    candidates.forEach(function (c) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "choice";
+      button.textContent = c.city + " · " + c.district;
+      button.addEventListener("click", function () {
+        input.value = qualifiedAddress(c, q);
+        previewAddress(input, output);
+      });
+      output.appendChild(button);
+    });
+  }
+
   /* Address preview: where the geocoding chain puts the customer (GET with the session). */
   function previewAddress(input, output) {
     var q = input.value.trim();
@@ -96,6 +124,7 @@
         return;
       }
       return response.json().then(function (place) {
+        if (place.precision === "ambiguous") { askWhichCity(input, output, q, place.candidates); return; }
         var parts = [place.province, place.city, place.district].filter(function (p, i, all) {
           return p && all.indexOf(p) === i;
         });
