@@ -59,6 +59,7 @@ def create_program(client, world, **overrides):
             {"event": "delivered", "amount": "200.00"},
             {"event": "delivered", "amount": "300.00", "brand": "奥迪"},
         ],
+        "hold_days": 0,  # available at once; held credits are tests/api/test_held_credits.py
         **overrides,
     }
     response = client.post("/api/v1/reward-programs", json=payload, headers=world.headers["admin"])
@@ -135,7 +136,7 @@ def test_statement_csv_opens_in_excel_with_chinese_intact(client, world):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith("\ufeff".encode())
     text = response.data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "date,kind,lead,program,event,amount,memo"
+    assert text.splitlines()[0] == "date,kind,account,lead,program,event,amount,releases_at,memo"
     assert (
         "2026 转介绍奖励" in text
         and "80.00" in text

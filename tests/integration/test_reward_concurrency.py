@@ -195,6 +195,7 @@ def _create_program(world: World, network: Network, name: str, **fields: Any) ->
         "name": name,
         "starts_on": (date.today() - timedelta(days=1)).isoformat(),
         "rules": [{"event": "accepted", "amount": "100.00"}],
+        "hold_days": 0,  # credited straight to the available balance these races read
         **fields,
     }
     status, body, raw = world.server.call(

@@ -62,6 +62,7 @@ def program(world: RewardWorld, budget: int = 100_000, **overrides: Any) -> Rewa
         "starts_on": date(2020, 1, 1),
         "budget": budget,
         "rules": RULES,
+        "hold_days": 0,  # available at once unless a test holds its credits
         **overrides,
     }
     return programs.create_program(world.user("admin"), data)

@@ -30,6 +30,7 @@ def program_body(**overrides):
             {"event": "accepted", "amount": "50.00"},
             {"event": "delivered", "amount": "800.00", "brand": "奥迪"},
         ],
+        "hold_days": 0,  # available at once: these pages pay out what was credited
     }
     body.update(overrides)
     return body
