@@ -1,8 +1,11 @@
 """Held credits: the sweep releases each credit whose hold is over from pending to available.
 
-Each batch is one unit of work that locks the credits it takes with SKIP LOCKED on PostgreSQL,
-so two sweepers never release the same credit and a reversal in flight (which locks its credits
-first) is waited out by neither: the sweep skips that credit, and finds it reversed next time.
+Each batch is one unit of work that locks the credits it takes, and their leads, with SKIP
+LOCKED on PostgreSQL, so two sweepers never release the same credit, and a change to the lead in
+flight (a void, a loss or a return, which lock the lead and then its credits) is never waited
+for and never waits for the sweep: the sweep skips that credit this time. Locking the lead too
+keeps the one order every lead change takes (lead, then credit); the release's entry names the
+lead, whose key the database would otherwise have to share with the change holding it.
 A credit is released once (its `release_entry_id` is set in the same unit as the transfer);
 running the sweep again releases nothing twice.
 """
@@ -16,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import utcnow
 from ..extensions import db
+from ..leads.models import Lead
 from ..uow import unit_of_work
 from . import ledger
 from .books import account, post
@@ -72,6 +76,7 @@ def release_due_credits(now: datetime | None = None, *, batch: int = 200) -> int
             due = list(
                 db.session.scalars(
                     select(RewardCredit)
+                    .join(Lead, Lead.id == RewardCredit.lead_id)
                     .where(
                         RewardCredit.held_until <= now,
                         RewardCredit.release_entry_id.is_(None),
@@ -79,7 +84,7 @@ def release_due_credits(now: datetime | None = None, *, batch: int = 200) -> int
                     )
                     .order_by(RewardCredit.id)
                     .limit(batch)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True, of=(RewardCredit, Lead))
                     .execution_options(populate_existing=True)
                 )
             )

@@ -6,12 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
 
-from leadshare.extensions import db
-from leadshare.rewards.models import LedgerAccount, LedgerPosting
 from leadshare.vocabulary import Role
 
+from ..services.reward_world import assert_ledger_balanced
 from .lead_world import SZ_NANSHAN, build_world, lead_payload
 
 VIN = "LSVAU2A31N2123456"
@@ -30,22 +28,7 @@ def _ledger_balances_after_every_test(app, request):
     if "world" not in request.fixturenames:
         return
     with app.app_context():
-        assert (
-            db.session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0))) == 0
-        )
-        unbalanced = db.session.execute(
-            select(LedgerPosting.entry_id)
-            .group_by(LedgerPosting.entry_id)
-            .having(func.sum(LedgerPosting.amount_minor) != 0)
-        ).all()
-        assert unbalanced == []
-        for account in db.session.scalars(select(LedgerAccount)):
-            total = db.session.scalar(
-                select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0)).where(
-                    LedgerPosting.account_id == account.id
-                )
-            )
-            assert account.balance_minor == total, account.key
+        assert_ledger_balanced()
 
 
 def create_program(client, world, **overrides):
