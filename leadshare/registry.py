@@ -5,10 +5,12 @@ from .hours.models import CalendarDay, StoreClosure, StoreHours
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
 from .observability.models import WorkerHeartbeat
+from .retail.models import DealerOemCode
 from .rewards.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerPosting,
+    RewardAlert,
     RewardCredit,
     RewardProgram,
     RewardRule,
@@ -47,4 +49,6 @@ __all__ = [
     "WorkerHeartbeat",
     "WecomApp",
     "WecomMember",
+    "RewardAlert",
+    "DealerOemCode",
 ]

@@ -1,5 +1,5 @@
 """held credits and budget alerts: a program's hold and alert amount, a credit's hold and release,
-the alerts its group admins are told
+the alerts its group admins are told; the codes each OEM knows a store by
 
 Revision ID: 0014_held_credits
 Revises: 0010_wecom
@@ -49,10 +49,23 @@ def upgrade():
         batch_op.create_index('ix_reward_alerts_group_created', ['group_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_reward_alerts_program_id'), ['program_id'], unique=False)
 
+    op.create_table('dealer_oem_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dealer_id', sa.Integer(), nullable=False),
+    sa.Column('oem_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=50), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['dealer_id'], ['dealers.id'], name=op.f('fk_dealer_oem_codes_dealer_id_dealers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['oem_id'], ['oems.id'], name=op.f('fk_dealer_oem_codes_oem_id_oems')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dealer_oem_codes')),
+    sa.UniqueConstraint('dealer_id', 'oem_id', name=op.f('uq_dealer_oem_codes_dealer_id_oem_id')),
+    sa.UniqueConstraint('oem_id', 'code', name=op.f('uq_dealer_oem_codes_oem_id_code'))
+    )
     # ### end of commands ###
 
 
 def downgrade():
+    op.drop_table('dealer_oem_codes')
     with op.batch_alter_table('reward_alerts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reward_alerts_program_id'))
         batch_op.drop_index('ix_reward_alerts_group_created')
