@@ -6,10 +6,12 @@ from .hours.models import CalendarDay, StoreClosure, StoreHours
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
 from .observability.models import WorkerHeartbeat
+from .retail.models import DealerOemCode
 from .rewards.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerPosting,
+    RewardAlert,
     RewardCredit,
     RewardProgram,
     RewardRule,
@@ -49,4 +51,6 @@ __all__ = [
     "WorkerHeartbeat",
     "WecomApp",
     "WecomMember",
+    "RewardAlert",
+    "DealerOemCode",
 ]

@@ -27,6 +27,7 @@ from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_
 from .notify.outbox import enqueue_reminders
 from .observability.context import start_counting
 from .observability.health import beat
+from .rewards.holds import release_due_credits
 from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class WorkerReport:
     sweeps: int = 0
     expired: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    released: int = 0
 
 
 @dataclass
@@ -129,6 +131,7 @@ def run_worker(
         result = sweep()
         report.sweeps += 1
         report.expired += result.expired
+        report.released += release_due_credits()  # held reward credits whose hold is over
 
     def deliver() -> None:
         enqueue_reminders(settings.remind_at)

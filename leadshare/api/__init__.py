@@ -19,6 +19,7 @@ from . import (
     leads,
     notifications,
     oems,
+    retail,
     rewards,
     users,
     wecom,
@@ -41,6 +42,7 @@ BLUEPRINTS = (
     notifications.blp,
     wecom.blp,
     brands.blp,
+    retail.blp,
 )
 
 

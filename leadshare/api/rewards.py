@@ -8,11 +8,13 @@ from flask_smorest import Blueprint
 from ..auth.current import current_actor
 from ..leads.schemas import LeadSchema
 from ..responses import csv_attachment
-from ..rewards import books, credits, programs
+from ..rewards import alerts, books, credits, programs
 from ..rewards.payouts import pay_out
 from ..rewards.schemas import (
     AccountQuerySchema,
     AccountSchema,
+    AlertQuerySchema,
+    AlertSchema,
     EntryQuerySchema,
     EntrySchema,
     FundSchema,
@@ -109,12 +111,12 @@ def entries(args):
 @refusals(
     blp,
     {
-        409: "The balance is too small (`balance` says how much there is);"
-        " reasons: insufficient_balance."
+        409: "The available balance is too small (`balance` says how much is available,"
+        " `pending` how much is still on hold); reasons: insufficient_balance."
     },
 )
 def payouts(data):
-    """Pay a dealer: from its reward account to paid-out, never more than the balance."""
+    """Pay a dealer: from its available reward money to paid-out, never more than it holds."""
     return pay_out(current_actor(), data["dealer_id"], data["amount"], data.get("memo"))
 
 
@@ -139,3 +141,11 @@ def dealer_statement(args, dealer_id):
 def void(data, lead_id):
     """Void a fraudulent lead (group admin): every credit it earned is reversed."""
     return presented(credits.void_lead, lead_id, data["reason"])
+
+
+@blp.route("/reward-alerts")
+@blp.arguments(AlertQuerySchema, location="query")
+@blp.response(200, page_of(AlertSchema))
+def reward_alerts(args):
+    """Budget alerts of your group's programs (group admin): below alert_below, credits skipped."""
+    return filtered_page(alerts.list_alerts, args)

@@ -74,6 +74,8 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "rewards.payouts": {"POST": ADMINS},
     "rewards.accounts": {"GET": frozenset({GA, MANAGER})},
     "rewards.entries": {"GET": frozenset({GA, MANAGER})},
+    "rewards.reward_alerts": {"GET": ADMINS},
+    "retail.DealerOemCodes": {"GET": ADMINS, "PUT": ADMINS},
     "audit.leads": {"GET": AUDITORS},
     "audit.funnel": {"GET": AUDITORS},
     "audit.flows": {"GET": AUDITORS},

@@ -25,7 +25,7 @@ from .enums import AccountKind
 from .ledger import JournalEntry, account_key
 from .models import LedgerAccount, LedgerEntry, LedgerPosting, RewardProgram
 
-DEALER_KINDS = (AccountKind.DEALER_REWARDS, AccountKind.PAID_OUT)
+DEALER_KINDS = (AccountKind.DEALER_REWARDS, AccountKind.PAID_OUT, AccountKind.DEALER_PENDING)
 
 
 def account(

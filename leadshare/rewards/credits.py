@@ -24,10 +24,11 @@ from ..leads.models import Lead, LeadEvent
 from ..leads.states import PROGRESS_LADDER
 from ..uow import transactional
 from . import ledger
+from .alerts import budget_fell, credit_skipped
 from .books import account, journal_entry, post
-from .enums import AccountKind, RewardEvent
-from .ledger import credit_decision
-from .models import LedgerEntry, RewardCredit, RewardProgram, RewardSkip
+from .enums import AccountKind, RewardEvent, SkipReason
+from .ledger import account_key, account_kind, credit_decision
+from .models import LedgerAccount, LedgerEntry, RewardCredit, RewardProgram, RewardSkip
 from .rules import Rule, events_reached_on, match_rule, reversible_events_on_lost
 
 
@@ -87,7 +88,8 @@ def credit_lead(lead: Lead, event: RewardEvent, at: datetime) -> None:
     """Credit the referrer once per program for `event`, in full or not at all (SPEC 6).
 
     Runs in the caller's unit of work. A credit that does not fit the program's balance or the
-    dealer's monthly cap is recorded as a skip with its reason.
+    dealer's monthly cap is recorded as a skip with its reason. A program with a hold credits
+    the referrer's pending account; the sweep releases it `hold_days` later.
     """
     for program in covering_programs(lead):
         rule = match_rule(_rules(program), event=event, brand=lead.brand, channel=lead.channel)
@@ -112,14 +114,19 @@ def credit_lead(lead: Lead, event: RewardEvent, at: datetime) -> None:
         }
         if reason is not None:
             db.session.add(RewardSkip(**due, reason=reason))
+            if reason == SkipReason.BUDGET_EXHAUSTED:
+                credit_skipped(program, lead, rule.amount_minor, source.balance_minor, at)
             continue
-        target = account(lead.group_id, AccountKind.DEALER_REWARDS, lead.referrer_id)
+        held = ledger.held_until(at, program.hold_days)
+        kind = AccountKind.DEALER_REWARDS if held is None else AccountKind.DEALER_PENDING
+        target = account(lead.group_id, kind, lead.referrer_id)
         entry = ledger.credit(
             source.key,
             target.key,
             rule.amount_minor,
             memo=f"{program.name}: {event} {lead.public_id}",
         )
+        before = source.balance_minor
         row = post(
             lead.group_id,
             entry,
@@ -130,7 +137,8 @@ def credit_lead(lead: Lead, event: RewardEvent, at: datetime) -> None:
             event=event,
             created_at=at,
         )
-        db.session.add(RewardCredit(**due, rule_id=rule.id, entry_id=row.id))
+        db.session.add(RewardCredit(**due, rule_id=rule.id, entry_id=row.id, held_until=held))
+        budget_fell(program, before, source.balance_minor, at)
 
 
 def reverse_credits(
@@ -143,24 +151,28 @@ def reverse_credits(
 ) -> int:
     """Undo the lead's credits (all, or those of `events`) with new entries; each at most once.
 
-    Runs in the caller's unit of work; returns how many credits were reversed.
+    A credit still pending is cancelled (the money goes back to the program from pending); one
+    already released is a debit of the referrer's available money. The credit rows are locked
+    first, so a release in flight either ends before (and this debits available money) or finds
+    the credit reversed. Runs in the caller's unit of work; returns how many were reversed.
     """
     query = select(RewardCredit).where(
         RewardCredit.lead_id == lead.id, RewardCredit.reversal_entry_id.is_(None)
     )
     if events is not None:
         query = query.where(RewardCredit.event.in_(list(events)))
+    query = query.order_by(RewardCredit.id).with_for_update()
     count = 0
-    for credit in db.session.scalars(query.order_by(RewardCredit.id)).all():
+    for credit in db.session.scalars(query.execution_options(populate_existing=True)).all():
         original = db.session.get(LedgerEntry, credit.entry_id)
-        accounts = [
-            account(lead.group_id, AccountKind(p.account.kind), p.account.owner_id, lock=True)
-            for p in original.postings
-        ]
+        released_to = None
+        if credit.release_entry_id is not None:
+            released_to = account_key(AccountKind.DEALER_REWARDS, credit.dealer_id)
+        entry = ledger.reversal(journal_entry(original), memo=memo, released_to=released_to)
         row = post(
             lead.group_id,
-            ledger.reversal(journal_entry(original), memo=memo),
-            accounts,
+            entry,
+            [_locked(lead.group_id, posting.account) for posting in entry.postings],
             lead_id=lead.id,
             program_id=credit.program_id,
             dealer_id=credit.dealer_id,
@@ -179,6 +191,11 @@ def reverse_credits(
             raise Conflict("This credit was already reversed.", reason="already_reversed")
         count += 1
     return count
+
+
+def _locked(group_id: int, key: str) -> LedgerAccount:
+    """The account a key names, its row locked until the transaction ends."""
+    return account(group_id, account_kind(key), int(key.partition(":")[2]), lock=True)
 
 
 def stage_reached(event: LeadEvent) -> LeadStatus | None:

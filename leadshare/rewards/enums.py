@@ -18,21 +18,28 @@ class RewardEvent(StrEnum):
 
 
 class AccountKind(StrEnum):
-    """Kinds of account: one treasury per group, one per program, two per dealer."""
+    """Kinds of account: one treasury per group, one per program, three per dealer.
+
+    A dealer's credits wait in `dealer_pending` for the program's hold, then move to
+    `dealer_rewards` (the available money a payout draws on).
+    """
 
     TREASURY = "treasury"
     PROGRAM = "program"
     DEALER_REWARDS = "dealer_rewards"
     PAID_OUT = "paid_out"
+    DEALER_PENDING = "dealer_pending"
 
 
 class EntryKind(StrEnum):
-    """Kinds of journal entry: treasury to program, program to dealer, its undoing, dealer out."""
+    """Kinds of journal entry: treasury to program, program to dealer, its undoing, dealer out,
+    and a held credit's release from pending to available."""
 
     FUNDING = "funding"
     CREDIT = "credit"
     REVERSAL = "reversal"
     PAYOUT = "payout"
+    RELEASE = "release"
 
 
 class SkipReason(StrEnum):
@@ -40,3 +47,10 @@ class SkipReason(StrEnum):
 
     BUDGET_EXHAUSTED = "budget_exhausted"
     DEALER_CAP_REACHED = "dealer_cap_reached"
+
+
+class AlertKind(StrEnum):
+    """Why a program's group admins are told: budget below `alert_below`, a credit skipped."""
+
+    BUDGET_LOW = "budget_low"
+    CREDIT_SKIPPED = "credit_skipped"

@@ -3,12 +3,15 @@
 Sign convention: a posting's amount is added to its account's balance, so a transfer of X from
 A to B is the postings (A, -X) and (B, +X). The treasury goes negative by what the group has
 committed to programs; program, dealer reward and paid-out accounts hold positive balances.
+A held credit goes to the dealer's pending account and is released to its available (reward)
+account by a transfer; a reversal undoes it from wherever the money is at the time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from leadshare.rewards.enums import AccountKind, EntryKind, SkipReason
 
@@ -76,22 +79,72 @@ def funding(
 def credit(
     program_account: str, dealer_account: str, amount_minor: int, *, memo: str = ""
 ) -> JournalEntry:
-    """A reward moves from the program's account to the referrer's reward account."""
+    """A reward moves from the program's account to the referrer's pending account (held) or
+    straight to its reward account (a program without a hold)."""
     return _transfer(
         EntryKind.CREDIT,
         source=(program_account, AccountKind.PROGRAM),
-        target=(dealer_account, AccountKind.DEALER_REWARDS),
+        target=(dealer_account, (AccountKind.DEALER_PENDING, AccountKind.DEALER_REWARDS)),
         amount_minor=amount_minor,
         memo=memo,
     )
 
 
-def reversal(of: JournalEntry, *, memo: str = "") -> JournalEntry:
-    """A credit is undone by a new entry negating each of its postings, never by an edit."""
+def release(
+    pending_account: str, available_account: str, amount_minor: int, *, memo: str = ""
+) -> JournalEntry:
+    """A held credit's hold is over: its amount moves from pending to available money."""
+    return _transfer(
+        EntryKind.RELEASE,
+        source=(pending_account, AccountKind.DEALER_PENDING),
+        target=(available_account, AccountKind.DEALER_REWARDS),
+        amount_minor=amount_minor,
+        memo=memo,
+    )
+
+
+def reversal(of: JournalEntry, *, memo: str = "", released_to: str | None = None) -> JournalEntry:
+    """A credit is undone by a new entry negating each of its postings, never by an edit.
+
+    A held credit still pending is cancelled (its pending money goes back to the program); one
+    already released (`released_to`, the dealer's available account) is debited from there.
+    """
     if of.kind != EntryKind.CREDIT:
         raise ValueError(f"only a credit can be reversed, not a {of.kind} entry")
-    postings = tuple(Posting(p.account, -p.amount_minor) for p in of.postings)
+    if released_to is not None and account_kind(released_to) != AccountKind.DEALER_REWARDS:
+        raise ValueError(f"a released credit is debited from a reward account, not {released_to!r}")
+    postings = tuple(
+        Posting(
+            released_to
+            if released_to is not None and account_kind(p.account) == AccountKind.DEALER_PENDING
+            else p.account,
+            -p.amount_minor,
+        )
+        for p in of.postings
+    )
     return JournalEntry(EntryKind.REVERSAL, postings, memo)
+
+
+def held_until(credited_at: datetime, hold_days: int) -> datetime | None:
+    """When a credit made at `credited_at` becomes available: `hold_days` whole days later, to the
+    second; None for a program without a hold (the credit is available at once)."""
+    if isinstance(hold_days, bool) or not isinstance(hold_days, int) or hold_days < 0:
+        raise ValueError(f"a hold is a whole number of days, 0 or more, not {hold_days!r}")
+    return None if hold_days == 0 else credited_at + timedelta(days=hold_days)
+
+
+def release_due(held: datetime | None, now: datetime) -> bool:
+    """A held credit is released once its hold is over (at `held` exactly, or later)."""
+    return held is not None and held <= now
+
+
+def crossed_below(before_minor: int, after_minor: int, alert_below_minor: int | None) -> bool:
+    """A program's remaining budget has just fallen below its alert amount (told once a fall)."""
+    return (
+        alert_below_minor is not None
+        and before_minor >= alert_below_minor
+        and after_minor < alert_below_minor
+    )
 
 
 def payout(
@@ -149,13 +202,15 @@ def _transfer(
     kind: EntryKind,
     *,
     source: tuple[str, AccountKind],
-    target: tuple[str, AccountKind],
+    target: tuple[str, AccountKind | tuple[AccountKind, ...]],
     amount_minor: int,
     memo: str,
 ) -> JournalEntry:
     for account, expected in (source, target):
-        if account_kind(account) != expected:
-            raise ValueError(f"a {kind} entry needs a {expected} account here, not {account!r}")
+        allowed = expected if isinstance(expected, tuple) else (expected,)
+        if account_kind(account) not in allowed:
+            names = " or ".join(str(allowed_kind) for allowed_kind in allowed)
+            raise ValueError(f"a {kind} entry needs a {names} account here, not {account!r}")
     if amount_minor <= 0:
         raise ValueError(f"a {kind} moves a positive amount, not {amount_minor}")
     return JournalEntry(

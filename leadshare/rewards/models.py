@@ -25,6 +25,10 @@ class RewardProgram(db.Model):
     ends_on: Mapped[date | None]
     per_dealer_monthly_cap_minor: Mapped[int | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+    hold_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    """Days a credit stays pending before a payout may draw on it (0: available at once)."""
+    alert_below_minor: Mapped[int | None] = mapped_column(BigInteger)
+    """The group admins are told when the remaining budget falls below this amount."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -105,12 +109,17 @@ class LedgerPosting(db.Model):
 
 
 class RewardCredit(db.Model):
-    """A credit made to a referrer: at most one per (program, lead, event), by constraint."""
+    """A credit made to a referrer: at most one per (program, lead, event), by constraint.
+
+    A held credit (`held_until` set) is pending until the sweep releases it (`release_entry_id`);
+    a reversal before that cancels it, after that debits the available money.
+    """
 
     __tablename__ = "reward_credits"
     __table_args__ = (
         UniqueConstraint("program_id", "lead_id", "event"),
         Index("ix_reward_credits_program_dealer_created", "program_id", "dealer_id", "created_at"),
+        Index("ix_reward_credits_held_until", "held_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +132,17 @@ class RewardCredit(db.Model):
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    held_until: Mapped[datetime | None]
+    release_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+    @property
+    def is_pending(self) -> bool:
+        """Still held: neither released nor reversed."""
+        return (
+            self.held_until is not None
+            and self.release_entry_id is None
+            and self.reversal_entry_id is None
+        )
 
 
 class RewardSkip(db.Model):
@@ -141,3 +161,25 @@ class RewardSkip(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[Lead] = relationship()
+
+
+class RewardAlert(db.Model):
+    """Something a program's group admins are told: its budget fell below `alert_below`, or a
+    credit was skipped for lack of budget. Shown as a banner until the program is funded."""
+
+    __tablename__ = "reward_alerts"
+    __table_args__ = (Index("ix_reward_alerts_group_created", "group_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("reward_programs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    remaining_minor: Mapped[int] = mapped_column(BigInteger)
+    alert_below_minor: Mapped[int | None] = mapped_column(BigInteger)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    """The skipped credit's amount (a skip alert)."""
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    program: Mapped[RewardProgram] = relationship()
+    lead: Mapped[Lead | None] = relationship()

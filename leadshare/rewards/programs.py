@@ -33,6 +33,9 @@ from .models import (
     RewardSkip,
 )
 
+DEFAULT_HOLD_DAYS = 30
+"""A credit is pending this many days unless the program says otherwise."""
+
 
 def _program(actor: User, program_id: int) -> RewardProgram:
     return program_in_scope(actor, db.session.get(RewardProgram, program_id))
@@ -100,6 +103,8 @@ def create_program(actor: User, data: Mapping[str, Any]) -> RewardProgram:
         ends_on=data.get("ends_on"),
         per_dealer_monthly_cap_minor=data.get("per_dealer_monthly_cap"),
         is_active=data.get("active", True),
+        hold_days=data.get("hold_days", DEFAULT_HOLD_DAYS),
+        alert_below_minor=data.get("alert_below"),
     )
     _set_rules(program, data["rules"])
     db.session.add(program)
@@ -110,7 +115,8 @@ def create_program(actor: User, data: Mapping[str, Any]) -> RewardProgram:
 
 @transactional
 def update_program(actor: User, program_id: int, data: Mapping[str, Any]) -> RewardProgram:
-    """Change a program's name, dates, cap, activity or rules; new rules apply to later credits."""
+    """Change a program's name, dates, cap, activity, hold, alert amount or rules; new rules and
+    a new hold apply to later credits (a held credit keeps the release time it was made with)."""
     program = _program(actor, program_id)
     starts_on = data.get("starts_on", program.starts_on)
     ends_on = data.get("ends_on", program.ends_on)
@@ -122,6 +128,8 @@ def update_program(actor: User, program_id: int, data: Mapping[str, Any]) -> Rew
         ("ends_on", "ends_on"),
         ("per_dealer_monthly_cap", "per_dealer_monthly_cap_minor"),
         ("active", "is_active"),
+        ("hold_days", "hold_days"),
+        ("alert_below", "alert_below_minor"),
     ):
         if field in data:
             setattr(program, column, data[field])

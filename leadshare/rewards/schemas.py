@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..leads.schemas import CHANNELS
 from ..schemas import Date, InputSchema, PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg
-from .enums import AccountKind, EntryKind, RewardEvent
+from .enums import AccountKind, AlertKind, EntryKind, RewardEvent
 from .money import format_amount, parse_amount
 
 MONEY_DOC = {
@@ -63,6 +63,17 @@ class ProgramWriteSchema(InputSchema):
     )
     per_dealer_monthly_cap = Money(allow_none=True)
     active = fields.Boolean()
+    hold_days = fields.Integer(
+        validate=validate.Range(min=0, max=365),
+        metadata={"description": "days a credit stays pending before it is available (30)"},
+    )
+    alert_below = Money(
+        allow_none=True,
+        metadata={
+            **MONEY_DOC,
+            "description": "tell the group admins when the remaining budget falls below this",
+        },
+    )
 
     @validates_schema
     def dates_in_order(self, data, **kwargs):
@@ -97,6 +108,8 @@ class ProgramSchema(ma.Schema):
     remaining = Money()
     per_dealer_monthly_cap = Money(attribute="per_dealer_monthly_cap_minor", allow_none=True)
     active = fields.Boolean(attribute="is_active")
+    hold_days = fields.Integer()
+    alert_below = Money(attribute="alert_below_minor", allow_none=True)
     rules = fields.List(fields.Nested(RuleSchema))
     credits = fields.Integer()
     skips = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -169,10 +182,17 @@ class StatementArgsSchema(QueryArgsSchema):
 class StatementLineSchema(ma.Schema):
     at = UTCDateTime()
     kind = fields.String()
+    account = fields.String(
+        metadata={"enum": ["pending", "available"], "description": "the money the line moves"}
+    )
     lead_id = fields.String(allow_none=True)
     program = fields.String(allow_none=True)
     event = fields.String(allow_none=True)
     amount = fields.String()
+    releases_at = UTCDateTime(
+        allow_none=True,
+        metadata={"description": "a held credit: when its pending amount becomes available"},
+    )
     memo = fields.String(allow_none=True)
 
 
@@ -180,9 +200,28 @@ class StatementSchema(ma.Schema):
     dealer = fields.Dict()
     month = fields.String()
     currency = fields.String()
-    opening_balance = fields.String()
+    opening_balance = fields.String(metadata={"description": "available money at the start"})
+    opening_pending = fields.String(metadata={"description": "money on hold at the start"})
     lines = fields.List(fields.Nested(StatementLineSchema))
-    closing_balance = fields.String()
+    closing_balance = fields.String(metadata={"description": "available money at the end"})
+    closing_pending = fields.String(metadata={"description": "money on hold at the end"})
+
+
+class AlertQuerySchema(PageArgsSchema):
+    program_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf([kind.value for kind in AlertKind]))
+
+
+class AlertSchema(ma.Schema):
+    id = fields.Integer()
+    program_id = fields.Integer()
+    program = fields.Function(lambda alert: alert.program.name)
+    kind = fields.String(metadata={"enum": [kind.value for kind in AlertKind]})
+    remaining = Money(attribute="remaining_minor")
+    alert_below = Money(attribute="alert_below_minor", allow_none=True)
+    amount = Money(attribute="amount_minor", allow_none=True)
+    lead_id = fields.Function(lambda alert: alert.lead.public_id if alert.lead else None)
+    created_at = UTCDateTime()
 
 
 class VoidSchema(InputSchema):

@@ -1,7 +1,9 @@
-"""Monthly statements of a dealer's reward account: opening balance, lines, closing balance."""
+"""Monthly statements of a dealer's reward money: opening and closing balances of its pending
+(held) and available money, and every line on either account in between."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,69 +15,116 @@ from ..csvsafe import cell, cells, csv_text
 from ..extensions import db
 from ..leads.models import Lead
 from ..tenancy.models import Dealer
-from .enums import AccountKind
+from .enums import AccountKind, EntryKind
 from .ledger import account_key
-from .models import LedgerAccount, LedgerEntry, LedgerPosting, RewardProgram
+from .models import LedgerAccount, LedgerEntry, LedgerPosting, RewardCredit, RewardProgram
 from .money import format_amount
+
+STATEMENT_ACCOUNTS = {
+    AccountKind.DEALER_PENDING: "pending",
+    AccountKind.DEALER_REWARDS: "available",
+}
+"""The dealer's accounts a statement reads, by the name a line gives its account."""
+
+
+def _balances_before(keys: dict[str, str], before: datetime) -> dict[str, int]:
+    """Each account's balance (by its statement name) from every posting before `before`."""
+    rows = db.session.execute(
+        select(LedgerAccount.key, func.coalesce(func.sum(LedgerPosting.amount_minor), 0))
+        .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(LedgerAccount.key.in_(list(keys)), LedgerEntry.created_at < before)
+        .group_by(LedgerAccount.key)
+    ).all()
+    found = {keys[key]: int(total or 0) for key, total in rows}  # Decimal on PostgreSQL
+    return {name: found.get(name, 0) for name in keys.values()}
 
 
 def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
-    """Every credit, reversal and payout on the dealer's reward account in `month` (group time)."""
+    """Every credit, release, reversal and payout on the dealer's pending and available money in
+    `month` (group time); a held credit's line says when it is (or was) released."""
     dealer = statement_dealer(actor, db.session.get(Dealer, dealer_id))
     year, number = (int(part) for part in month.split("-"))
     start, end = month_bounds(year, number, dealer.group.timezone)
-    key = account_key(AccountKind.DEALER_REWARDS, dealer.id)
-    base = (
-        select(LedgerPosting.amount_minor, LedgerEntry, Lead.public_id, RewardProgram.name)
+    keys = {account_key(kind, dealer.id): name for kind, name in STATEMENT_ACCOUNTS.items()}
+    rows = db.session.execute(
+        select(
+            LedgerPosting.amount_minor,
+            LedgerAccount.key,
+            LedgerEntry,
+            Lead.public_id,
+            RewardProgram.name,
+            RewardCredit.held_until,
+        )
         .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
         .outerjoin(Lead, Lead.id == LedgerEntry.lead_id)
         .outerjoin(RewardProgram, RewardProgram.id == LedgerEntry.program_id)
-        .where(LedgerAccount.key == key)
-    )
-    opening = int(
-        db.session.scalar(
-            select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0))
-            .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
-            .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
-            .where(LedgerAccount.key == key, LedgerEntry.created_at < start)
+        .outerjoin(RewardCredit, RewardCredit.entry_id == LedgerEntry.id)
+        .where(
+            LedgerAccount.key.in_(list(keys)),
+            LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end,
         )
-        or 0
-    )
-    rows = db.session.execute(
-        base.where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end).order_by(
-            LedgerEntry.created_at, LedgerEntry.id
-        )
+        .order_by(LedgerEntry.created_at, LedgerEntry.id, LedgerPosting.id)
     ).all()
-    lines = [
-        {
-            "at": entry.created_at,
-            "kind": entry.kind,
-            "lead_id": lead_id,
-            "program": program,
-            "event": entry.event,
-            "amount": format_amount(amount),
-            "memo": entry.memo,
-        }
-        for amount, entry, lead_id, program in rows
-    ]
-    closing = opening + sum(amount for amount, *_ in rows)
+    opening = _balances_before(keys, start)
+    closing = dict(opening)
+    lines = []
+    for amount, key, entry, lead_id, program, held_until in rows:
+        name = keys[key]
+        closing[name] += amount
+        lines.append(
+            {
+                "at": entry.created_at,
+                "kind": entry.kind,
+                "account": name,
+                "lead_id": lead_id,
+                "program": program,
+                "event": entry.event,
+                "amount": format_amount(amount),
+                "releases_at": held_until if entry.kind == EntryKind.CREDIT else None,
+                "memo": entry.memo,
+            }
+        )
     return {
         "dealer": {"id": dealer.id, "code": dealer.code, "name": dealer.name},
         "month": month,
         "currency": dealer.group.currency,
-        "opening_balance": format_amount(opening),
+        "opening_balance": format_amount(opening["available"]),
+        "opening_pending": format_amount(opening["pending"]),
         "lines": lines,
-        "closing_balance": format_amount(closing),
+        "closing_balance": format_amount(closing["available"]),
+        "closing_pending": format_amount(closing["pending"]),
     }
+
+
+HEADER = ("date", "kind", "account", "lead", "program", "event", "amount", "releases_at", "memo")
+
+
+def _balance_row(kind: str, account: str, amount: str) -> tuple[str, ...]:
+    return ("", kind, account, "", "", "", amount, "", "")
 
 
 def statement_csv(data: dict[str, Any]) -> str:
     """The statement as CSV for Excel (BOM, header row). Program names and memos are typed by
-    people, so text goes through `cells`; amounts are the service's own decimals, kept readable."""
-    rows = [("", "opening_balance", "", "", "", data["opening_balance"], "")]
+    people, so text goes through `cells`; amounts are the service's own decimals, kept readable.
+    Opening and closing rows come for both the pending and the available money."""
+    rows = [
+        _balance_row("opening_balance", "pending", data["opening_pending"]),
+        _balance_row("opening_balance", "available", data["opening_balance"]),
+    ]
     for line in data["lines"]:
-        text = cells((line["at"], line["kind"], line["lead_id"], line["program"], line["event"]))
-        rows.append((*text, line["amount"], cell(line["memo"])))
-    rows.append(("", "closing_balance", "", "", "", data["closing_balance"], ""))
-    return csv_text((("date", "kind", "lead", "program", "event", "amount", "memo"), rows))
+        text = cells((line["at"], line["kind"], line["account"], line["lead_id"], line["program"]))
+        rows.append(
+            (
+                *text,
+                cell(line["event"]),
+                line["amount"],
+                cell(line["releases_at"]),
+                cell(line["memo"]),
+            )
+        )
+    rows.append(_balance_row("closing_balance", "pending", data["closing_pending"]))
+    rows.append(_balance_row("closing_balance", "available", data["closing_balance"]))
+    return csv_text((HEADER, rows))

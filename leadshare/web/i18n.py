@@ -170,6 +170,7 @@ ACCOUNT = {
     "program": _l("Program budget"),
     "dealer_rewards": _l("Store rewards"),
     "paid_out": _l("Paid out to store"),
+    "dealer_pending": _l("Store rewards on hold"),
 }
 ENTRY = {
     "funding": _l("Funding"),
@@ -178,6 +179,11 @@ ENTRY = {
     "payout": _l("Payout"),
     "opening_balance": _l("Opening balance"),
     "closing_balance": _l("Closing balance"),
+    "release": _l("Hold over"),
+}
+MONEY = {
+    "pending": _l("On hold"),
+    "available": _l("Available"),
 }
 FUNNEL_STAGE = {
     "posted": _l("Posted"),
@@ -208,6 +214,7 @@ LABELS = {
     "account": ACCOUNT,
     "entry": ENTRY,
     "funnel_stage": FUNNEL_STAGE,
+    "money": MONEY,
 }
 
 

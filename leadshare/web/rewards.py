@@ -15,7 +15,7 @@ from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, Invalid
 from ..responses import csv_attachment
-from ..rewards import books, credits
+from ..rewards import alerts, books, credits
 from ..rewards import programs as program_service
 from ..rewards.enums import AccountKind, EntryKind, RewardEvent
 from ..rewards.models import RewardProgram
@@ -69,6 +69,8 @@ class ProgramForm(FlaskForm):
     ends_on = StringField("ends_on")
     budget = StringField("budget")
     per_dealer_monthly_cap = StringField("per_dealer_monthly_cap")
+    hold_days = StringField("hold_days")
+    alert_below = StringField("alert_below")
 
     def rules(self) -> list[dict[str, str]]:
         """The rule rows as typed (rule-N-event, -amount, -brand, -channel)."""
@@ -90,6 +92,8 @@ class ProgramForm(FlaskForm):
                 "ends_on": self.ends_on.data,
                 "budget": self.budget.data,
                 "per_dealer_monthly_cap": self.per_dealer_monthly_cap.data,
+                "hold_days": whole_number((self.hold_days.data or "").strip()),
+                "alert_below": self.alert_below.data,
             }
         )
         data["rules"] = [compact(row) for row in self.rules() if row["event"] or row["amount"]]
@@ -99,12 +103,19 @@ class ProgramForm(FlaskForm):
 class ProgramEditForm(FlaskForm):
     active = BooleanField("active")
     ends_on = StringField("ends_on")
+    hold_days = StringField("hold_days")
+    alert_below = StringField("alert_below")
 
     def payload(self) -> dict[str, Any]:
-        return {
+        data = {
             "active": bool(self.active.data),
             "ends_on": (self.ends_on.data or "").strip() or None,
+            "alert_below": (self.alert_below.data or "").strip() or None,
         }
+        hold_days = whole_number((self.hold_days.data or "").strip())
+        if hold_days is not None:  # an empty box keeps the hold as it is
+            data["hold_days"] = hold_days
+        return data
 
 
 class AmountForm(FlaskForm):
@@ -145,6 +156,7 @@ def _render_programs(form: ProgramForm, rules: list[dict[str, str]], status: int
     rows = [(program, _figures(program)) for program in page.items]
     return render_template(
         "rewards/programs.html",
+        banners=alerts.budget_banners(user),
         rows=rows,
         page=page,
         form=form,
@@ -184,10 +196,13 @@ def _render_program(program_id: int, edit: ProgramEditForm | None = None, status
         data={
             "active": program.is_active,
             "ends_on": program.ends_on.isoformat() if program.ends_on else "",
+            "hold_days": str(program.hold_days),
+            "alert_below": money(program.alert_below_minor),
         },
     )
     return render_template(
         "rewards/program.html",
+        banners=alerts.budget_banners(user, program.id),
         program=program,
         figures=_figures(program),
         skips=skips,
@@ -254,6 +269,7 @@ def ledger():
     entries = books.list_entries(user, {}, page_number(), PER_PAGE)
     return render_template(
         "rewards/ledger.html",
+        banners=alerts.budget_banners(user),
         accounts=accounts,
         entries=entries,
         names=account_names(user),
@@ -264,10 +280,18 @@ def _render_payouts(form: PayoutForm, status: int = 200):
     user = actor()
     dealers = group_dealers(user.group_id)
     form.dealer_id.choices = store_choices(dealers)
-    balances = books.list_accounts(user, {"kind": AccountKind.DEALER_REWARDS}, 1, 200).items
+    balances: dict[int, dict[str, int]] = {}
+    for kind, name in (
+        (AccountKind.DEALER_REWARDS, "available"),
+        (AccountKind.DEALER_PENDING, "held"),
+    ):
+        for account in books.list_accounts(user, {"kind": kind}, 1, 200).items:
+            figures = balances.setdefault(account.owner_id, {"available": 0, "held": 0})
+            figures[name] = account.balance_minor
     recent = books.list_entries(user, {"kind": EntryKind.PAYOUT}, 1, PER_PAGE)
     return render_template(
         "rewards/payouts.html",
+        banners=alerts.budget_banners(user),
         form=form,
         balances=balances,
         recent=recent,
@@ -291,8 +315,10 @@ def payouts():
         if error.reason == "insufficient_balance":
             flash(
                 _(
-                    "The store's reward balance (%(balance)s) is smaller than this payout.",
+                    "The store's available balance (%(balance)s) is smaller than this payout;"
+                    " %(pending)s is still on hold.",
                     balance=error.extra.get("balance", ""),
+                    pending=error.extra.get("pending", ""),
                 ),
                 "error",
             )

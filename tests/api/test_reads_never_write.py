@@ -113,7 +113,7 @@ def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
             )
         )
     _ok(client.post(f"/api/v1/dealers/{world.tianhe.id}/webhook-secret", headers=h["admin"]))
-    program = create_program(client, world)
+    program = create_program(client, world, alert_below="999.00")  # its first credit warns
     wecom_app = {"corp_id": "wwread0001", "agent_id": 1000002}
     _ok(client.put(f"/api/v1/groups/{world.group.id}/wecom", json=wecom_app, headers=h["admin"]))
     tianhe_id = world.users["tianhe"].id

@@ -6,12 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
 
-from leadshare.extensions import db
-from leadshare.rewards.models import LedgerAccount, LedgerPosting
 from leadshare.vocabulary import Role
 
+from ..services.reward_world import assert_ledger_balanced
 from .lead_world import SZ_NANSHAN, build_world, lead_payload
 
 VIN = "LSVAU2A31N2123456"
@@ -30,22 +28,7 @@ def _ledger_balances_after_every_test(app, request):
     if "world" not in request.fixturenames:
         return
     with app.app_context():
-        assert (
-            db.session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0))) == 0
-        )
-        unbalanced = db.session.execute(
-            select(LedgerPosting.entry_id)
-            .group_by(LedgerPosting.entry_id)
-            .having(func.sum(LedgerPosting.amount_minor) != 0)
-        ).all()
-        assert unbalanced == []
-        for account in db.session.scalars(select(LedgerAccount)):
-            total = db.session.scalar(
-                select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0)).where(
-                    LedgerPosting.account_id == account.id
-                )
-            )
-            assert account.balance_minor == total, account.key
+        assert_ledger_balanced()
 
 
 def create_program(client, world, **overrides):
@@ -59,6 +42,7 @@ def create_program(client, world, **overrides):
             {"event": "delivered", "amount": "200.00"},
             {"event": "delivered", "amount": "300.00", "brand": "奥迪"},
         ],
+        "hold_days": 0,  # available at once; held credits are tests/api/test_held_credits.py
         **overrides,
     }
     response = client.post("/api/v1/reward-programs", json=payload, headers=world.headers["admin"])
@@ -135,7 +119,7 @@ def test_statement_csv_opens_in_excel_with_chinese_intact(client, world):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith("\ufeff".encode())
     text = response.data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "date,kind,lead,program,event,amount,memo"
+    assert text.splitlines()[0] == "date,kind,account,lead,program,event,amount,releases_at,memo"
     assert (
         "2026 转介绍奖励" in text
         and "80.00" in text

@@ -62,6 +62,7 @@ def program(world: RewardWorld, budget: int = 100_000, **overrides: Any) -> Rewa
         "starts_on": date(2020, 1, 1),
         "budget": budget,
         "rules": RULES,
+        "hold_days": 0,  # available at once unless a test holds its credits
         **overrides,
     }
     return programs.create_program(world.user("admin"), data)
@@ -85,3 +86,22 @@ def balance(kind: AccountKind, owner_id: int) -> int:
 def ledger_total() -> int:
     """The sum of every posting there is: a double-entry ledger keeps it at zero."""
     return int(db.session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0))))
+
+
+def assert_ledger_balanced() -> None:
+    """Every entry sums to zero, so does the whole ledger, and each balance is its postings' sum
+    (in the caller's app context)."""
+    assert ledger_total() == 0
+    unbalanced = db.session.execute(
+        select(LedgerPosting.entry_id)
+        .group_by(LedgerPosting.entry_id)
+        .having(func.sum(LedgerPosting.amount_minor) != 0)
+    ).all()
+    assert unbalanced == []
+    for account in db.session.scalars(select(LedgerAccount)):
+        posted = db.session.scalar(
+            select(func.coalesce(func.sum(LedgerPosting.amount_minor), 0)).where(
+                LedgerPosting.account_id == account.id
+            )
+        )
+        assert account.balance_minor == int(posted), account.key

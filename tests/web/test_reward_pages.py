@@ -30,6 +30,7 @@ def program_body(**overrides):
             {"event": "accepted", "amount": "50.00"},
             {"event": "delivered", "amount": "800.00", "brand": "奥迪"},
         ],
+        "hold_days": 0,  # available at once: these pages pay out what was credited
     }
     body.update(overrides)
     return body
@@ -179,7 +180,7 @@ def test_payout_larger_than_the_balance_shows_the_message(app, world, client):
     admin = Browser(app, world.users["admin"])
     too_much = admin.post("/admin/payouts", dealer_id=str(world.referrer.id), amount="60.00")
     assert too_much.status_code == 409
-    assert "门店奖励余额（50.00）不足以支付这笔款项" in too_much.text
+    assert "门店可提现余额（50.00）不足以支付这笔款项" in too_much.text
     paid = admin.post(
         "/admin/payouts", follow_redirects=True, dealer_id=str(world.referrer.id), amount="30"
     )
