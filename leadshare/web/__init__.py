@@ -56,7 +56,7 @@ def register_web(app: Flask) -> None:
     from ..extensions import login_manager
     from . import i18n
     from .errors import register_error_pages
-    from .nav import nav_for
+    from .nav import counts_for, current_item, nav_for, poll_seconds, split_for_phone
 
     app.register_blueprint(blp)
     for endpoint in ("static", "web.static"):  # stylesheets, scripts and images
@@ -74,6 +74,10 @@ def register_web(app: Flask) -> None:
         current_language=i18n.current_language,
         utcnow=utcnow,
         percent=percent,
+        current_nav_item=current_item,
+        nav_counts=counts_for,
+        split_for_phone=split_for_phone,
+        poll_seconds=poll_seconds,
     )
     register_error_pages(app)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.models import User
@@ -25,6 +25,7 @@ from .i18n import LABELS, label
 from .leads import page_number
 from .lookups import actor
 from .messages import flash_refusal
+from .nav import counts_for, poll_seconds
 from .views import roles_required
 
 PER_PAGE = 20
@@ -44,6 +45,20 @@ def inbox():
         board_total=access.board(user, 1, 1).total,
         now=utcnow(),
         decline=DeclineForm(formdata=None),
+    )
+
+
+@blp.get("/live")
+@roles_required(*DEALER_ROLES)
+def live():
+    """What the pages poll (every INBOX_POLL_SECONDS, while shown): the navigation's counts and
+    the ids of the offers waiting in the inbox. A small read: sync workers hold no stream."""
+    user = actor()
+    page = access.list_leads(user, {"view": "offered"}, 1, 100)
+    return jsonify(
+        counts=counts_for(user),
+        offers=sorted(item.public_id for item in page.items),
+        poll_seconds=poll_seconds(),
     )
 
 

@@ -1,0 +1,115 @@
+"""The live inbox in headless Chromium at phone width: a lead another store shares appears
+without a reload, highlighted, with the navigation's count; polling stops while hidden; the
+bottom tab bar and its "more" sheet. Screenshots 30-32 (see test_browser.py for where)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+
+from leadshare.demo import DEMO_PASSWORD
+
+from .live import demo_server
+from .test_browser import driver, page_errors, screenshot, sign_in, wait  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The demo server polling every second, and the app to share leads through its API."""
+    apps = []
+    with demo_server(
+        tmp_path_factory.mktemp("live"), prepare=apps.append, INBOX_POLL_SECONDS=1
+    ) as url:
+        yield url, apps[0]
+
+
+def share_as_shenzhen(app) -> str:
+    """Shenzhen Nanshan shares a customer in Guangzhou Tianhe (offered to the Tianhe store)."""
+    client = app.test_client()
+    token = client.post(
+        "/api/v1/auth/token",
+        json={"email": "staff.sz01@demo.leadshare.cn", "password": DEMO_PASSWORD},
+    ).json["token"]
+    response = client.post(
+        "/api/v1/leads",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "customer": {"name": "李先生", "phone": "139 2000 5678"},
+            "location": {"address": "广州市天河区珠江新城"},
+            "brand": "奥迪",
+            "model": "Q5L",
+            "timeframe": "1m",
+            "source": {"channel": "short_video"},
+            "consent_to_share": True,
+        },
+    )
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def test_a_new_offer_appears_without_a_reload_at_phone_width(live, driver):  # noqa: F811
+    base, app = live
+    sign_in(driver, base, "staff.gz01@demo.leadshare.cn")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/inbox")
+    driver.execute_script("document.documentElement.dataset.sameDocument = '1'")
+    tabbar = driver.find_element(By.CSS_SELECTOR, "nav.tabbar")
+    assert tabbar.is_displayed()
+    assert not driver.find_element(By.CSS_SELECTOR, "nav.tabs").is_displayed()
+    assert len(tabbar.find_elements(By.CSS_SELECTOR, ":scope > a, :scope > details")) <= 5
+    assert "广州天河区丰田·奥迪店" in driver.find_element(By.CSS_SELECTOR, ".topbar .who").text
+
+    lead_id = share_as_shenzhen(app)
+    card = wait(
+        driver,
+        EC.presence_of_element_located((By.CSS_SELECTOR, f"[data-offer-id='{lead_id}']")),
+        seconds=15,
+    )
+    assert "fresh" in card.get_attribute("class")
+    assert driver.execute_script("return document.documentElement.dataset.sameDocument") == "1"
+    count = driver.find_element(By.CSS_SELECTOR, "nav.tabbar [data-count='offers']")
+    assert count.is_displayed() and int(count.text) >= 1
+    wait(driver, lambda _: "剩余" in card.find_element(By.CSS_SELECTOR, ".countdown").text)
+    screenshot(driver, "30-inbox-live")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+
+    # Hidden (another app in front): no more polling; shown again: it polls at once.
+    driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": False})
+    driver.execute_script(
+        "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+        "document.dispatchEvent(new Event('visibilitychange'));"
+    )
+    assert driver.execute_script("return window.leadshareLive.running()") is False
+    driver.execute_script(
+        "Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+        "document.dispatchEvent(new Event('visibilitychange'));"
+    )
+    assert driver.execute_script("return window.leadshareLive.running()") is True
+
+    # The claim form the poll brought in works like any other.
+    card.find_element(By.CSS_SELECTOR, "form[action$='/claim'] button").click()
+    wait(driver, EC.url_contains(f"/leads/{lead_id}"))
+    assert "认领成功" in driver.find_element(By.CSS_SELECTOR, ".flash").text
+    assert page_errors(driver) == []
+
+
+def test_more_sheet_holds_the_rest_and_marks_the_current_page(live, driver):  # noqa: F811
+    base, _app = live
+    sign_in(driver, base, "manager.gz01@demo.leadshare.cn")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/store/settings")
+    more = driver.find_element(By.CSS_SELECTOR, "nav.tabbar details.more")
+    assert more.find_element(By.CSS_SELECTOR, "summary").get_attribute("aria-current") == "page"
+    more.find_element(By.CSS_SELECTOR, "summary").click()
+    current = more.find_element(By.CSS_SELECTOR, ".sheet a[aria-current='page']")
+    assert current.is_displayed() and current.get_attribute("href").endswith("/store/settings")
+    screenshot(driver, "31-more-sheet")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/store/statement")
+    current = driver.find_element(By.CSS_SELECTOR, "nav.tabbar a[aria-current='page']")
+    assert current.get_attribute("href").endswith("/admin/statements")
