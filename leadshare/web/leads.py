@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..audit import export
+from ..audit.lead_list import groups_in_scope, iter_audit_leads
 from ..auth import scope
 from ..auth.models import User
-from ..clock import local_midnight, parse_iso
+from ..clock import local_midnight, parse_iso, utcnow
+from ..csvsafe import csv_chunks
 from ..errors import Conflict, Invalid
-from ..leads import access, intake, offers
+from ..leads import access, intake, offers, search
 from ..leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
 from ..leads.events import verify_lead_chain, verify_lead_chains
 from ..leads.models import Lead
@@ -21,6 +25,7 @@ from ..leads.presenter import present_lead, present_trail
 from ..leads.progress import record_progress, withdraw_lead
 from ..leads.schemas import DeclineSchema, LocationInSchema, ProgressSchema
 from ..leads.states import can_withdraw
+from ..responses import csv_attachment
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .errors import safe_target
@@ -340,7 +345,48 @@ def list_filters(args) -> dict[str, Any]:
         filters["created_from"] = created_from
     if created_to:
         filters["created_to"] = created_to
+    if current_user.role == Role.OEM_AUDITOR and args.get("group_id", type=int):
+        filters["group_id"] = args.get("group_id", type=int)
+    return {**filters, **search_filters(args)}
+
+
+SORT_LABELS = {
+    "newest": _l("Newest first"),
+    "oldest": _l("Oldest first"),
+    "status": _l("By status"),
+}
+
+
+def search_filters(args) -> dict[str, Any]:
+    """The search box's text and the chosen order, as list_leads filters."""
+    filters: dict[str, Any] = {}
+    text = (args.get("q") or "").strip()
+    if text:
+        filters["q"] = text
+    if args.get("sort") in search.SORTS:
+        filters["sort"] = args["sort"]
     return filters
+
+
+def search_box(user: User, args, keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What the search form shows: the text, the order, what the text could not be taken for,
+    and the other filters it keeps (hidden fields, so searching keeps the status chip)."""
+    text = (args.get("q") or "").strip()
+    kind = search.search_kind(user, text) if text else None
+    notes = {
+        "lead_id_only": _("Search by lead id only (it starts with ld_)."),
+        "bad_phone": _("This is not a valid phone number: type the whole number."),
+    }
+    contacts = search.searches_contacts(user)
+    return {
+        "q": text,
+        "sort": args.get("sort") if args.get("sort") in search.SORTS else "newest",
+        "sorts": [(value, str(text)) for value, text in SORT_LABELS.items()],
+        "note": notes.get(kind or ""),
+        "label": _("Find a lead") if contacts else _("Lead id"),
+        "placeholder": _("Lead id, phone or customer name") if contacts else "ld_…",
+        "keep": [(name, args[name]) for name in keep if args.get(name)],
+    }
 
 
 def page_number() -> int:
@@ -350,9 +396,14 @@ def page_number() -> int:
 @blp.get("/leads")
 @login_required
 def leads():
-    """Every lead in the reader's scope; the OEM auditor's landing page (contacts masked)."""
+    """Every lead in the reader's scope; the OEM auditor's landing page (contacts masked), with
+    a group column and filter and the filtered list as CSV (`format=csv`)."""
     user = actor()
-    page = access.list_leads(user, list_filters(request.args), page_number(), PER_PAGE)
+    filters = list_filters(request.args)
+    auditor = user.role == Role.OEM_AUDITOR
+    if auditor and request.args.get("format") == "csv":
+        return _audit_csv(user, filters)
+    page = access.list_leads(user, filters, page_number(), PER_PAGE)
     chains = verify_lead_chains(page.items)
     rows = [
         (present_lead(item, user), chain) for item, chain in zip(page.items, chains, strict=True)
@@ -363,4 +414,24 @@ def leads():
         brands = group_brands(user.group_id)
     else:
         brands = []
-    return render_template("leads/list.html", rows=rows, page=page, brands=brands)
+    groups = groups_in_scope(user) if auditor else []
+    return render_template(
+        "leads/list.html",
+        rows=rows,
+        page=page,
+        brands=brands,
+        groups=groups,
+        group_names=dict(groups),
+        group_of={item.public_id: item.group_id for item in page.items},
+        search=search_box(user, request.args, keep=("status", "brand", "from", "to", "group_id")),
+    )
+
+
+def _audit_csv(user: User, filters: dict[str, Any]):
+    """The auditor's list as a CSV: every lead matching the filters (the audit export)."""
+    wanted = ("brand", "group_id", "status", "created_from", "created_to")
+    table = export.lead_table(
+        iter_audit_leads(user, {k: v for k, v in filters.items() if k in wanted})
+    )
+    filename = f"leadshare-leads-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return csv_attachment(stream_with_context(csv_chunks(table)), filename)

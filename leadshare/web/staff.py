@@ -22,7 +22,7 @@ from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .forms import DeclineForm, LeadForm, ProgressForm, StoreSettingsForm, load_or_flash
 from .i18n import LABELS, label
-from .leads import page_number
+from .leads import page_number, search_box, search_filters
 from .lookups import actor
 from .messages import flash_refusal
 from .nav import counts_for, poll_seconds
@@ -65,7 +65,7 @@ def live():
 def _store_leads(user: User, view: str):
     """A page of my store's leads in `view`, narrowed by the status chip when it names one."""
     status = request.args.get("status")
-    filters: dict[str, Any] = {"view": view}
+    filters: dict[str, Any] = {"view": view, **search_filters(request.args)}
     if status in LABELS["status"]:
         filters["status"] = status
     return access.list_leads(user, filters, page_number(), PER_PAGE), status
@@ -85,7 +85,13 @@ def held():
         )
         for item in page.items
     ]
-    return render_template("staff/held.html", leads=leads, page=page, status=status)
+    return render_template(
+        "staff/held.html",
+        leads=leads,
+        page=page,
+        status=status,
+        search=search_box(user, request.args, keep=("status",)),
+    )
 
 
 def _duplicate_link(user: User, duplicate_of: str | None) -> str | None:
@@ -189,6 +195,7 @@ def referrals():
         page=page,
         status=status,
         earnings=referral_earnings(user, leads),
+        search=search_box(user, request.args, keep=("status",)),
     )
 
 

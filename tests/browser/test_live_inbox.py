@@ -113,3 +113,21 @@ def test_more_sheet_holds_the_rest_and_marks_the_current_page(live, driver):  # 
     driver.get(f"{base}/store/statement")
     current = driver.find_element(By.CSS_SELECTOR, "nav.tabbar a[aria-current='page']")
     assert current.get_attribute("href").endswith("/admin/statements")
+
+
+def test_search_and_the_auditors_list_fit_a_phone(live, driver):  # noqa: F811
+    base, _app = live
+    sign_in(driver, base, "staff.sz01@demo.leadshare.cn")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/referrals?q=139+2000+5678")
+    assert "李先生" in driver.find_element(By.CSS_SELECTOR, "main").text
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390
+    screenshot(driver, "32-search")
+    sign_in(driver, base, "auditor.vw@demo.leadshare.cn")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/leads")
+    assert driver.find_element(By.CSS_SELECTOR, "select[name=group_id]").is_displayed()
+    assert driver.find_element(By.CSS_SELECTOR, "a[download]").is_displayed()
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
+    screenshot(driver, "33-auditor-leads")
