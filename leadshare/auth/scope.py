@@ -120,6 +120,10 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.flow_map": {"GET": AUDITORS},
     "web.league": {"GET": AUDITORS | {MANAGER}},
     "web.live": {"GET": DEALERS},
+    "web.admin_user": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.admin_import_dealers": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.admin_webhooks": {"GET": frozenset({GA})},
+    "web.admin_webhook_retry": {"POST": frozenset({GA})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

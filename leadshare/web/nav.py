@@ -65,6 +65,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web.league", _l("Store league"), AUDITOR | GROUP_ADMIN | MANAGER),
     # Every role: the change-password page, which also signs out everywhere.
     NavItem("web.change_password", _l("Change password"), frozenset(Role)),
+    # The admin tools (issue 16).
+    NavItem("web.admin_webhooks", _l("Webhooks"), GROUP_ADMIN),
 )
 
 
