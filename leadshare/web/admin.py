@@ -33,9 +33,9 @@ from .forms import (
     store_choices,
     whole_number,
 )
-from .leads import page_number
+from .leads import page_number, refuse_at
 from .lookups import actor, store_names
-from .messages import domain_message, flash_refusal
+from .messages import flash_refusal
 from .views import roles_required
 
 PER_PAGE = 50
@@ -115,10 +115,7 @@ def admin_dealer(dealer_id: int | None = None):
             except DomainError as error:
                 if isinstance(error, NotFound | Forbidden):
                     raise
-                flash_refusal(error)
-                field = form._fields.get(getattr(error, "field", ""))
-                if field is not None:
-                    field.errors = [*field.errors, domain_message(error)]
+                refuse_at(form._fields.get(getattr(error, "field", "")), error)
                 status = error.status
             else:
                 flash(_("Store %(code)s saved.", code=dealer.code), "success")
@@ -246,12 +243,7 @@ def admin_user(user_id: int):
             except DomainError as error:
                 if isinstance(error, NotFound):
                     raise
-                field = form._fields.get(_FIELD_OF.get(error.reason, ""))
-                if field is None:
-                    flash_refusal(error)
-                else:  # once, next to its field
-                    field.errors = [*field.errors, domain_message(error)]
-                    flash(_("Check the highlighted fields."), "error")
+                refuse_at(form._fields.get(_FIELD_OF.get(error.reason, "")), error)
                 status = error.status
             else:
                 flash(_("User %(email)s saved.", email=user.email), "success")

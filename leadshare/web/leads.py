@@ -16,7 +16,7 @@ from ..auth import scope
 from ..auth.models import User
 from ..clock import local_midnight, parse_iso, utcnow
 from ..csvsafe import csv_chunks
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotFound
 from ..leads import access, intake, offers, search
 from ..leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
 from ..leads.events import verify_lead_chain, verify_lead_chains
@@ -54,6 +54,16 @@ def back(default_endpoint: str, **values: Any) -> str:
 def refuse(error: Exception) -> None:
     """Tell the person why the attempt was refused, in their language (it wrote nothing)."""
     flash(domain_message(error), "error")
+
+
+def refuse_at(field, error: Exception) -> None:
+    """The refusal once, next to its field (the flash only points there); without a field, as
+    a flash."""
+    if field is None:
+        refuse(error)
+        return
+    field.errors = [*field.errors, domain_message(error)]
+    flash(_("Check the highlighted fields."), "error")
 
 
 # --- the lead page --------------------------------------------------------------------------
@@ -230,9 +240,19 @@ def lead(lead_id: str):
 @blp.post("/leads/<lead_id>/claim")
 @roles_required(*DEALER_ROLES)
 def claim(lead_id: str):
+    user = actor()
     try:
-        offers.claim_lead(actor(), lead_id)
+        offers.claim_lead(user, lead_id)
     except Conflict as error:
+        if error.reason == "already_claimed" and _held_by_my_store(user, lead_id):
+            flash(
+                _(
+                    "A colleague at your store claimed this lead first: it is your store's. "
+                    "Talk to them before you call the customer."
+                ),
+                "info",
+            )
+            return redirect(url_for("web.lead", lead_id=lead_id))
         refuse(error)
         return redirect(back("web.inbox"))
     flash(
@@ -252,12 +272,32 @@ def decline(lead_id: str):
         flash(_("Choose why you decline the lead."), "error")
         return redirect(back("web.inbox"))
     try:
-        offers.decline_lead(actor(), lead_id, data["reason"], data.get("note"))
+        declined = offers.decline_lead(actor(), lead_id, data["reason"], data.get("note"))
     except Conflict as error:
         refuse(error)
         return redirect(back("web.inbox"))
-    flash(_("Declined: the lead goes to the next store."), "success")
+    flash(_declined_message(declined), "success")
     return redirect(back("web.inbox"))
+
+
+def _held_by_my_store(user: User, lead_id: str) -> bool:
+    """Whether the lead a claim lost is held by the claimer's own store (a colleague won)."""
+    try:
+        return access.get_lead(user, lead_id).holder_id == user.dealer_id
+    except NotFound:
+        return False
+
+
+def _declined_message(lead: Lead) -> str:
+    """Where the declined lead went: the next store, the board, or nowhere."""
+    if lead.status == LeadStatus.OPEN:
+        return _(
+            "Declined: no other store was in reach, so the lead is on the board now, where any "
+            "store of the group may claim it."
+        )
+    if lead.status == LeadStatus.UNROUTABLE:
+        return _("Declined: no other store can take this lead now.")
+    return _("Declined: the lead goes to the next store.")
 
 
 @blp.post("/leads/<lead_id>/progress")
@@ -271,15 +311,12 @@ def progress(lead_id: str):
     if problem:
         form.vin.errors = [*form.vin.errors, problem]
     if data is None or problem:
-        flash(problem or _("Check the highlighted fields."), "error")
+        flash(_("Check the highlighted fields."), "error")
         return render_lead(lead_id, progress=form, status=422)
     try:
         record_progress(user, lead_id, data)
     except Invalid as error:
-        refuse(error)
-        field = form._fields.get(error.field)
-        if field is not None:
-            field.errors = [*field.errors, domain_message(error)]
+        refuse_at(form._fields.get(error.field), error)
         return render_lead(lead_id, progress=form, status=422)
     except Conflict as error:
         refuse(error)
@@ -312,8 +349,7 @@ def locate(lead_id: str):
     try:
         intake.set_location(actor(), lead_id, data)
     except (Invalid, Conflict) as error:
-        refuse(error)
-        form.address.errors = [*form.address.errors, domain_message(error)]
+        refuse_at(form.address, error)
         return render_lead(lead_id, location=form, status=422)
     flash(_("Location saved: the lead is being routed."), "success")
     return redirect(url_for("web.lead", lead_id=lead_id))

@@ -58,10 +58,10 @@ def test_a_new_offer_appears_without_a_reload_at_phone_width(live, driver):  # n
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     driver.get(f"{base}/inbox")
     driver.execute_script("document.documentElement.dataset.sameDocument = '1'")
-    tabbar = driver.find_element(By.CSS_SELECTOR, "nav.tabbar")
-    assert tabbar.is_displayed()
-    assert not driver.find_element(By.CSS_SELECTOR, "nav.tabs").is_displayed()
-    assert len(tabbar.find_elements(By.CSS_SELECTOR, ":scope > a, :scope > details")) <= 5
+    tabbar = driver.find_element(By.CSS_SELECTOR, "nav.tabs")
+    assert tabbar.location["y"] > 844 - 100  # at the bottom of the screen
+    shown = [e for e in tabbar.find_elements(By.CSS_SELECTOR, "a, .more-tab") if e.is_displayed()]
+    assert len(shown) <= 5
     assert "广州天河区丰田·奥迪店" in driver.find_element(By.CSS_SELECTOR, ".topbar .who").text
 
     lead_id = share_as_shenzhen(app)
@@ -72,7 +72,7 @@ def test_a_new_offer_appears_without_a_reload_at_phone_width(live, driver):  # n
     )
     assert "fresh" in card.get_attribute("class")
     assert driver.execute_script("return document.documentElement.dataset.sameDocument") == "1"
-    count = driver.find_element(By.CSS_SELECTOR, "nav.tabbar [data-count='offers']")
+    count = driver.find_element(By.CSS_SELECTOR, "nav.tabs [data-count='offers']")
     assert count.is_displayed() and int(count.text) >= 1
     wait(driver, lambda _: "剩余" in card.find_element(By.CSS_SELECTOR, ".countdown").text)
     screenshot(driver, "30-inbox-live")
@@ -103,15 +103,16 @@ def test_more_sheet_holds_the_rest_and_marks_the_current_page(live, driver):  # 
     sign_in(driver, base, "manager.gz01@demo.leadshare.cn")
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     driver.get(f"{base}/store/settings")
-    more = driver.find_element(By.CSS_SELECTOR, "nav.tabbar details.more")
-    assert more.find_element(By.CSS_SELECTOR, "summary").get_attribute("aria-current") == "page"
-    more.find_element(By.CSS_SELECTOR, "summary").click()
-    current = more.find_element(By.CSS_SELECTOR, ".sheet a[aria-current='page']")
+    more = driver.find_element(By.CSS_SELECTOR, "nav.tabs .more-tab")
+    assert more.get_attribute("aria-current") == "page"
+    current = driver.find_element(By.CSS_SELECTOR, "nav.tabs .sheet a[aria-current='page']")
+    assert not current.is_displayed()
+    more.click()
     assert current.is_displayed() and current.get_attribute("href").endswith("/store/settings")
     screenshot(driver, "31-more-sheet")
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     driver.get(f"{base}/store/statement")
-    current = driver.find_element(By.CSS_SELECTOR, "nav.tabbar a[aria-current='page']")
+    current = driver.find_element(By.CSS_SELECTOR, "nav.tabs a[aria-current='page']")
     assert current.get_attribute("href").endswith("/admin/statements")
 
 

@@ -246,6 +246,13 @@
       form.dataset.sent = "1";
     });
 
+    /* The phone's "more" tab opens its sheet from the keyboard too. */
+    document.querySelectorAll(".more-tab").forEach(function (tab) {
+      tab.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); tab.click(); }
+      });
+    });
+
     var nav = document.querySelector("nav[data-live]");
     if (nav && window.fetch && window.DOMParser) { livePoller(nav); }
   });
