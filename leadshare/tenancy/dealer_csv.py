@@ -67,10 +67,11 @@ def row_payload(row: dict[str, str]) -> dict[str, Any]:
     return payload
 
 
-def _flatten(messages: dict) -> str:
+def _flatten(messages: dict, translate: Callable[[str], str] = str) -> str:
     out = []
     for field, errors in messages.items():
-        text = "; ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors)
+        items = errors if isinstance(errors, list) else [errors]
+        text = "; ".join(translate(str(e)) for e in items)
         out.append(f"{field}: {text}")
     return ", ".join(out)
 
@@ -91,9 +92,11 @@ def import_rows(
     group_code: str,
     rows: list[dict[str, str]],
     progress: Callable[[list], Any] | None = None,
+    translate: Callable[[str], str] = str,
 ) -> ImportReport:
     """Check every row, import the good ones into the group; NotFound for an unknown group.
-    `progress(items)` may wrap the rows being written (the CLI's progress bar)."""
+    `progress(items)` may wrap the rows being written (the CLI's progress bar); `translate`
+    puts the schema's messages in the reader's language (a page's)."""
     from .service import import_dealers
 
     schema = DealerTextSchema()
@@ -103,7 +106,7 @@ def import_rows(
         try:
             loaded.append((line, schema.load(row_payload(row))))
         except ValidationError as exc:
-            results[line] = ("rejected", _flatten(exc.messages))
+            results[line] = ("rejected", _flatten(exc.messages, translate))
     if progress is None:
         results.update(import_dealers(group_code, loaded))
     else:

@@ -35,7 +35,7 @@ from .forms import (
 )
 from .leads import page_number, refuse_at
 from .lookups import actor, store_names
-from .messages import flash_refusal
+from .messages import flash_refusal, schema_message
 from .views import roles_required
 
 PER_PAGE = 50
@@ -344,7 +344,7 @@ def admin_import_dealers():
     if request.method == "POST":
         user = actor()
         try:
-            report = import_rows(user.group.code, _uploaded_rows())
+            report = import_rows(user.group.code, _uploaded_rows(), translate=schema_message)
         except Invalid as error:
             text = IMPORT_REFUSALS.get(error.reason)
             values = {"num": MAX_IMPORT_ROWS, "columns": ", ".join(CSV_FIELDS)}

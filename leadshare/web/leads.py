@@ -56,13 +56,14 @@ def refuse(error: Exception) -> None:
     flash(domain_message(error), "error")
 
 
-def refuse_at(field, error: Exception) -> None:
-    """The refusal once, next to its field (the flash only points there); without a field, as
-    a flash."""
+def refuse_at(field, error: Exception, message: str | None = None) -> None:
+    """The refusal (or `message`) once, next to its field (the flash only points there);
+    without a field, as a flash."""
+    text = message or domain_message(error)
     if field is None:
-        refuse(error)
+        flash(text, "error")
         return
-    field.errors = [*field.errors, domain_message(error)]
+    field.errors = [*field.errors, text]
     flash(_("Check the highlighted fields."), "error")
 
 

@@ -29,6 +29,7 @@ MANAGER = frozenset({Role.MANAGER})
 GROUP_ADMIN = frozenset({Role.GROUP_ADMIN})
 AUDITOR = frozenset({Role.OEM_AUDITOR})
 READERS = frozenset({Role.GROUP_ADMIN, Role.OEM_AUDITOR, Role.PLATFORM_ADMIN})
+PLATFORM_ADMIN = frozenset({Role.PLATFORM_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web.change_password", _l("Change password"), frozenset(Role)),
     # The admin tools (issue 16).
     NavItem("web.admin_webhooks", _l("Webhooks"), GROUP_ADMIN),
+    NavItem("web.platform_groups", _l("Groups"), PLATFORM_ADMIN),
+    NavItem("web.platform_oems", _l("OEMs"), PLATFORM_ADMIN),
 )
 
 

@@ -132,3 +132,33 @@ def test_search_and_the_auditors_list_fit_a_phone(live, driver):  # noqa: F811
     assert driver.find_element(By.CSS_SELECTOR, "a[download]").is_displayed()
     assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
     screenshot(driver, "33-auditor-leads")
+
+
+def test_admin_tools_fit_a_phone(live, driver, tmp_path):  # noqa: F811
+    base, _app = live
+    sign_in(driver, base, "group.admin@demo.leadshare.cn")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/admin/users")
+    driver.find_element(By.CSS_SELECTOR, "table a[href^='/admin/users/']").click()
+    wait(driver, EC.presence_of_element_located((By.ID, "wecom_userid")))
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
+    screenshot(driver, "34-edit-user")
+    csv_file = tmp_path / "stores.csv"
+    csv_file.write_text(
+        "code,name,brands,latitude,longitude,service_radius_km\n"
+        "GZ90,广州新开奥迪店,奥迪,23.1,113.3,30\nBAD,,奥迪,91,113.3,30\n",
+        encoding="utf-8",
+    )
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/admin/dealers/import")
+    driver.find_element(By.ID, "file").send_keys(str(csv_file))
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    report = wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, ".import-report")))
+    assert "广州新开奥迪店" in report.text
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
+    screenshot(driver, "35-import-stores")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/admin/webhooks?status=pending")
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
+    screenshot(driver, "36-webhooks")
+    assert page_errors(driver) == []

@@ -161,6 +161,7 @@ def test_import_creates_updates_and_reports_each_row(app, world, admin):
     assert "1 家新建，1 家更新，1 家未导入" in text
     assert text.count('class="outcome-created"') == 1
     assert text.count('class="outcome-rejected"') == 1
+    assert "name: 此项必填。, latitude: 超出允许范围。" in text  # the reader's language
     with app.app_context():
         names = dict(
             db.session.execute(
