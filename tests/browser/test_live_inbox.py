@@ -162,3 +162,15 @@ def test_admin_tools_fit_a_phone(live, driver, tmp_path):  # noqa: F811
     assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
     screenshot(driver, "36-webhooks")
     assert page_errors(driver) == []
+
+
+def test_platform_pages_fit_a_phone(live, driver):  # noqa: F811
+    base, _app = live
+    sign_in(driver, base, "admin@demo.leadshare.cn")
+    for path, shot in (("/platform/groups", "37-platform-groups"), ("/platform/oems", "38-oems")):
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+        driver.get(f"{base}{path}")
+        assert "示范汽车集团" in driver.page_source or "大众" in driver.page_source
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
+        screenshot(driver, shot)
+    assert page_errors(driver) == []
