@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from flask.cli import AppGroup
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from .auth.models import User
 from .clock import parse_iso
 from .csvsafe import cells, csv_text
-from .errors import Conflict, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .extensions import db
 from .settings import current_settings
 from .vocabulary import Role
@@ -64,45 +61,6 @@ def demo(force: bool) -> None:
     click.echo(f"Every demo user's password: {DEMO_PASSWORD}")
 
 
-CSV_FIELDS = (
-    "code",
-    "name",
-    "brands",
-    "address",
-    "latitude",
-    "longitude",
-    "service_radius_km",
-    "region_codes",
-    "daily_capacity",
-    "accepting_leads",
-    "active",
-    "webhook_url",
-)
-
-
-def _row_payload(row: dict[str, str]) -> dict[str, Any]:
-    """A CSV row in the API's field names; lists are separated by | ; or ，."""
-    payload: dict[str, Any] = {}
-    for field in CSV_FIELDS:
-        value = (row.get(field) or "").strip()
-        if not value:
-            continue
-        if field in ("brands", "region_codes"):
-            parts = value.replace("；", "|").replace(";", "|").replace("，", "|").split("|")
-            payload[field] = [p.strip() for p in parts if p.strip()]
-        else:
-            payload[field] = value
-    return payload
-
-
-def _flatten(messages: dict) -> str:
-    out = []
-    for field, errors in messages.items():
-        text = "; ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors)
-        out.append(f"{field}: {text}")
-    return ", ".join(out)
-
-
 @leadshare_cli.command("import-dealers")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--group", "group_code", required=True, help="Code of the group to import into.")
@@ -114,38 +72,27 @@ def _flatten(messages: dict) -> str:
 )
 def import_dealers(file: Path, group_code: str, report_path: Path | None) -> None:
     """Create or update a group's dealers from a CSV (header row; see README for columns)."""
-    from .tenancy.schemas import DealerTextSchema
-    from .tenancy.service import import_dealers as import_rows
+    from .tenancy.dealer_csv import REPORT_HEADER, import_rows, read_rows
 
     with file.open(newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
-    if rows and "code" not in rows[0]:
-        raise click.ClickException(f"The header must name the columns: {', '.join(CSV_FIELDS)}.")
-    schema = DealerTextSchema()
-    refused: dict[int, tuple[str, str]] = {}
-    loaded: list[tuple[int, dict[str, Any]]] = []
-    for line, row in enumerate(rows, start=2):
         try:
-            loaded.append((line, schema.load(_row_payload(row))))
-        except ValidationError as exc:
-            refused[line] = ("rejected", _flatten(exc.messages))
+            rows = read_rows(f)
+        except Invalid as exc:
+            raise click.ClickException(exc.message) from exc
     try:
-        with click.progressbar(loaded, label="Importing") as bar:
-            results = {**refused, **import_rows(group_code, bar)}
+        report = import_rows(
+            group_code, rows, lambda items: click.progressbar(items, label="Importing")
+        )
     except NotFound as exc:
         raise click.ClickException(exc.message) from exc
-    outcomes = [
-        (line, row.get("code") or "", row.get("name") or "", *results[line])
-        for line, row in enumerate(rows, start=2)
-    ]
-    failures = [(line, message) for line, *_, outcome, message in outcomes if outcome == "rejected"]
-    created = sum(1 for *_, outcome, _ in outcomes if outcome == "created")
-    updated = sum(1 for *_, outcome, _ in outcomes if outcome == "updated")
     if report_path is not None:
-        header = ("line", "code", "name", "outcome", "message")
-        table = (header, ((line, *cells(rest)) for line, *rest in outcomes))
+        table = (REPORT_HEADER, ((line, *cells(rest)) for line, *rest in report.lines))
         report_path.write_text(csv_text(table), encoding="utf-8", newline="")
-    click.echo(f"{created} created, {updated} updated, {len(failures)} rejected.")
+    failures = report.failures
+    click.echo(
+        f"{report.count('created')} created, {report.count('updated')} updated,"
+        f" {len(failures)} rejected."
+    )
     for line, message in failures:
         click.echo(f"  line {line}: {message}", err=True)
     if failures:

@@ -124,6 +124,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
             },
         }
     )
+    # The live inbox: how often a page asks for new offers and counts (README, Pages).
+    config["INBOX_POLL_SECONDS"] = float(_env("INBOX_POLL_SECONDS", "15"))
     # Refused by default on every database: a local receiver is an explicit choice.
     config["ALLOW_PRIVATE_WEBHOOKS"] = _env("ALLOW_PRIVATE_WEBHOOKS", "0") == "1"
     secret = overrides.get("SECRET_KEY") or _env("SECRET_KEY")

@@ -13,9 +13,9 @@ from ..extensions import db
 from ..leads.contact import mask_name, mask_phone, mask_wechat
 from ..leads.models import Lead
 from ..pagination import Page
-from ..tenancy.models import Dealer
+from ..tenancy.models import Dealer, Group
 from .figures import LADDER, minutes_to_accept
-from .query import lead_conditions, ref, tune_for_reports
+from .query import lead_conditions, ref, scope_conditions, tune_for_reports
 
 
 def _lead_select(conditions: Sequence[ColumnElement[bool]]) -> Select:
@@ -48,6 +48,16 @@ def iter_audit_leads(actor: User, filters: Mapping[str, Any]) -> Iterator[dict[s
             yield audit_lead(lead)
 
     return rows()
+
+
+def groups_in_scope(actor: User) -> list[tuple[int, str]]:
+    """The groups that have leads in the reader's audit scope, by name: the list's group filter."""
+    query = (
+        select(Group.id, Group.name)
+        .where(Group.id.in_(select(Lead.group_id).where(*scope_conditions(actor)).distinct()))
+        .order_by(Group.name)
+    )
+    return [(group_id, name) for group_id, name in db.session.execute(query)]
 
 
 def _dealer_ref(dealer: Dealer | None) -> dict[str, Any] | None:

@@ -75,3 +75,27 @@ class TokenRequestSchema(InputSchema):
 class TokenSchema(ma.Schema):
     token = fields.String()
     expires_at = UTCDateTime()
+
+
+OPTIONAL_WECOM_ID = validate.Regexp(
+    r"^([A-Za-z0-9_.@-]{1,64})?$", error="Use 1 to 64 letters, digits, _.@-."
+)
+
+
+class UserEditSchema(InputSchema):
+    """An admin's edit of a user on the users page (tenancy/user_edit.py): empty WeCom userid
+    unlinks the member."""
+
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    role = fields.String(
+        required=True, validate=validate.OneOf([Role.STAFF, Role.MANAGER, Role.GROUP_ADMIN])
+    )
+    dealer_id = fields.Integer(allow_none=True)
+    is_active = fields.Boolean()
+    wecom_userid = fields.String(validate=OPTIONAL_WECOM_ID)
+    wecom_corp_id = fields.String(validate=OPTIONAL_WECOM_ID)
+
+    @validates_schema
+    def store_roles_need_a_store(self, data, **kwargs):
+        if data.get("role") in DEALER_ROLES and data.get("dealer_id") is None:
+            raise ValidationError("Choose a store.", "dealer_id")

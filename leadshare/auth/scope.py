@@ -123,6 +123,14 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.trends": {"GET": AUDITORS},
     "web.flow_map": {"GET": AUDITORS},
     "web.league": {"GET": AUDITORS | {MANAGER}},
+    "web.live": {"GET": DEALERS},
+    "web.admin_user": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.admin_import_dealers": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.admin_webhooks": {"GET": frozenset({GA})},
+    "web.admin_webhook_retry": {"POST": frozenset({GA})},
+    "web.platform_groups": {"GET": frozenset({PA})},
+    "web.platform_group": {"GET": frozenset({PA}), "POST": frozenset({PA})},
+    "web.platform_oems": {"GET": frozenset({PA}), "POST": frozenset({PA})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..pagination import Page
 from ..routing.geo import haversine_km
 from ..vocabulary import DEALER_ROLES, Role
-from . import effective
+from . import effective, search
 from .enums import LeadStatus, OfferStatus
 from .models import Lead, Offer
 
@@ -85,7 +85,8 @@ def current_offer(lead: Lead) -> Offer | None:
 
 
 def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:
-    """Leads in the actor's scope; dealers choose a view: posted, offered (pending) or held."""
+    """Leads in the actor's scope; dealers choose a view: posted, offered (pending) or held.
+    `q` searches (leads/search.py), `sort` orders (newest, oldest, status)."""
     query = select(Lead)
     if actor.role == Role.PLATFORM_ADMIN:
         pass
@@ -121,11 +122,15 @@ def list_leads(actor: User, filters: Mapping[str, Any], page: int, per_page: int
         query = query.where(Lead.created_at < filters["created_to"])
     if filters.get("brand"):
         query = query.where(Lead.brand_key == brands.filter_key(actor, filters["brand"]))
+    if filters.get("group_id"):
+        query = query.where(Lead.group_id == filters["group_id"])
+    if filters.get("q"):
+        query = query.where(search.search_condition(actor, filters["q"]))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = list(
         db.session.scalars(
             query.options(*PRESENTED)
-            .order_by(Lead.created_at.desc(), Lead.id.desc())
+            .order_by(*search.SORTS.get(filters.get("sort") or "newest", search.SORTS["newest"]))
             .limit(per_page)
             .offset((page - 1) * per_page)
         )

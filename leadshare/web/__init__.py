@@ -56,7 +56,7 @@ def register_web(app: Flask) -> None:
     from ..extensions import login_manager
     from . import i18n
     from .errors import register_error_pages
-    from .nav import nav_for
+    from .nav import counts_for, current_item, nav_for, poll_seconds, split_for_phone
 
     app.register_blueprint(blp)
     for endpoint in ("static", "web.static"):  # stylesheets, scripts and images
@@ -77,8 +77,12 @@ def register_web(app: Flask) -> None:
         percent=percent,
         distance_text=distance_text,
         km_text=km_text,
+        current_nav_item=current_item,
+        nav_counts=counts_for,
+        split_for_phone=split_for_phone,
+        poll_seconds=poll_seconds,
     )
     register_error_pages(app)
 
 
-from . import admin, audit, leads, rewards, staff, views  # noqa: E402,F401 - registers the routes on blp
+from . import admin, audit, leads, platform, rewards, staff, views  # noqa: E402,F401 - registers the routes on blp

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..audit import export
+from ..audit.lead_list import groups_in_scope, iter_audit_leads
 from ..auth import scope
 from ..auth.models import User
-from ..clock import local_midnight, parse_iso
-from ..errors import Conflict, Invalid
-from ..leads import access, intake, offers
+from ..clock import local_midnight, parse_iso, utcnow
+from ..csvsafe import csv_chunks
+from ..errors import Conflict, Invalid, NotFound
+from ..leads import access, intake, offers, search
 from ..leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
 from ..leads.events import verify_lead_chain, verify_lead_chains
 from ..leads.models import Lead
@@ -21,6 +25,7 @@ from ..leads.presenter import present_lead, present_trail
 from ..leads.progress import record_progress, withdraw_lead
 from ..leads.schemas import DeclineSchema, LocationInSchema, ProgressSchema
 from ..leads.states import can_withdraw
+from ..responses import csv_attachment
 from ..routing.ambiguity import qualified_address
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
@@ -50,6 +55,17 @@ def back(default_endpoint: str, **values: Any) -> str:
 def refuse(error: Exception) -> None:
     """Tell the person why the attempt was refused, in their language (it wrote nothing)."""
     flash(domain_message(error), "error")
+
+
+def refuse_at(field, error: Exception, message: str | None = None) -> None:
+    """The refusal (or `message`) once, next to its field (the flash only points there);
+    without a field, as a flash."""
+    text = message or domain_message(error)
+    if field is None:
+        flash(text, "error")
+        return
+    field.errors = [*field.errors, text]
+    flash(_("Check the highlighted fields."), "error")
 
 
 # --- the lead page --------------------------------------------------------------------------
@@ -233,9 +249,19 @@ def lead(lead_id: str):
 @blp.post("/leads/<lead_id>/claim")
 @roles_required(*DEALER_ROLES)
 def claim(lead_id: str):
+    user = actor()
     try:
-        offers.claim_lead(actor(), lead_id)
+        offers.claim_lead(user, lead_id)
     except Conflict as error:
+        if error.reason == "already_claimed" and _held_by_my_store(user, lead_id):
+            flash(
+                _(
+                    "A colleague at your store claimed this lead first: it is your store's. "
+                    "Talk to them before you call the customer."
+                ),
+                "info",
+            )
+            return redirect(url_for("web.lead", lead_id=lead_id))
         refuse(error)
         return redirect(back("web.inbox"))
     flash(
@@ -255,12 +281,32 @@ def decline(lead_id: str):
         flash(_("Choose why you decline the lead."), "error")
         return redirect(back("web.inbox"))
     try:
-        offers.decline_lead(actor(), lead_id, data["reason"], data.get("note"))
+        declined = offers.decline_lead(actor(), lead_id, data["reason"], data.get("note"))
     except Conflict as error:
         refuse(error)
         return redirect(back("web.inbox"))
-    flash(_("Declined: the lead goes to the next store."), "success")
+    flash(_declined_message(declined), "success")
     return redirect(back("web.inbox"))
+
+
+def _held_by_my_store(user: User, lead_id: str) -> bool:
+    """Whether the lead a claim lost is held by the claimer's own store (a colleague won)."""
+    try:
+        return access.get_lead(user, lead_id).holder_id == user.dealer_id
+    except NotFound:
+        return False
+
+
+def _declined_message(lead: Lead) -> str:
+    """Where the declined lead went: the next store, the board, or nowhere."""
+    if lead.status == LeadStatus.OPEN:
+        return _(
+            "Declined: no other store was in reach, so the lead is on the board now, where any "
+            "store of the group may claim it."
+        )
+    if lead.status == LeadStatus.UNROUTABLE:
+        return _("Declined: no other store can take this lead now.")
+    return _("Declined: the lead goes to the next store.")
 
 
 @blp.post("/leads/<lead_id>/progress")
@@ -274,15 +320,12 @@ def progress(lead_id: str):
     if problem:
         form.vin.errors = [*form.vin.errors, problem]
     if data is None or problem:
-        flash(problem or _("Check the highlighted fields."), "error")
+        flash(_("Check the highlighted fields."), "error")
         return render_lead(lead_id, progress=form, status=422)
     try:
         record_progress(user, lead_id, data)
     except Invalid as error:
-        refuse(error)
-        field = form._fields.get(error.field)
-        if field is not None:
-            field.errors = [*field.errors, domain_message(error)]
+        refuse_at(form._fields.get(error.field), error)
         return render_lead(lead_id, progress=form, status=422)
     except Conflict as error:
         refuse(error)
@@ -315,8 +358,7 @@ def locate(lead_id: str):
     try:
         intake.set_location(actor(), lead_id, data)
     except (Invalid, Conflict) as error:
-        refuse(error)
-        form.address.errors = [*form.address.errors, domain_message(error)]
+        refuse_at(form.address, error)
         return render_lead(lead_id, location=form, status=422)
     flash(_("Location saved: the lead is being routed."), "success")
     return redirect(url_for("web.lead", lead_id=lead_id))
@@ -348,7 +390,48 @@ def list_filters(args) -> dict[str, Any]:
         filters["created_from"] = created_from
     if created_to:
         filters["created_to"] = created_to
+    if current_user.role == Role.OEM_AUDITOR and args.get("group_id", type=int):
+        filters["group_id"] = args.get("group_id", type=int)
+    return {**filters, **search_filters(args)}
+
+
+SORT_LABELS = {
+    "newest": _l("Newest first"),
+    "oldest": _l("Oldest first"),
+    "status": _l("By status"),
+}
+
+
+def search_filters(args) -> dict[str, Any]:
+    """The search box's text and the chosen order, as list_leads filters."""
+    filters: dict[str, Any] = {}
+    text = (args.get("q") or "").strip()
+    if text:
+        filters["q"] = text
+    if args.get("sort") in search.SORTS:
+        filters["sort"] = args["sort"]
     return filters
+
+
+def search_box(user: User, args, keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What the search form shows: the text, the order, what the text could not be taken for,
+    and the other filters it keeps (hidden fields, so searching keeps the status chip)."""
+    text = (args.get("q") or "").strip()
+    kind = search.search_kind(user, text) if text else None
+    notes = {
+        "lead_id_only": _("Search by lead id only (it starts with ld_)."),
+        "bad_phone": _("This is not a valid phone number: type the whole number."),
+    }
+    contacts = search.searches_contacts(user)
+    return {
+        "q": text,
+        "sort": args.get("sort") if args.get("sort") in search.SORTS else "newest",
+        "sorts": [(value, str(text)) for value, text in SORT_LABELS.items()],
+        "note": notes.get(kind or ""),
+        "label": _("Find a lead") if contacts else _("Lead id"),
+        "placeholder": _("Lead id, phone or customer name") if contacts else "ld_…",
+        "keep": [(name, args[name]) for name in keep if args.get(name)],
+    }
 
 
 def page_number() -> int:
@@ -358,9 +441,14 @@ def page_number() -> int:
 @blp.get("/leads")
 @login_required
 def leads():
-    """Every lead in the reader's scope; the OEM auditor's landing page (contacts masked)."""
+    """Every lead in the reader's scope; the OEM auditor's landing page (contacts masked), with
+    a group column and filter and the filtered list as CSV (`format=csv`)."""
     user = actor()
-    page = access.list_leads(user, list_filters(request.args), page_number(), PER_PAGE)
+    filters = list_filters(request.args)
+    auditor = user.role == Role.OEM_AUDITOR
+    if auditor and request.args.get("format") == "csv":
+        return _audit_csv(user, filters)
+    page = access.list_leads(user, filters, page_number(), PER_PAGE)
     chains = verify_lead_chains(page.items)
     rows = [
         (present_lead(item, user), chain) for item, chain in zip(page.items, chains, strict=True)
@@ -371,4 +459,24 @@ def leads():
         brands = group_brands(user.group_id)
     else:
         brands = []
-    return render_template("leads/list.html", rows=rows, page=page, brands=brands)
+    groups = groups_in_scope(user) if auditor else []
+    return render_template(
+        "leads/list.html",
+        rows=rows,
+        page=page,
+        brands=brands,
+        groups=groups,
+        group_names=dict(groups),
+        group_of={item.public_id: item.group_id for item in page.items},
+        search=search_box(user, request.args, keep=("status", "brand", "from", "to", "group_id")),
+    )
+
+
+def _audit_csv(user: User, filters: dict[str, Any]):
+    """The auditor's list as a CSV: every lead matching the filters (the audit export)."""
+    wanted = ("brand", "group_id", "status", "created_from", "created_to")
+    table = export.lead_table(
+        iter_audit_leads(user, {k: v for k, v in filters.items() if k in wanted})
+    )
+    filename = f"leadshare-leads-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return csv_attachment(stream_with_context(csv_chunks(table)), filename)

@@ -55,6 +55,10 @@ REASONS = {
     "unknown_brand": _l("No store of your group sells this brand: choose one from the list."),
     "alias_taken": _l("This alias already names another brand."),
     "ambiguous_address": _l("Several cities have a district of this name: choose the city."),
+    "cannot_change_self": _l("You cannot change your own role or store."),
+    "wecom_userid_taken": _l("Another user is already linked to this WeCom member."),
+    "corp_id_required": _l("Give the member's corp id: the group has no WeCom app yet."),
+    "not_retryable": _l("Only a dead or cancelled message can be sent again."),
 }
 
 SCHEMA_MESSAGES = {
@@ -74,6 +78,8 @@ SCHEMA_MESSAGES = {
     "Use 1-50 letters, digits, '.', '-' or '_'.": _l("Use 1-50 letters, digits, '.', '-' or '_'."),
     "Use an administrative code of 2-12 digits.": _l("Use administrative codes of 2-12 digits."),
     "Use 8 to 200 characters.": _l("Use 8 to 200 characters."),
+    "Use 1 to 64 letters, digits, _.@-.": _l("Use 1 to 64 letters, digits, _.@-."),
+    "Choose a store.": _l("Choose a store."),
 }
 _SCHEMA_PREFIXES = (
     ("Length must be", _l("Too long or too short.")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.models import User
@@ -29,9 +29,10 @@ from .forms import (
     load_or_flash,
 )
 from .i18n import LABELS, label
-from .leads import page_number
+from .leads import page_number, search_box, search_filters
 from .lookups import actor
 from .messages import flash_refusal
+from .nav import counts_for, poll_seconds
 from .views import roles_required
 
 PER_PAGE = 20
@@ -54,10 +55,24 @@ def inbox():
     )
 
 
+@blp.get("/live")
+@roles_required(*DEALER_ROLES)
+def live():
+    """What the pages poll (every INBOX_POLL_SECONDS, while shown): the navigation's counts and
+    the ids of the offers waiting in the inbox. A small read: sync workers hold no stream."""
+    user = actor()
+    page = access.list_leads(user, {"view": "offered"}, 1, 100)
+    return jsonify(
+        counts=counts_for(user),
+        offers=sorted(item.public_id for item in page.items),
+        poll_seconds=poll_seconds(),
+    )
+
+
 def _store_leads(user: User, view: str):
     """A page of my store's leads in `view`, narrowed by the status chip when it names one."""
     status = request.args.get("status")
-    filters: dict[str, Any] = {"view": view}
+    filters: dict[str, Any] = {"view": view, **search_filters(request.args)}
     if status in LABELS["status"]:
         filters["status"] = status
     return access.list_leads(user, filters, page_number(), PER_PAGE), status
@@ -77,7 +92,13 @@ def held():
         )
         for item in page.items
     ]
-    return render_template("staff/held.html", leads=leads, page=page, status=status)
+    return render_template(
+        "staff/held.html",
+        leads=leads,
+        page=page,
+        status=status,
+        search=search_box(user, request.args, keep=("status",)),
+    )
 
 
 def _duplicate_link(user: User, duplicate_of: str | None) -> str | None:
@@ -186,6 +207,7 @@ def referrals():
         page=page,
         status=status,
         earnings=referral_earnings(user, leads),
+        search=search_box(user, request.args, keep=("status",)),
     )
 
 

@@ -1,6 +1,7 @@
 /* leadshare pages: plain JavaScript, no framework. Every page works without it; this adds
    live offer countdowns, the progress form's relevant fields, a VIN check digit, an address
-   preview, and guards against double submits. Texts come from data-* attributes (translated). */
+   preview, guards against double submits, and the live inbox (navigation counts and new offers
+   without a reload, polled while the page is shown). Texts come from data-* attributes. */
 (function () {
   "use strict";
 
@@ -137,6 +138,104 @@
     }).catch(function () { output.textContent = ""; });
   }
 
+
+  /* The live inbox: poll the small JSON read (data-live) every data-poll-seconds while the page
+     is shown; update the navigation's counts; on the inbox, bring in new offers (highlighted) and
+     drop the ones gone, keeping a card whose decline form is open. Sync workers: no streams. */
+  function livePoller(nav) {
+    var url = nav.dataset.live;
+    var every = Math.max(1, Number(nav.dataset.pollSeconds) || 15) * 1000;
+    var list = document.querySelector("[data-offers]");
+    var known = offerIds(document);
+    var timer = null;
+    var busy = false;
+
+    function offerIds(root) {
+      var ids = {};
+      root.querySelectorAll("[data-offer-id]").forEach(function (el) { ids[el.dataset.offerId] = true; });
+      return ids;
+    }
+
+    function setCounts(counts) {
+      document.querySelectorAll("[data-count]").forEach(function (el) {
+        var value = counts[el.dataset.count];
+        if (value === undefined) { return; }
+        el.textContent = value;
+        el.hidden = !value;
+      });
+    }
+
+    function sameSet(a, b) {
+      var ka = Object.keys(a), kb = Object.keys(b);
+      return ka.length === kb.length && ka.every(function (k) { return b[k]; });
+    }
+
+    function refreshOffers() {
+      return fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var incoming = fresh.querySelector("[data-offers]");
+          if (!incoming) { return; }
+          var current = {};
+          list.querySelectorAll("[data-offer-id]").forEach(function (el) { current[el.dataset.offerId] = el; });
+          var kept = [];
+          incoming.childNodes.forEach(function (node) {
+            var id = node.dataset && node.dataset.offerId;
+            if (id && current[id]) { kept.push(current[id]); delete current[id]; return; }
+            var added = document.importNode(node, true);
+            if (id && !known[id]) {
+              added.classList.add("fresh");
+              var badge = document.createElement("span");
+              badge.className = "badge fresh-badge";
+              badge.textContent = list.dataset.freshText;
+              var head = added.querySelector(".card-head");
+              if (head) { head.appendChild(badge); }
+            }
+            kept.push(added);
+          });
+          Object.keys(current).forEach(function (id) {
+            if (current[id].querySelector("details[open]")) { kept.push(current[id]); }
+          });
+          list.replaceChildren.apply(list, kept);
+          var total = fresh.querySelector("[data-offers-total]");
+          var here = document.querySelector("[data-offers-total]");
+          if (total && here) { here.textContent = total.textContent; }
+          known = offerIds(document);
+          tick();
+        });
+    }
+
+    function poll() {
+      if (busy || document.hidden) { return; }
+      busy = true;
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (response.status === 401 || response.status === 403) { stop(); return null; }
+          return response.ok ? response.json() : null;
+        })
+        .then(function (data) {
+          if (!data) { return; }
+          setCounts(data.counts || {});
+          var ids = {};
+          (data.offers || []).forEach(function (id) { ids[id] = true; });
+          if (list && !sameSet(ids, offerIds(list))) { return refreshOffers(); }
+        })
+        .catch(function () { /* offline for a moment: the next poll tries again */ })
+        .then(function () { busy = false; });
+    }
+
+    function start() { if (!timer) { timer = window.setInterval(poll, every); } }
+    function stop() { window.clearInterval(timer); timer = null; }
+
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden) { stop(); } else { poll(); start(); }
+    });
+    if (!document.hidden) { start(); }
+    window.leadshareLive = { poll: poll, running: function () { return timer !== null; } };
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     window.setInterval(tick, 1000);
@@ -167,14 +266,24 @@
       });
     });
 
-    /* A double tap on a slow phone connection must not send a form twice. */
-    document.querySelectorAll("form[method=post]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (event.defaultPrevented) { return; }
-        if (form.dataset.sent) { event.preventDefault(); return; }
-        form.dataset.sent = "1";
+    /* A double tap on a slow phone connection must not send a form twice (forms the live
+       inbox brings in included: the listener is on the document, after the forms' own). */
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (event.defaultPrevented || !form.matches("form[method=post]")) { return; }
+      if (form.dataset.sent) { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+    });
+
+    /* The phone's "more" tab opens its sheet from the keyboard too. */
+    document.querySelectorAll(".more-tab").forEach(function (tab) {
+      tab.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); tab.click(); }
       });
     });
+
+    var nav = document.querySelector("nav[data-live]");
+    if (nav && window.fetch && window.DOMParser) { livePoller(nav); }
   });
 
   /* Coming back with the browser's back button: the forms may be sent again. */
