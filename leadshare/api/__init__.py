@@ -19,6 +19,7 @@ from . import (
     notifications,
     oems,
     rewards,
+    sla,
     users,
     wecom,
 )
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     audit.blp,
     notifications.blp,
     wecom.blp,
+    sla.blp,
 )
 
 

@@ -119,6 +119,7 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.trends": {"GET": AUDITORS},
     "web.flow_map": {"GET": AUDITORS},
     "web.league": {"GET": AUDITORS | {MANAGER}},
+    "sla.LeadSla": {"GET": EVERYONE},  # whoever sees the lead
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
@@ -50,3 +50,31 @@ class CalendarDay(db.Model):
     day: Mapped[date]
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str | None] = mapped_column(String(100))
+
+
+class SlaTimer(db.Model):
+    """One service-level clock of one holder on one lead: first contact within the group's
+    open minutes after the claim, or the visit within its days after the contact. The sweep
+    reminds once (`reminded_at`) and marks a miss once (`missed_at`), each by a conditional
+    UPDATE, so concurrent sweepers act on a timer once."""
+
+    __tablename__ = "sla_timers"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "dealer_id", "kind"),
+        Index("ix_sla_timers_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    started_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None]
+    due_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]
+    missed_at: Mapped[datetime | None]
+    met_at: Mapped[datetime | None]
+    """When the store contacted (visited), in time or late: the speed-to-lead figure's end."""
+    released: Mapped[bool] = mapped_column(default=False)

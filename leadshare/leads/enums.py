@@ -71,3 +71,4 @@ class EventType(StrEnum):
     LOST = "lost"
     WITHDRAWN = "withdrawn"
     VOIDED = "voided"
+    SLA_MISSED = "sla_missed"
