@@ -77,4 +77,8 @@ class SlaTimer(db.Model):
     missed_at: Mapped[datetime | None]
     met_at: Mapped[datetime | None]
     """When the store contacted (visited), in time or late: the speed-to-lead figure's end."""
+    accept_open_minutes: Mapped[float | None]
+    """Of a contact timer: the store's open minutes from the lead's posting to its claim."""
+    open_minutes: Mapped[float | None]
+    """The store's open minutes from the start to `met_at`, filled in by the next sweep."""
     released: Mapped[bool] = mapped_column(default=False)

@@ -31,8 +31,8 @@ from ..tenancy.models import Dealer, Group
 from ..uow import unit_of_work
 from .enums import SlaKind, SlaState
 from .models import SlaTimer
-from .schedule import Schedule, add_open_minutes, next_opening
-from .service import StoreClocks
+from .schedule import Schedule, add_open_minutes, next_opening, open_minutes_between
+from .service import StoreClocks, load_schedules
 
 ENDING_EVENTS = frozenset({EventType.LOST, EventType.WITHDRAWN, EventType.VOIDED})
 """Lead events after which no service level runs any more."""
@@ -66,12 +66,14 @@ def timer_instants(
     return (None if share is None else started_at + (due - started_at) * share), due
 
 
-def _clock(lead: Lead, dealer_id: int, since: datetime) -> Schedule:
-    return StoreClocks(lead.group, since).clock(dealer_id)
-
-
 def _start(lead: Lead, kind: SlaKind, dealer_id: int, consultant_id: int | None, at: datetime):
-    remind, due = timer_instants(kind, lead.group, _clock(lead, dealer_id, at), at)
+    """A running timer; a contact timer also keeps the open minutes the lead waited for it."""
+    since = min(lead.created_at or at, at)
+    clock = StoreClocks(lead.group, since).clock(dealer_id)
+    remind, due = timer_instants(kind, lead.group, clock, at)
+    waited = None
+    if kind == SlaKind.CONTACT:
+        waited = round(open_minutes_between(since, at, clock), 2)
     db.session.add(
         SlaTimer(
             lead_id=lead.id,
@@ -82,6 +84,7 @@ def _start(lead: Lead, kind: SlaKind, dealer_id: int, consultant_id: int | None,
             started_at=at,
             remind_at=remind,
             due_at=due,
+            accept_open_minutes=waited,
             released=False,
         )
     )
@@ -271,12 +274,51 @@ def _miss_lead(lead: Lead, now: datetime, result: SlaSweep) -> None:
             result.released += 1
 
 
+def count_open_minutes(batch: int) -> int:
+    """Fill in the open minutes from start to `met_at` of the timers met since the last sweep
+    (a progress step only stamps the time; the clocks are read here, once per group). Two
+    sweepers compute the same figure; the first write stays."""
+    filled = 0
+    while True:
+        with unit_of_work():
+            timers = list(
+                db.session.scalars(
+                    select(SlaTimer)
+                    .where(SlaTimer.met_at.is_not(None), SlaTimer.open_minutes.is_(None))
+                    .order_by(SlaTimer.id)
+                    .limit(batch)
+                )
+            )
+            by_group: dict[int, list[SlaTimer]] = {}
+            for timer in timers:
+                group_id = db.session.get(Dealer, timer.dealer_id).group_id
+                by_group.setdefault(group_id, []).append(timer)
+            for group_id, group_timers in by_group.items():
+                since = min(timer.started_at for timer in group_timers)
+                dealers = {timer.dealer_id for timer in group_timers}
+                clocks = load_schedules(db.session.get(Group, group_id), dealers, since)
+                for timer in group_timers:
+                    counted = open_minutes_between(
+                        timer.started_at, timer.met_at, clocks[timer.dealer_id]
+                    )
+                    filled += db.session.execute(
+                        update(SlaTimer)
+                        .where(SlaTimer.id == timer.id, SlaTimer.open_minutes.is_(None))
+                        .values(open_minutes=round(counted, 2))
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
+        if len(timers) < batch:
+            return filled
+
+
 def sweep_slas(now: datetime | None = None, *, batch: int = 200) -> SlaSweep:
-    """Run the service-level timers due at `now`: reminders first, then misses (and releases)."""
+    """Run the service-level timers due at `now`: reminders first, then misses (and releases),
+    then the open minutes of the timers met since."""
     now = now or utcnow()
     reminded = remind_due(now, batch)
     result = miss_due(now, batch)
     result.reminded = reminded
+    count_open_minutes(batch)
     return result
 
 

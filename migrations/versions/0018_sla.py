@@ -31,6 +31,8 @@ def upgrade():
     sa.Column('reminded_at', sa.DateTime(), nullable=True),
     sa.Column('missed_at', sa.DateTime(), nullable=True),
     sa.Column('met_at', sa.DateTime(), nullable=True),
+    sa.Column('accept_open_minutes', sa.Double(), nullable=True),
+    sa.Column('open_minutes', sa.Double(), nullable=True),
     sa.Column('released', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['consultant_id'], ['users.id'], name=op.f('fk_sla_timers_consultant_id_users')),
     sa.ForeignKeyConstraint(['dealer_id'], ['dealers.id'], name=op.f('fk_sla_timers_dealer_id_dealers')),

@@ -6,20 +6,22 @@ open minutes too."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import itertools
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from leadshare.clock import parse_iso, utcnow
 from leadshare.extensions import db
-from leadshare.hours.schedule import Schedule, add_open_minutes, parse_weekly
+from leadshare.hours.models import SlaTimer
+from leadshare.hours.schedule import DAYS, Schedule, add_open_minutes, parse_weekly
 from leadshare.leads.models import Lead
 from leadshare.notify.models import Notification
 from leadshare.rewards.models import RewardCredit
 from leadshare.tenancy.models import Dealer
 
-from .lead_world import build_world
+from .lead_world import build_world, lead_payload
 from .test_hours_offers import every_day, minute_of_day, offer_of, post_lead, set_hours, sweep
 
 
@@ -45,10 +47,16 @@ def claim(client, world, lead_id: str, who: str = "tianhe") -> None:
     assert answer.status_code == 200, answer.json
 
 
+_phones = itertools.count(1)
+
+
 def held_lead(client, world, who: str = "tianhe") -> str:
-    lead = post_lead(client, world)["id"]
-    claim(client, world, lead, who)
-    return lead
+    """A new customer's lead, claimed by `who`."""
+    payload = lead_payload(customer={"name": "李四", "phone": f"1370000{next(_phones):04d}"})
+    posted = client.post("/api/v1/leads", json=payload, headers=world.headers["referrer"])
+    assert posted.status_code == 201, posted.json
+    claim(client, world, posted.json["id"], who)
+    return posted.json["id"]
 
 
 def progress(client, world, lead_id: str, who: str = "tianhe", **body) -> dict:
@@ -239,3 +247,34 @@ def test_the_timers_are_seen_only_by_who_sees_the_lead(client, make, auth):
     assert hidden.status_code == 404 and hidden.json["reason"]
     missing = client.get("/api/v1/leads/ld_nothing/sla", headers=world.headers["admin"])
     assert missing.status_code == 404
+
+
+def test_the_speed_report_gives_first_contact_in_open_and_wall_minutes_per_store(
+    app, client, make, auth, app_ctx
+):
+    world = build_world(make, auth, contact_sla_minutes=60)
+    set_hours(client, world, world.tianhe, {day: [["09:00", "21:00"]] for day in DAYS})
+    in_time, missed = held_lead(client, world), held_lead(client, world)
+    progress(client, world, in_time, status="contacted")
+    due = parse_iso(contact_timer(client, world, missed)["due_at"])
+    assert "1 missed" in sweep(app, due)
+    # Backdate the contact: claimed 20:30, contacted 10:30 the next day (Shanghai).
+    started = datetime(2026, 11, 2, 12, 30)  # 20:30 in Shanghai
+    with app_ctx:
+        lead_id = db.session.scalar(select(Lead.id).where(Lead.public_id == in_time))
+        db.session.execute(
+            update(SlaTimer)
+            .where(SlaTimer.lead_id == lead_id)
+            .values(started_at=started, met_at=started + timedelta(hours=14), open_minutes=None)
+        )
+        db.session.commit()
+    sweep(app, due)  # the sweep counts the met timer's open minutes
+    body = client.get("/api/v1/audit/speed", headers=world.headers["admin"]).json
+    store = next(s for s in body["stores"] if s["store"]["id"] == world.tianhe.id)
+    assert (store["claimed"], store["contacted_in_sla"], store["missed_sla"]) == (2, 1, 1)
+    assert store["share_in_sla"] == 0.5
+    contact = store["speeds"]["to_contact"]
+    assert contact["open"]["median_minutes"] == 120.0  # 30 that evening, 90 the next morning
+    assert contact["wall"]["median_minutes"] == 840.0
+    assert body["to_contact"]["leads"] == 1 and body["to_contact"]["median_minutes"] == 840.0
+    assert body["speeds"]["to_accept"]["open"]["median_minutes"] is not None
