@@ -177,7 +177,8 @@ def sweep(as_of: str | None) -> None:
     slas = sweep_slas(now)
     click.echo(
         f"{result.expired} offers expired on {result.leads} leads; {reminders} reminders queued; "
-        f"SLA: {slas.reminded} reminded, {slas.missed} missed, {slas.released} released."
+        f"SLA: {slas.reminded} reminded, {slas.missed} missed, {slas.released} released; "
+        f"{slas.appointments} appointments reminded."
     )
 
 

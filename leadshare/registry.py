@@ -1,7 +1,7 @@
 """Every domain's tables, imported in one place so the mapper and migrations see them all."""
 
 from .auth.models import LoginFailure, User, UserSession
-from .hours.models import CalendarDay, SlaTimer, StoreClosure, StoreHours
+from .hours.models import CalendarDay, FollowUpNote, SlaTimer, StoreClosure, StoreHours
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
 from .observability.models import WorkerHeartbeat
@@ -48,4 +48,5 @@ __all__ = [
     "WecomApp",
     "WecomMember",
     "SlaTimer",
+    "FollowUpNote",
 ]

@@ -120,6 +120,8 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.flow_map": {"GET": AUDITORS},
     "web.league": {"GET": AUDITORS | {MANAGER}},
     "sla.LeadSla": {"GET": EVERYONE},  # whoever sees the lead
+    "sla.LeadNotes": {"GET": DEALERS, "POST": DEALERS},  # the holder's and referrer's staff
+    "sla.LeadConsultant": {"PUT": frozenset({MANAGER})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

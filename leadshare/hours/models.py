@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
@@ -82,3 +82,21 @@ class SlaTimer(db.Model):
     open_minutes: Mapped[float | None]
     """The store's open minutes from the start to `met_at`, filled in by the next sweep."""
     released: Mapped[bool] = mapped_column(default=False)
+
+
+class FollowUpNote(db.Model):
+    """A consultant's follow-up note on a held lead, with an optional next appointment the
+    sweep reminds the store of once (`reminded_at`). Contact data: the holder and the referrer
+    read it, no message carries its text."""
+
+    __tablename__ = "follow_up_notes"
+    __table_args__ = (Index("ix_follow_up_notes_next", "reminded_at", "next_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    next_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -156,3 +156,33 @@ class SlaTimerSchema(ma.Schema):
 
 class SlaTimersSchema(ma.Schema):
     items = fields.List(fields.Nested(SlaTimerSchema))
+
+
+class NoteWriteSchema(InputSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    next_at = UTCDateTime(
+        allow_none=True, metadata={"description": "the next appointment; the store is reminded"}
+    )
+
+
+class NoteSchema(ma.Schema):
+    id = fields.Integer()
+    text = fields.String()
+    next_at = UTCDateTime(allow_none=True)
+    reminded_at = UTCDateTime(allow_none=True)
+    created_at = UTCDateTime()
+    author = fields.Nested(ConsultantSchema)
+    dealer = fields.Nested(DealerRefSchema)
+
+
+class NotesSchema(ma.Schema):
+    items = fields.List(fields.Nested(NoteSchema))
+
+
+class ConsultantWriteSchema(InputSchema):
+    user_id = fields.Integer(required=True, metadata={"description": "a member of the store"})
+
+
+class LeadConsultantSchema(ma.Schema):
+    lead_id = fields.String()
+    consultant = fields.Nested(ConsultantSchema, allow_none=True)

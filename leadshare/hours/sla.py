@@ -30,6 +30,7 @@ from ..leads.presenter import dealer_ref
 from ..tenancy.models import Dealer, Group
 from ..uow import unit_of_work
 from .enums import SlaKind, SlaState
+from .followup import remind_appointments
 from .models import SlaTimer
 from .schedule import Schedule, add_open_minutes, next_opening, open_minutes_between
 from .service import StoreClocks, load_schedules
@@ -149,6 +150,7 @@ class SlaSweep:
     reminded: int = 0
     missed: int = 0
     released: int = 0
+    appointments: int = 0
 
 
 def _running(now: datetime):
@@ -313,12 +315,13 @@ def count_open_minutes(batch: int) -> int:
 
 def sweep_slas(now: datetime | None = None, *, batch: int = 200) -> SlaSweep:
     """Run the service-level timers due at `now`: reminders first, then misses (and releases),
-    then the open minutes of the timers met since."""
+    then the open minutes of the timers met since, then the consultants' appointments."""
     now = now or utcnow()
     reminded = remind_due(now, batch)
     result = miss_due(now, batch)
     result.reminded = reminded
     count_open_minutes(batch)
+    result.appointments = remind_appointments(now, batch)
     return result
 
 

@@ -72,3 +72,4 @@ class EventType(StrEnum):
     WITHDRAWN = "withdrawn"
     VOIDED = "voided"
     SLA_MISSED = "sla_missed"
+    CONSULTANT_ASSIGNED = "consultant_assigned"

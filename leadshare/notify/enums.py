@@ -10,7 +10,7 @@ from enum import StrEnum
 
 class NotificationEvent(StrEnum):
     """What a webhook message reports: an offer, its reminder, a claim, progress, a credit, an
-    SLA reminder or miss."""
+    SLA reminder or miss, a consultant's appointment due."""
 
     OFFERED = "offered"
     OFFER_EXPIRING = "offer_expiring"
@@ -23,6 +23,7 @@ class NotificationEvent(StrEnum):
     REWARD_CREDITED = "reward_credited"
     SLA_REMINDER = "sla_reminder"
     SLA_MISSED = "sla_missed"
+    FOLLOW_UP_DUE = "follow_up_due"
 
 
 PROGRESS_EVENTS: tuple[NotificationEvent, ...] = (

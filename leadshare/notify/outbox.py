@@ -20,6 +20,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..auth.models import User
 from ..clock import iso_z, utcnow
 from ..extensions import db
 from ..hours.models import SlaTimer
@@ -189,6 +190,24 @@ def sla_notification(lead: Lead, timer: SlaTimer, holder: Dealer | None) -> Noti
         lead_status=lead.status,
         occurred_at=timer.reminded_at or utcnow(),
         data={**lead_data(db.session, lead), **sla_data(details)},
+    )
+
+
+def follow_up_notification(
+    lead: Lead, holder: Dealer | None, consultant: User | None, next_at: str | None
+) -> Notification | None:
+    """The holding store's reminder of a consultant's appointment (never the note's text)."""
+    return new_notification(
+        holder,
+        NotificationEvent.FOLLOW_UP_DUE,
+        lead=lead,
+        lead_status=lead.status,
+        occurred_at=utcnow(),
+        data={
+            **lead_data(db.session, lead),
+            "next_at": next_at,
+            "consultant": None if consultant is None else consultant.name,
+        },
     )
 
 
