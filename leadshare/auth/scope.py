@@ -122,6 +122,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "sla.LeadSla": {"GET": EVERYONE},  # whoever sees the lead
     "sla.LeadNotes": {"GET": DEALERS, "POST": DEALERS},  # the holder's and referrer's staff
     "sla.LeadConsultant": {"PUT": frozenset({MANAGER})},
+    "web.store_hours": {"POST": frozenset({MANAGER})},
+    "web.store_closure_add": {"POST": frozenset({MANAGER})},
+    "web.store_closure_delete": {"POST": frozenset({MANAGER})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

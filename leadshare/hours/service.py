@@ -34,6 +34,8 @@ from .schedule import (
     closed_for,
     format_intervals,
     format_weekly,
+    is_open,
+    next_opening,
     parse_intervals,
     parse_weekly,
 )
@@ -178,6 +180,13 @@ def load_schedules(group: Group, dealer_ids: Iterable[int], since: datetime) -> 
     ids = sorted(set(dealer_ids))
     clocks.load(ids)
     return {dealer_id: clocks.clock(dealer_id) for dealer_id in ids}
+
+
+def store_opens_at(dealer: Dealer, now: datetime) -> datetime | None:
+    """When a closed store next opens (the inbox: "the clock starts at 09:00"); None when it
+    is open now, or never opens."""
+    clock = StoreClocks(dealer.group, now).clock(dealer.id)
+    return None if is_open(now, clock) else next_opening(now, clock)
 
 
 def offer_expiry(schedule: Schedule, offered_at: datetime, ttl_minutes: int) -> datetime:

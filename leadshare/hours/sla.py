@@ -359,13 +359,14 @@ def lead_timers(actor: User, public_id: str) -> list[dict]:
     return [present_timer(*row) for row in rows]
 
 
-def running_due(dealer_id: int, lead_ids: list[int]) -> dict[int, SlaTimer]:
-    """Per lead, the store's running (or missed, not yet met) timer due first: what the held-leads
-    page shows."""
+def running_due(dealer_id: int, lead_ids: list[int]) -> dict[int, dict]:
+    """Per lead, the store's timer not met yet (running or missed) due first, with its
+    consultant's name: what the held-leads page shows."""
     if not lead_ids:
         return {}
-    timers = db.session.scalars(
-        select(SlaTimer)
+    rows = db.session.execute(
+        select(SlaTimer, User.name)
+        .outerjoin(User, User.id == SlaTimer.consultant_id)
         .where(
             SlaTimer.dealer_id == dealer_id,
             SlaTimer.lead_id.in_(lead_ids),
@@ -374,7 +375,15 @@ def running_due(dealer_id: int, lead_ids: list[int]) -> dict[int, SlaTimer]:
         )
         .order_by(SlaTimer.due_at)
     )
-    found: dict[int, SlaTimer] = {}
-    for timer in timers:
-        found.setdefault(timer.lead_id, timer)
+    found: dict[int, dict] = {}
+    for timer, consultant in rows:
+        found.setdefault(
+            timer.lead_id,
+            {
+                "kind": timer.kind,
+                "state": timer.state,
+                "due_at": timer.due_at,
+                "consultant": consultant,
+            },
+        )
     return found

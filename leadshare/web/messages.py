@@ -52,6 +52,11 @@ REASONS = {
     "unknown_oem": _l("No such OEM."),
     "cannot_deactivate_self": _l("You cannot deactivate yourself."),
     "duplicate_lead": _l("This customer was already shared in your group recently."),
+    "invalid_time": _l("Write times as HH:MM, e.g. 09:00-21:00; 24:00 may end a day."),
+    "end_before_start": _l("Each range ends after it starts."),
+    "overlapping_intervals": _l("Two ranges of one day overlap."),
+    "invalid_hours": _l("Write each day's hours as ranges, e.g. 09:00-12:00, 13:00-21:00."),
+    "unknown_day": _l("Unknown day of the week."),
 }
 
 SCHEMA_MESSAGES = {
