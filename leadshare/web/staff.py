@@ -200,13 +200,7 @@ def store_settings():
     """The manager's operating settings: accepting leads, daily capacity, service radius."""
     user = actor()
     store = user.dealer
-    form = StoreSettingsForm(
-        data={
-            "accepting_leads": store.is_accepting,
-            "daily_capacity": "" if store.daily_capacity is None else str(store.daily_capacity),
-            "service_radius_km": f"{store.service_radius_km:g}",
-        }
-    )
+    form = _operating_form(store, posted=request.method == "POST")
     status = 200
     if request.method == "POST":
         data = load_or_flash(form, DealerWriteSchema(partial=True), form.payload())
@@ -238,9 +232,10 @@ def _settings_page(form, store, status: int = 200, hours_form=None, closure_form
     ), status
 
 
-def _operating_form(store) -> StoreSettingsForm:
+def _operating_form(store, *, posted: bool = False) -> StoreSettingsForm:
+    """The operating settings form, filled from the store (and from the request when posted)."""
     return StoreSettingsForm(
-        formdata=None,
+        **({} if posted else {"formdata": None}),
         data={
             "accepting_leads": store.is_accepting,
             "daily_capacity": "" if store.daily_capacity is None else str(store.daily_capacity),
