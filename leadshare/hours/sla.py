@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 
 from ..auth.models import User
 from ..clock import iso_z, utcnow
@@ -365,7 +365,7 @@ def running_due(dealer_id: int, lead_ids: list[int]) -> dict[int, dict]:
     if not lead_ids:
         return {}
     rows = db.session.execute(
-        select(SlaTimer, User.name)
+        select(SlaTimer, func.coalesce(User.name, User.email))  # a user without a name: email
         .outerjoin(User, User.id == SlaTimer.consultant_id)
         .where(
             SlaTimer.dealer_id == dealer_id,

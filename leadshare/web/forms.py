@@ -320,7 +320,7 @@ def text_intervals(text: str | None) -> list[list[str]]:
 class StoreHoursForm(FlaskForm):
     """A store's own weekly hours, one text per day ("09:00-21:00", blank: closed)."""
 
-    use_group = BooleanField(_l("Keep the group's hours"))
+    use_group = BooleanField(_l("Go back to the group's hours"))
     mon = StringField(_l("Monday"))
     tue = StringField(_l("Tuesday"))
     wed = StringField(_l("Wednesday"))
@@ -339,7 +339,6 @@ class StoreHoursForm(FlaskForm):
         holidays = hours.get("holidays")
         return cls(
             data={
-                "use_group": hours.get("source") == "group",
                 **{day: intervals_text(weekly.get(day)) for day in cls.DAYS},
                 "holidays": intervals_text(holidays),
                 "closed_on_holidays": holidays == [],

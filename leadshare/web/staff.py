@@ -221,9 +221,11 @@ def store_settings():
 def _settings_page(form, store, status: int = 200, hours_form=None, closure_form=None):
     """The settings page: operating settings, opening hours, closures."""
     user = actor()
-    hours_form = hours_form or StoreHoursForm.for_hours(hours.get_store_hours(user, store.id))
+    shown = hours.get_store_hours(user, store.id)
+    hours_form = hours_form or StoreHoursForm.for_hours(shown)
     return render_template(
         "staff/settings.html",
+        hours_source=shown["source"],
         form=form,
         store=store,
         hours_form=hours_form,
