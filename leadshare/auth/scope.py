@@ -125,6 +125,9 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.store_hours": {"POST": frozenset({MANAGER})},
     "web.store_closure_add": {"POST": frozenset({MANAGER})},
     "web.store_closure_delete": {"POST": frozenset({MANAGER})},
+    "web.admin_hours": {"GET": frozenset({GA})},
+    "web.admin_hours_save": {"POST": frozenset({GA})},
+    "web.admin_calendar_save": {"POST": frozenset({GA})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

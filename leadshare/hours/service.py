@@ -259,6 +259,11 @@ def effective_hours(dealer: Dealer) -> dict[str, Any]:
     }
 
 
+def effective_hours_of_group(group: Group) -> dict[str, Any]:
+    """A group's default hours in the contract's shape (open around the clock when unset)."""
+    return group.opening_hours or {"weekly": format_weekly(AROUND_THE_CLOCK), "holidays": None}
+
+
 def get_store_hours(actor: User, dealer_id: int) -> dict[str, Any]:
     return effective_hours(_dealer(actor, dealer_id, edit=False))
 

@@ -366,3 +366,7 @@ class ClosureForm(FlaskForm):
             "ends_on": (self.ends_on.data or "").strip() or None,
             "reason": (self.reason.data or "").strip() or None,
         }
+
+
+class CalendarForm(FlaskForm):
+    days = TextAreaField(_l("The group's own days, one a line"))

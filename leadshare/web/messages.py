@@ -57,6 +57,8 @@ REASONS = {
     "overlapping_intervals": _l("Two ranges of one day overlap."),
     "invalid_hours": _l("Write each day's hours as ranges, e.g. 09:00-12:00, 13:00-21:00."),
     "unknown_day": _l("Unknown day of the week."),
+    "date_outside_year": _l("A day of another year: save each year's days on its own page."),
+    "duplicate_day": _l("A day is given twice."),
 }
 
 SCHEMA_MESSAGES = {

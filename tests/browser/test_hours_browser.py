@@ -55,3 +55,22 @@ def test_a_manager_sets_hours_and_a_closure_and_staff_see_the_contact_due(
     assert "前联系客户" in due.text and "顾问" in due.text
     screenshot(driver, "hours-held")
     assert page_errors(driver) == []
+
+
+def test_the_group_admin_types_in_next_years_holidays(live_server, driver):  # noqa: F811
+    base = live_server
+    sign_in(driver, base, "group.admin@demo.leadshare.cn")
+    driver.get(f"{base}/admin/hours?year=2026")
+    assert "春节" in driver.find_element(By.CSS_SELECTOR, ".calendar").text
+    screenshot(driver, "hours-calendar-2026")
+    driver.get(f"{base}/admin/hours?year=2027")
+    assert "尚无 2027 年" in driver.find_element(By.CSS_SELECTOR, ".calendar").text
+    driver.find_element(By.ID, "days").send_keys("2027-01-01 holiday 元旦\n2027-02-06 workday")
+    submit(
+        driver,
+        driver.find_element(By.XPATH, "//form[contains(@action, '/admin/calendar')]//button"),
+    )
+    assert "2027 年日历已保存" in flash_text(driver)
+    assert "调休上班" in driver.find_element(By.CSS_SELECTOR, ".calendar").text
+    screenshot(driver, "hours-calendar-2027")
+    assert page_errors(driver) == []

@@ -95,3 +95,54 @@ def test_held_leads_show_the_contact_due_time_and_the_consultant(app, client, ma
     assert claimed.status_code == 200
     held = staff.get("/held").text
     assert "sla sla-running" in held and "顾问：李顾问" in held and "前联系客户" in held
+
+
+def test_the_group_admin_sees_the_built_in_holidays_and_types_in_next_years(
+    app, client, make, auth
+):
+    world = build_world(make, auth)
+    admin = Browser(app, world.users["admin"])
+    known = admin.get("/admin/hours?year=2026").text
+    assert "2026-02-17" in known and "春节" in known and "调休上班" in known
+    unknown = admin.get("/admin/hours?year=2027").text
+    assert "flash warning" in unknown and "2027" in unknown
+    saved = admin.post(
+        "/admin/calendar?year=2027", days="2027-01-01 holiday 元旦\n\n2027-02-06  workday"
+    )
+    assert saved.status_code == 302, saved.text
+    calendar = client.get(
+        f"/api/v1/groups/{world.group.id}/calendar?year=2027", headers=world.headers["admin"]
+    ).json
+    assert calendar["known"] is True
+    assert [(d["date"], d["kind"]) for d in calendar["days"]] == [
+        ("2027-01-01", "holiday"),
+        ("2027-02-06", "workday"),
+    ]
+    page = admin.get("/admin/hours?year=2027").text
+    assert "2027-01-01 holiday 元旦" in page and "flash warning" not in page
+
+
+def test_a_bad_calendar_line_or_another_years_day_is_refused(app, client, make, auth):
+    world = build_world(make, auth)
+    admin = Browser(app, world.users["admin"])
+    bad = admin.post("/admin/calendar?year=2027", days="2027-01-01 holiday\n2027-13-01 holiday")
+    assert bad.status_code == 422 and "第 2 行" in bad.text
+    other = admin.post("/admin/calendar?year=2027", days="2028-01-01 holiday 元旦")
+    assert other.status_code == 422 and "另一年" in other.text
+    calendar = client.get(
+        f"/api/v1/groups/{world.group.id}/calendar?year=2027", headers=world.headers["admin"]
+    ).json
+    assert calendar["known"] is False
+
+
+def test_the_group_admin_sets_the_groups_default_hours(app, client, make, auth):
+    world = build_world(make, auth)
+    admin = Browser(app, world.users["admin"])
+    form = {day: "09:00-21:00" for day in WEEK} | {"holidays": "10:00-18:00"}
+    assert admin.post("/admin/hours", **form).status_code == 302
+    group = client.get(f"/api/v1/groups/{world.group.id}", headers=world.headers["admin"]).json
+    assert group["opening_hours"]["weekly"]["sat"] == [["09:00", "21:00"]]
+    assert group["opening_hours"]["holidays"] == [["10:00", "18:00"]]
+    assert hours_of(client, world)["source"] == "group"
+    manager = Browser(app, world.users["tianhe2"])
+    assert manager.get("/admin/hours").status_code == 403
