@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.current import guard_request
     from .auth.public import public
     from .database import register_unavailable_handler
+    from .hours import sla as _sla  # noqa: F401 - its lead-event handlers run the SLA timers
     from .notify import outbox as _outbox  # noqa: F401 - its handlers write the outbox
     from .rewards import credits as _rewards  # noqa: F401 - its lead-event handlers credit
     from .web import register_web

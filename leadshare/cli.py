@@ -113,6 +113,7 @@ def _utc(value: str | None) -> datetime | None:
 @click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
 def sweep(as_of: str | None) -> None:
     """Expire offers whose time is up and route their leads on; safe on many hosts at once."""
+    from .hours.sla import sweep_slas
     from .leads.offers import sweep as run_sweep
     from .notify.outbox import enqueue_reminders
     from .settings import current_settings
@@ -120,8 +121,11 @@ def sweep(as_of: str | None) -> None:
     now = _utc(as_of)
     result = run_sweep(now)
     reminders = enqueue_reminders(current_settings().notify.remind_at, now)
+    slas = sweep_slas(now)
     click.echo(
-        f"{result.expired} offers expired on {result.leads} leads; {reminders} reminders queued."
+        f"{result.expired} offers expired on {result.leads} leads; {reminders} reminders queued; "
+        f"SLA: {slas.reminded} reminded, {slas.missed} missed, {slas.released} released; "
+        f"{slas.appointments} appointments reminded."
     )
 
 

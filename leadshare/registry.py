@@ -2,7 +2,7 @@
 
 from .auth.models import LoginFailure, User, UserSession
 from .brands.models import BrandAlias
-from .hours.models import CalendarDay, StoreClosure, StoreHours
+from .hours.models import CalendarDay, FollowUpNote, SlaTimer, StoreClosure, StoreHours
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
 from .observability.models import WorkerHeartbeat
@@ -53,4 +53,6 @@ __all__ = [
     "WecomMember",
     "RewardAlert",
     "DealerOemCode",
+    "SlaTimer",
+    "FollowUpNote",
 ]

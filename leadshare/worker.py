@@ -1,13 +1,14 @@
 """The worker: one process beside the web servers for the timers that no read may run.
 
 Reads never write, so an offer whose time is up stays pending in the database (and reads as
-expired) until the sweep expires it and routes its lead on. The worker runs the sweep every
-`sweep_every` seconds and the notification deliverer (queue due reminders, deliver what is
-pending) every `deliver_every` seconds. Many workers may run at once: the sweep skips leads
-another has locked, deliverers lease the messages they send. SIGTERM or SIGINT stops it
-cleanly: the job in progress ends (a delivery batch gives back what it did not send), then
-the loop does. Each round that ran a job writes one JSON log line (what it did, how long it
-took, its SQL statements) and beats the worker's heartbeat row, which `/readyz` reads.
+expired) until the sweep expires it and routes its lead on. The worker runs the sweep (offers,
+then the service-level timers of hours/sla.py) every `sweep_every` seconds and the notification
+deliverer (queue due reminders, deliver what is pending) every `deliver_every` seconds. Many
+workers may run at once: the sweep skips leads another has locked, deliverers lease the messages
+they send. SIGTERM or SIGINT stops it cleanly: the job in progress ends (a delivery batch gives
+back what it did not send), then the loop does. Each round that ran a job writes one JSON log line
+(what it did, how long it took, its SQL statements) and beats the worker's heartbeat row, which
+`/readyz` reads.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .clock import utcnow
 from .extensions import db
+from .hours.sla import sweep_slas
 from .leads.offers import sweep
 from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_id
 from .notify.outbox import enqueue_reminders
@@ -43,6 +45,7 @@ class WorkerReport:
     rounds: int = 0
     sweeps: int = 0
     expired: int = 0
+    sla_missed: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     released: int = 0
 
@@ -132,6 +135,8 @@ def run_worker(
         report.sweeps += 1
         report.expired += result.expired
         report.released += release_due_credits()  # held reward credits whose hold is over
+        slas = sweep_slas()
+        report.sla_missed += slas.missed
 
     def deliver() -> None:
         enqueue_reminders(settings.remind_at)

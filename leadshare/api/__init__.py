@@ -21,6 +21,7 @@ from . import (
     oems,
     retail,
     rewards,
+    sla,
     users,
     wecom,
 )
@@ -43,6 +44,7 @@ BLUEPRINTS = (
     wecom.blp,
     brands.blp,
     retail.blp,
+    sla.blp,
 )
 
 

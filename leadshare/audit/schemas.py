@@ -312,9 +312,41 @@ class HistogramSchema(ma.Schema):
     bins = fields.List(fields.Nested(SpeedBinSchema))
 
 
+class SpreadSchema(ma.Schema):
+    median_minutes = fields.Float(allow_none=True)
+    p90_minutes = fields.Float(allow_none=True)
+
+
+class ClockSpreadSchema(ma.Schema):
+    wall = fields.Nested(SpreadSchema, metadata={"description": "wall-clock minutes"})
+    open = fields.Nested(SpreadSchema, metadata={"description": "the store's open minutes"})
+
+
+class SpeedsSchema(ma.Schema):
+    to_accept = fields.Nested(
+        ClockSpreadSchema, metadata={"description": "from posting to the claim"}
+    )
+    to_contact = fields.Nested(
+        ClockSpreadSchema, metadata={"description": "from the claim to the first contact"}
+    )
+
+
+class StoreSpeedSchema(ma.Schema):
+    store = fields.Nested(RefSchema, allow_none=True)
+    claimed = fields.Integer()
+    contacted_in_sla = fields.Integer()
+    missed_sla = fields.Integer()
+    share_in_sla = fields.Float(
+        allow_none=True, metadata={"description": "contacted in time / (in time + missed)"}
+    )
+    speeds = fields.Nested(SpeedsSchema)
+
+
 class SpeedSchema(ma.Schema):
     to_accept = fields.Nested(HistogramSchema)
     to_contact = fields.Nested(HistogramSchema, allow_none=True)
+    speeds = fields.Nested(SpeedsSchema)
+    stores = fields.List(fields.Nested(StoreSpeedSchema))
 
 
 class LeaguePartnerSchema(ma.Schema):

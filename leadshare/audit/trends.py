@@ -20,10 +20,12 @@ from sqlalchemy import ColumnElement, case, extract, func, literal, select
 from ..auth.models import User
 from ..clock import local_date, local_midnight, utcnow
 from ..extensions import db
+from ..hours.enums import SlaKind, SlaState
+from ..hours.models import SlaTimer
 from ..leads.models import Lead
 from .figures import LADDER, minutes, percentile, rate
 from .grouping import key_refs
-from .query import counted_conditions, is_postgresql, ref, tune_for_reports
+from .query import counted_conditions, dealer_refs, is_postgresql, ref, tune_for_reports
 
 PERIODS = ("week", "month")
 BYS = ("none", "brand", "group", "province")
@@ -248,9 +250,14 @@ def _elapsed(start: ColumnElement, end: ColumnElement) -> ColumnElement:
     return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000.0) / 60_000.0
 
 
-def contact_column() -> ColumnElement | None:
-    """The lead's first contact time, once the hours/SLA work stores one (`contacted_at`)."""
-    return getattr(Lead, "contacted_at", None)
+def contact_timers() -> list[ColumnElement[bool]]:
+    """Join each counted lead to its holder's first-contact timer (hours/sla.py): the claim
+    starts it, the first `contacted` stamps `met_at`."""
+    return [
+        SlaTimer.lead_id == Lead.id,
+        SlaTimer.kind == SlaKind.CONTACT,
+        SlaTimer.dealer_id == Lead.holder_id,
+    ]
 
 
 def _histogram(conditions, start: ColumnElement, end: ColumnElement) -> dict[str, Any]:
@@ -289,15 +296,81 @@ def _histogram(conditions, start: ColumnElement, end: ColumnElement) -> dict[str
     }
 
 
+def _spread(values: list[float]) -> dict[str, float | None]:
+    ordered = sorted(values)
+    return {
+        "median_minutes": minutes(percentile(ordered, 0.5)),
+        "p90_minutes": minutes(percentile(ordered, 0.9)),
+    }
+
+
+def _speeds(rows: list[Any]) -> dict[str, Any]:
+    """Median and p90 to accept and to first contact, in the store's open minutes and on the
+    wall clock, over contact timers (one per store that claimed a lead)."""
+    accept_wall = [(r.started_at - r.created_at).total_seconds() / 60 for r in rows]
+    contact_wall = [(r.met_at - r.started_at).total_seconds() / 60 for r in rows if r.met_at]
+    return {
+        "to_accept": {
+            "wall": _spread(accept_wall),
+            "open": _spread(
+                [r.accept_open_minutes for r in rows if r.accept_open_minutes is not None]
+            ),
+        },
+        "to_contact": {
+            "wall": _spread(contact_wall),
+            "open": _spread([r.open_minutes for r in rows if r.open_minutes is not None]),
+        },
+    }
+
+
+def _store_speeds(rows: list[Any]) -> list[dict[str, Any]]:
+    """Per store that claimed leads: its speeds and the share of its decided contact timers
+    (met or missed; running and closed ones are not decided) met within the SLA."""
+    by_store: dict[int, list[Any]] = {}
+    for row in rows:
+        by_store.setdefault(row.dealer_id, []).append(row)
+    refs = dealer_refs(by_store)
+    stores = []
+    for dealer_id, store_rows in by_store.items():
+        met = sum(r.state == SlaState.MET for r in store_rows)
+        missed = sum(r.state == SlaState.MISSED for r in store_rows)
+        stores.append(
+            {
+                "store": refs.get(dealer_id),
+                "claimed": len(store_rows),
+                "contacted_in_sla": met,
+                "missed_sla": missed,
+                "share_in_sla": rate(met, met + missed),
+                "speeds": _speeds(store_rows),
+            }
+        )
+    return sorted(stores, key=lambda s: (-s["claimed"], (s["store"] or {}).get("code") or ""))
+
+
 def speed_report(actor: User, filters: Mapping[str, Any]) -> dict[str, Any]:
-    """Time from posting to acceptance as a histogram with median and p90; time from acceptance
-    to first contact the same way once leads carry a contact time (else null)."""
+    """Time from posting to acceptance as a histogram with median and p90, and from acceptance
+    to first contact the same way (the holder's contact timer); both again in the store's open
+    minutes, overall and per store with each store's share contacted within the SLA."""
     conditions = counted_conditions(actor, filters)
     tune_for_reports()
-    contacted = contact_column()
+    timers = list(
+        db.session.execute(
+            select(
+                SlaTimer.dealer_id,
+                SlaTimer.state,
+                SlaTimer.started_at,
+                SlaTimer.met_at,
+                SlaTimer.accept_open_minutes,
+                SlaTimer.open_minutes,
+                Lead.created_at,
+            ).where(*conditions, SlaTimer.lead_id == Lead.id, SlaTimer.kind == SlaKind.CONTACT)
+        )
+    )
     return {
         "to_accept": _histogram(conditions, Lead.created_at, Lead.accepted_at),
-        "to_contact": (
-            None if contacted is None else _histogram(conditions, Lead.accepted_at, contacted)
+        "to_contact": _histogram(
+            [*conditions, *contact_timers()], SlaTimer.started_at, SlaTimer.met_at
         ),
+        "speeds": _speeds(timers),
+        "stores": _store_speeds(timers),
     }

@@ -131,6 +131,15 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.platform_groups": {"GET": frozenset({PA})},
     "web.platform_group": {"GET": frozenset({PA}), "POST": frozenset({PA})},
     "web.platform_oems": {"GET": frozenset({PA}), "POST": frozenset({PA})},
+    "sla.LeadSla": {"GET": EVERYONE},  # whoever sees the lead
+    "sla.LeadNotes": {"GET": DEALERS, "POST": DEALERS},  # the holder's and referrer's staff
+    "sla.LeadConsultant": {"PUT": frozenset({MANAGER})},
+    "web.store_hours": {"POST": frozenset({MANAGER})},
+    "web.store_closure_add": {"POST": frozenset({MANAGER})},
+    "web.store_closure_delete": {"POST": frozenset({MANAGER})},
+    "web.admin_hours": {"GET": frozenset({GA})},
+    "web.admin_hours_save": {"POST": frozenset({GA})},
+    "web.admin_calendar_save": {"POST": frozenset({GA})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

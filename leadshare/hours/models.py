@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
@@ -50,3 +50,53 @@ class CalendarDay(db.Model):
     day: Mapped[date]
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str | None] = mapped_column(String(100))
+
+
+class SlaTimer(db.Model):
+    """One service-level clock of one holder on one lead: first contact within the group's
+    open minutes after the claim, or the visit within its days after the contact. The sweep
+    reminds once (`reminded_at`) and marks a miss once (`missed_at`), each by a conditional
+    UPDATE, so concurrent sweepers act on a timer once."""
+
+    __tablename__ = "sla_timers"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "dealer_id", "kind"),
+        Index("ix_sla_timers_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    started_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None]
+    due_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]
+    missed_at: Mapped[datetime | None]
+    met_at: Mapped[datetime | None]
+    """When the store contacted (visited), in time or late: the speed-to-lead figure's end."""
+    accept_open_minutes: Mapped[float | None]
+    """Of a contact timer: the store's open minutes from the lead's posting to its claim."""
+    open_minutes: Mapped[float | None]
+    """The store's open minutes from the start to `met_at`, filled in by the next sweep."""
+    released: Mapped[bool] = mapped_column(default=False)
+
+
+class FollowUpNote(db.Model):
+    """A consultant's follow-up note on a held lead, with an optional next appointment the
+    sweep reminds the store of once (`reminded_at`). Contact data: the holder and the referrer
+    read it, no message carries its text."""
+
+    __tablename__ = "follow_up_notes"
+    __table_args__ = (Index("ix_follow_up_notes_next", "reminded_at", "next_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    next_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

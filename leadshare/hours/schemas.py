@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..leads.schemas import DealerRefSchema
 from ..schemas import Date, InputSchema, QueryArgsSchema, UTCDateTime
 from .schedule import DayKind
 
@@ -122,3 +123,66 @@ class CalendarSchema(ma.Schema):
     )
     source = fields.String()
     days = fields.List(fields.Nested(CalendarDaySchema))
+
+
+class ConsultantSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String(allow_none=True)
+
+
+class SlaTimerSchema(ma.Schema):
+    """One service-level timer of a holder on a lead."""
+
+    kind = fields.String(
+        metadata={"description": "contact (open minutes after the claim) or visit (days after)"}
+    )
+    state = fields.String(metadata={"description": "running, met, missed or closed"})
+    dealer = fields.Nested(DealerRefSchema, metadata={"description": "the holding store"})
+    consultant = fields.Nested(
+        ConsultantSchema,
+        allow_none=True,
+        metadata={"description": "the staff member following the lead up (the claimer)"},
+    )
+    started_at = UTCDateTime()
+    remind_at = UTCDateTime(allow_none=True)
+    due_at = UTCDateTime()
+    reminded_at = UTCDateTime(allow_none=True)
+    missed_at = UTCDateTime(allow_none=True)
+    met_at = UTCDateTime(allow_none=True, metadata={"description": "in time or late"})
+    released = fields.Boolean(
+        metadata={"description": "the miss gave the lead back to routing without this store"}
+    )
+
+
+class SlaTimersSchema(ma.Schema):
+    items = fields.List(fields.Nested(SlaTimerSchema))
+
+
+class NoteWriteSchema(InputSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    next_at = UTCDateTime(
+        allow_none=True, metadata={"description": "the next appointment; the store is reminded"}
+    )
+
+
+class NoteSchema(ma.Schema):
+    id = fields.Integer()
+    text = fields.String()
+    next_at = UTCDateTime(allow_none=True)
+    reminded_at = UTCDateTime(allow_none=True)
+    created_at = UTCDateTime()
+    author = fields.Nested(ConsultantSchema)
+    dealer = fields.Nested(DealerRefSchema)
+
+
+class NotesSchema(ma.Schema):
+    items = fields.List(fields.Nested(NoteSchema))
+
+
+class ConsultantWriteSchema(InputSchema):
+    user_id = fields.Integer(required=True, metadata={"description": "a member of the store"})
+
+
+class LeadConsultantSchema(ma.Schema):
+    lead_id = fields.String()
+    consultant = fields.Nested(ConsultantSchema, allow_none=True)

@@ -34,6 +34,8 @@ from .schedule import (
     closed_for,
     format_intervals,
     format_weekly,
+    is_open,
+    next_opening,
     parse_intervals,
     parse_weekly,
 )
@@ -180,6 +182,13 @@ def load_schedules(group: Group, dealer_ids: Iterable[int], since: datetime) -> 
     return {dealer_id: clocks.clock(dealer_id) for dealer_id in ids}
 
 
+def store_opens_at(dealer: Dealer, now: datetime) -> datetime | None:
+    """When a closed store next opens (the inbox: "the clock starts at 09:00"); None when it
+    is open now, or never opens."""
+    clock = StoreClocks(dealer.group, now).clock(dealer.id)
+    return None if is_open(now, clock) else next_opening(now, clock)
+
+
 def offer_expiry(schedule: Schedule, offered_at: datetime, ttl_minutes: int) -> datetime:
     """An offer's time counts the store's open minutes; a store that never opens within the
     horizon falls back to the wall clock (so no offer waits forever)."""
@@ -248,6 +257,11 @@ def effective_hours(dealer: Dealer) -> dict[str, Any]:
         "source": source,
         "timezone": dealer.group.timezone,
     }
+
+
+def effective_hours_of_group(group: Group) -> dict[str, Any]:
+    """A group's default hours in the contract's shape (open around the clock when unset)."""
+    return group.opening_hours or {"weekly": format_weekly(AROUND_THE_CLOCK), "holidays": None}
 
 
 def get_store_hours(actor: User, dealer_id: int) -> dict[str, Any]:

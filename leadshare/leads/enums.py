@@ -71,3 +71,5 @@ class EventType(StrEnum):
     LOST = "lost"
     WITHDRAWN = "withdrawn"
     VOIDED = "voided"
+    SLA_MISSED = "sla_missed"
+    CONSULTANT_ASSIGNED = "consultant_assigned"

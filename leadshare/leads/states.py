@@ -33,8 +33,11 @@ TRANSITIONS: Mapping[LeadStatus, frozenset[LeadStatus]] = {
     # offered); or withdrawn by its referrer.
     S.OFFERED: frozenset({S.OFFERED, S.OPEN, S.ACCEPTED, S.WITHDRAWN}),
     S.OPEN: frozenset({S.ACCEPTED, S.WITHDRAWN}),
+    # Accepted also goes back to routing when its holder misses the contact SLA (issue 14).
     **{
-        stage: frozenset(PROGRESS_LADDER[index + 1 :]) | {S.LOST}
+        stage: frozenset(PROGRESS_LADDER[index + 1 :])
+        | {S.LOST}
+        | (ROUTED if stage == S.ACCEPTED else frozenset())
         for index, stage in enumerate(PROGRESS_LADDER[:-1])
     },
     S.DELIVERED: frozenset(),
@@ -169,7 +172,7 @@ def progress_steps(current: LeadStatus | str, target: LeadStatus | str) -> list[
     Only forward along the ladder, or to `lost` from accepted up to ordered (the table's moves of
     a held lead); anything else raises InvalidTransition.
     """
-    if current not in LOSABLE or not may_move(current, target):
+    if current not in LOSABLE or not may_move(current, target) or target in ROUTED:
         raise InvalidTransition(current, target)
     if target == S.LOST:
         return [S.LOST]

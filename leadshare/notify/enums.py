@@ -9,7 +9,8 @@ from enum import StrEnum
 
 
 class NotificationEvent(StrEnum):
-    """What a webhook message reports: an offer, its reminder, a claim, progress, a credit."""
+    """What a webhook message reports: an offer, its reminder, a claim, progress, a credit, an
+    SLA reminder or miss, a consultant's appointment due."""
 
     OFFERED = "offered"
     OFFER_EXPIRING = "offer_expiring"
@@ -20,6 +21,9 @@ class NotificationEvent(StrEnum):
     DELIVERED = "delivered"
     LOST = "lost"
     REWARD_CREDITED = "reward_credited"
+    SLA_REMINDER = "sla_reminder"
+    SLA_MISSED = "sla_missed"
+    FOLLOW_UP_DUE = "follow_up_due"
 
 
 PROGRESS_EVENTS: tuple[NotificationEvent, ...] = (

@@ -1,10 +1,12 @@
 """The outbox: a notification row is written in the same transaction as the change it reports.
 
 Offers go to the offered store; claims, progress and reward credits go to the referrer; when an
-offer has used NOTIFY_REMIND_AT of its time, the sweep (and the deliverer, on every poll) adds
-a reminder for the offered store. The handlers run inside the change's unit of work and commit
-nothing. Only stores with a webhook_url get rows. A change that rolls
-back takes its rows with it, and a row that is committed is delivered at least once.
+offer has used NOTIFY_REMIND_AT of its time (the store's open minutes, as its expiry counts them),
+the sweep (and the deliverer, on every poll) adds a reminder for the offered store. A service-level
+reminder goes to the holder, a missed one (`sla_missed`) to the holder and the referrer. The
+handlers run inside the change's unit of work and commit nothing. Only stores with a webhook_url
+get rows. A change that rolls back takes its rows with it, and a row that is committed is
+delivered at least once.
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..auth.models import User
 from ..clock import iso_z, utcnow
 from ..extensions import db
+from ..hours.models import SlaTimer
+from ..hours.schedule import Schedule, add_open_minutes, open_minutes_between
+from ..hours.service import load_schedules
 from ..leads.contact import mask_name
 from ..leads.enums import EventType, LeadStatus, OfferStatus
 from ..leads.events import on_event
 from ..leads.models import Lead, LeadEvent, Offer
 from ..leads.presenter import dealer_ref, shown_km
+from ..leads.states import ROUTED
 from ..observability.context import current_request_id
 from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
@@ -44,8 +51,10 @@ def has_webhook(dealer: Dealer | None) -> bool:
 
 
 def lead_data(session: Session, lead: Lead) -> dict[str, Any]:
-    """What every message may say about a lead: no phone, WeChat ID, address or notes (PIPL)."""
-    holder = session.get(Dealer, lead.holder_id) if lead.holder_id else None
+    """What every message may say about a lead: no phone, WeChat ID, address or notes (PIPL).
+    A lead being routed again (released after a missed SLA) names no holder."""
+    held = lead.holder_id and lead.status not in ROUTED
+    holder = session.get(Dealer, lead.holder_id) if held else None
     return {
         "referrer": dealer_ref(session.get(Dealer, lead.referrer_id)),
         "holder": dealer_ref(holder),
@@ -145,8 +154,61 @@ def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
             occurred_at=event.at,
             data=lead_data(db.session, lead),
         )
+    elif event.type == EventType.SLA_MISSED:
+        holder = db.session.get(Dealer, event.dealer_id)
+        referrer = db.session.get(Dealer, lead.referrer_id)
+        data = {**lead_data(db.session, lead), **sla_data(event.data)}
+        for recipient in dict.fromkeys(r for r in (holder, referrer) if r is not None):
+            row = new_notification(
+                recipient,
+                NotificationEvent.SLA_MISSED,
+                lead=lead,
+                lead_status=lead.status,
+                occurred_at=event.at,
+                data=data,
+            )
+            if row is not None:
+                db.session.add(row)
+        return
     if row is not None:
         db.session.add(row)
+
+
+def sla_data(details: dict[str, Any]) -> dict[str, Any]:
+    """What a service-level message says beyond the lead: which timer, when it was due, and
+    whether the lead went back to routing."""
+    return {key: details.get(key) for key in ("sla", "due_at", "released")}
+
+
+def sla_notification(lead: Lead, timer: SlaTimer, holder: Dealer | None) -> Notification | None:
+    """The holder's reminder that a service level is about to pass."""
+    details = {"sla": timer.kind, "due_at": iso_z(timer.due_at), "released": False}
+    return new_notification(
+        holder,
+        NotificationEvent.SLA_REMINDER,
+        lead=lead,
+        lead_status=lead.status,
+        occurred_at=timer.reminded_at or utcnow(),
+        data={**lead_data(db.session, lead), **sla_data(details)},
+    )
+
+
+def follow_up_notification(
+    lead: Lead, holder: Dealer | None, consultant: User | None, next_at: str | None
+) -> Notification | None:
+    """The holding store's reminder of a consultant's appointment (never the note's text)."""
+    return new_notification(
+        holder,
+        NotificationEvent.FOLLOW_UP_DUE,
+        lead=lead,
+        lead_status=lead.status,
+        occurred_at=utcnow(),
+        data={
+            **lead_data(db.session, lead),
+            "next_at": next_at,
+            "consultant": None if consultant is None else consultant.name,
+        },
+    )
 
 
 @sa_event.listens_for(Session, "before_flush")
@@ -176,11 +238,32 @@ def _notify_reward_credits(session: Session, _context, _instances) -> None:
         session.add(row)
 
 
-def reminder_due(offer: Offer, remind_at: float, now: datetime) -> bool:
-    """True once `remind_at` (a fraction) of the offer's time to live is past, till it expires."""
+def reminder_instant(offer: Offer, remind_at: float, clock: Schedule) -> datetime:
+    """When `remind_at` (a fraction) of the offer's time is used: its store's open minutes, as
+    its expiry counts them (the wall clock when the store never opens, as the expiry then)."""
+    counted = open_minutes_between(offer.offered_at, offer.expires_at, clock)
+    at = add_open_minutes(offer.offered_at, counted * remind_at, clock) if counted else None
+    return at or offer.offered_at + (offer.expires_at - offer.offered_at) * remind_at
+
+
+def reminder_due(offer: Offer, remind_at: float, now: datetime, clock: Schedule) -> bool:
+    """True once `remind_at` of the offer's open time is past, till it expires."""
     if offer.expires_at is None or offer.expires_at <= now:
         return False
-    return offer.offered_at + (offer.expires_at - offer.offered_at) * remind_at <= now
+    return reminder_instant(offer, remind_at, clock) <= now
+
+
+def _clocks_of(offers: list[Offer]) -> dict[int, Schedule]:
+    """The offered stores' clocks, read once per group."""
+    by_group: dict[int, list[Offer]] = {}
+    for offer in offers:
+        by_group.setdefault(offer.lead.group_id, []).append(offer)
+    clocks: dict[int, Schedule] = {}
+    for group_offers in by_group.values():
+        since = min(offer.offered_at for offer in group_offers)
+        group = group_offers[0].lead.group
+        clocks |= load_schedules(group, (offer.dealer_id for offer in group_offers), since)
+    return clocks
 
 
 def enqueue_reminders(remind_at: float, now: datetime | None = None) -> int:
@@ -211,9 +294,10 @@ def enqueue_reminders(remind_at: float, now: datetime | None = None) -> int:
             )
             .order_by(Offer.id)
         ).all()
+        clocks = _clocks_of(offers)
         added = 0
         for offer in offers:
-            if not reminder_due(offer, remind_at, now):
+            if not reminder_due(offer, remind_at, now, clocks[offer.dealer_id]):
                 continue
             row = _offer_notification(offer.lead, offer, NotificationEvent.OFFER_EXPIRING, now)
             try:

@@ -305,3 +305,73 @@ class UserForm(FlaskForm):
         elif self.dealer_id.data:
             data["dealer_id"] = whole_number(self.dealer_id.data)
         return data
+
+
+_INTERVAL_SPLIT = re.compile(r"[,，;；\s]+")
+
+
+def intervals_text(intervals: list | None) -> str:
+    """[["09:00", "12:00"], ["13:00", "21:00"]] as "09:00-12:00, 13:00-21:00"."""
+    return ", ".join(f"{start}-{end}" for start, end in intervals or [])
+
+
+def text_intervals(text: str | None) -> list[list[str]]:
+    """ "09:00-12:00, 13:00-21:00" as the contract's pairs; the hours core judges them (a piece
+    without one "-" stays a one-item list, which it refuses as not a pair)."""
+    pieces = [p for p in _INTERVAL_SPLIT.split((text or "").strip()) if p]
+    return [p.replace("–", "-").split("-") for p in pieces]
+
+
+class StoreHoursForm(FlaskForm):
+    """A store's own weekly hours, one text per day ("09:00-21:00", blank: closed)."""
+
+    use_group = BooleanField(_l("Go back to the group's hours"))
+    mon = StringField(_l("Monday"))
+    tue = StringField(_l("Tuesday"))
+    wed = StringField(_l("Wednesday"))
+    thu = StringField(_l("Thursday"))
+    fri = StringField(_l("Friday"))
+    sat = StringField(_l("Saturday"))
+    sun = StringField(_l("Sunday"))
+    holidays = StringField(_l("Statutory holidays (blank: the weekly hours)"))
+    closed_on_holidays = BooleanField(_l("Closed on statutory holidays"))
+
+    DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+    @classmethod
+    def for_hours(cls, hours: Mapping[str, Any]) -> StoreHoursForm:
+        weekly = hours.get("weekly") or {}
+        holidays = hours.get("holidays")
+        return cls(
+            data={
+                **{day: intervals_text(weekly.get(day)) for day in cls.DAYS},
+                "holidays": intervals_text(holidays),
+                "closed_on_holidays": holidays == [],
+            }
+        )
+
+    def payload(self) -> dict[str, Any]:
+        if self.use_group.data:
+            return {"weekly": None}
+        holidays = text_intervals(self.holidays.data)
+        return {
+            "weekly": {day: text_intervals(getattr(self, day).data) for day in self.DAYS},
+            "holidays": [] if self.closed_on_holidays.data else (holidays or None),
+        }
+
+
+class ClosureForm(FlaskForm):
+    starts_on = StringField(_l("First closed day"))
+    ends_on = StringField(_l("Last closed day"))
+    reason = StringField(_l("Why (optional)"))
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "starts_on": (self.starts_on.data or "").strip() or None,
+            "ends_on": (self.ends_on.data or "").strip() or None,
+            "reason": (self.reason.data or "").strip() or None,
+        }
+
+
+class CalendarForm(FlaskForm):
+    days = TextAreaField(_l("The group's own days, one a line"))

@@ -59,6 +59,13 @@ REASONS = {
     "wecom_userid_taken": _l("Another user is already linked to this WeCom member."),
     "corp_id_required": _l("Give the member's corp id: the group has no WeCom app yet."),
     "not_retryable": _l("Only a dead or cancelled message can be sent again."),
+    "invalid_time": _l("Write times as HH:MM, e.g. 09:00-21:00; 24:00 may end a day."),
+    "end_before_start": _l("Each range ends after it starts."),
+    "overlapping_intervals": _l("Two ranges of one day overlap."),
+    "invalid_hours": _l("Write each day's hours as ranges, e.g. 09:00-12:00, 13:00-21:00."),
+    "unknown_day": _l("Unknown day of the week."),
+    "date_outside_year": _l("A day of another year: save each year's days on its own page."),
+    "duplicate_day": _l("A day is given twice."),
 }
 
 SCHEMA_MESSAGES = {

@@ -10,6 +10,10 @@ from flask_babel import gettext as _
 from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..hours import service as hours
+from ..hours.schemas import ClosureWriteSchema
+from ..hours.service import store_opens_at
+from ..hours.sla import running_due
 from ..leads import access, intake
 from ..leads.enums import LeadStatus
 from ..leads.models import Lead
@@ -21,9 +25,11 @@ from ..tenancy.service import group_brands, update_dealer
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .forms import (
+    ClosureForm,
     DeclineForm,
     LeadForm,
     ProgressForm,
+    StoreHoursForm,
     StoreSettingsForm,
     brand_choices,
     load_or_flash,
@@ -46,12 +52,15 @@ def inbox():
     page = access.list_leads(user, {"view": "offered"}, 1, 100)
     offers = [present_lead(item, user) for item in page.items]
     offers.sort(key=lambda lead: lead["current_offer"]["expires_at"])
+    now = utcnow()
     return render_template(
         "staff/inbox.html",
         offers=offers,
         board_total=access.board(user, 1, 1).total,
-        now=utcnow(),
+        now=now,
         decline=DeclineForm(formdata=None),
+        opens_at=store_opens_at(user.dealer, now) if offers else None,
+        contact_sla_minutes=user.dealer.group.contact_sla_minutes,
     )
 
 
@@ -84,11 +93,13 @@ def held():
     """The leads my store holds, each with its next progress step."""
     user = actor()
     page, status = _store_leads(user, "held")
+    slas = running_due(user.dealer_id, [item.id for item in page.items])
     leads = [
         (
             present_lead(item, user),
             ProgressForm.for_lead(item.status, formdata=None),
             bool(item.order_ref),
+            slas.get(item.id),
         )
         for item in page.items
     ]
@@ -217,13 +228,7 @@ def store_settings():
     """The manager's operating settings: accepting leads, daily capacity, service radius."""
     user = actor()
     store = user.dealer
-    form = StoreSettingsForm(
-        data={
-            "accepting_leads": store.is_accepting,
-            "daily_capacity": "" if store.daily_capacity is None else str(store.daily_capacity),
-            "service_radius_km": f"{store.service_radius_km:g}",
-        }
-    )
+    form = _operating_form(store, posted=request.method == "POST")
     status = 200
     if request.method == "POST":
         data = load_or_flash(form, DealerWriteSchema(partial=True), form.payload())
@@ -238,4 +243,85 @@ def store_settings():
             else:
                 flash(_("Store settings saved."), "success")
                 return redirect(url_for("web.store_settings"))
-    return render_template("staff/settings.html", form=form, store=store), status
+    return _settings_page(form, store, status)
+
+
+def _settings_page(form, store, status: int = 200, hours_form=None, closure_form=None):
+    """The settings page: operating settings, opening hours, closures."""
+    user = actor()
+    shown = hours.get_store_hours(user, store.id)
+    hours_form = hours_form or StoreHoursForm.for_hours(shown)
+    return render_template(
+        "staff/settings.html",
+        hours_source=shown["source"],
+        form=form,
+        store=store,
+        hours_form=hours_form,
+        closure_form=closure_form or ClosureForm(formdata=None),
+        closures=hours.list_closures(user, store.id),
+    ), status
+
+
+def _operating_form(store, *, posted: bool = False) -> StoreSettingsForm:
+    """The operating settings form, filled from the store (and from the request when posted)."""
+    return StoreSettingsForm(
+        **({} if posted else {"formdata": None}),
+        data={
+            "accepting_leads": store.is_accepting,
+            "daily_capacity": "" if store.daily_capacity is None else str(store.daily_capacity),
+            "service_radius_km": f"{store.service_radius_km:g}",
+        },
+    )
+
+
+@blp.post("/store/hours")
+@roles_required(Role.MANAGER)
+def store_hours():
+    """The manager replaces the store's opening hours, or goes back to the group's."""
+    user = actor()
+    form = StoreHoursForm()
+    if not form.validate():
+        flash(_("Check the highlighted fields."), "error")
+        return _settings_page(_operating_form(user.dealer), user.dealer, 422, hours_form=form)
+    try:
+        hours.put_store_hours(user, user.dealer_id, form.payload())
+    except DomainError as error:
+        flash_refusal(error)
+        return _settings_page(_operating_form(user.dealer), user.dealer, error.status, form)
+    flash(_("Opening hours saved."), "success")
+    return redirect(url_for("web.store_settings"))
+
+
+@blp.post("/store/closures")
+@roles_required(Role.MANAGER)
+def store_closure_add():
+    """The manager closes the store for a range of days."""
+    user = actor()
+    form = ClosureForm()
+    data = load_or_flash(form, ClosureWriteSchema(), form.payload()) if form.validate() else None
+    status = 422
+    if data is not None:
+        try:
+            hours.add_closure(user, user.dealer_id, data)
+        except DomainError as error:
+            flash_refusal(error)
+            status = error.status
+        else:
+            flash(_("Closure added."), "success")
+            return redirect(url_for("web.store_settings"))
+    store = user.dealer
+    return _settings_page(_operating_form(store), store, status, closure_form=form)
+
+
+@blp.post("/store/closures/<int:closure_id>/delete")
+@roles_required(Role.MANAGER)
+def store_closure_delete(closure_id: int):
+    """The manager removes a closure."""
+    user = actor()
+    try:
+        hours.delete_closure(user, user.dealer_id, closure_id)
+    except DomainError as error:
+        flash_refusal(error)
+    else:
+        flash(_("Closure removed."), "success")
+    return redirect(url_for("web.store_settings"))

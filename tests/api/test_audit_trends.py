@@ -95,7 +95,11 @@ def test_speed_histogram_bins_the_minutes_to_accept_with_median_and_p90(client, 
     counts = {b["label"]: b["count"] for b in accept["bins"]}
     assert counts["<15m"] == 1 and counts["15–30m"] == 1 and counts["30–60m"] == 1
     assert counts["1–2h"] == 1 and sum(counts.values()) == 4
-    assert body["to_contact"] is None  # no contact time is stored yet
+    # First contact from the holders' contact timers: delivered and lost_visited reached it
+    # (skipped stages count); lost_at_once was lost uncontacted, reverse is not contacted yet.
+    assert body["to_contact"]["leads"] == 2
+    assert body["speeds"]["to_accept"]["wall"]["median_minutes"] == 25.0
+    assert sorted(s["claimed"] for s in body["stores"]) == [1, 1, 1, 1]
     toyota = client.get("/api/v1/audit/speed", headers=scene.headers["toyota"]).json
     assert toyota["to_accept"]["leads"] == 0 and toyota["to_accept"]["median_minutes"] is None
 

@@ -11,6 +11,7 @@ from leadshare.leads.states import (
     NOWHERE,
     OFFER_NEXT,
     PROGRESS_LADDER,
+    ROUTED,
     TRANSITIONS,
     ClaimRefusal,
     InvalidTransition,
@@ -177,7 +178,12 @@ def test_the_table_names_every_status() -> None:
         (S.NEEDS_LOCATION, {S.OFFERED, S.OPEN, S.UNROUTABLE, S.WITHDRAWN}),
         (S.OFFERED, {S.OFFERED, S.OPEN, S.ACCEPTED, S.WITHDRAWN}),
         (S.OPEN, {S.ACCEPTED, S.WITHDRAWN}),
-        (S.ACCEPTED, {S.CONTACTED, S.VISITED, S.ORDERED, S.DELIVERED, S.LOST}),
+        # ... and back to routing when the holder misses the contact SLA (issue 14)
+        (
+            S.ACCEPTED,
+            {S.CONTACTED, S.VISITED, S.ORDERED, S.DELIVERED, S.LOST, S.OFFERED, S.OPEN}
+            | {S.UNROUTABLE},
+        ),
         (S.CONTACTED, {S.VISITED, S.ORDERED, S.DELIVERED, S.LOST}),
         (S.VISITED, {S.ORDERED, S.DELIVERED, S.LOST}),
         (S.ORDERED, {S.DELIVERED, S.LOST}),
@@ -208,7 +214,7 @@ def test_an_offered_lead_is_never_made_unroutable() -> None:
 def test_progress_steps_agree_with_the_table() -> None:
     for current in PROGRESS_LADDER[:-1]:
         for target in LeadStatus:
-            if may_move(current, target):
+            if may_move(current, target) and target not in ROUTED:  # routing's moves, not progress
                 assert progress_steps(current, target)[-1] == target
             else:
                 with pytest.raises(InvalidTransition):

@@ -64,7 +64,8 @@ def test_funnel_page_draws_the_funnel_speed_and_reasons_from_its_tables(audi):
     assert 0.5 < accept["marks"][0]["at"] < 1.5  # 25 min: inside the 15–30m band
     assert data["declines"]["series"][0]["values"] == [3, 1, 1]
     assert sorted(data["lost"]["categories"]) == ["价格谈不拢", "客户失联"]
-    assert "contact" not in data  # no contact time is stored yet
+    assert sum(data["contact"]["counts"]) == 2  # the holders' contact timers (hours/sla.py)
+    assert 'class="card sla-stores"' in html and "在营业时间内的中位数" in html
     assert 'data-chart="funnel"' in html and 'class="histogram"' in html
     assert "/assets/vendor/echarts/echarts.min.js?v=" in html and "/assets/charts.js?v=" in html
     assert "13800000001" not in html and "zsf88" not in html
