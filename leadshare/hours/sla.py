@@ -387,3 +387,26 @@ def running_due(dealer_id: int, lead_ids: list[int]) -> dict[int, dict]:
             },
         )
     return found
+
+
+def due_count(user: User, now: datetime | None = None) -> int | None:
+    """How many leads the user's store holds whose follow-up needs doing now: a timer not met
+    that was missed, or whose reminder instant (or due time) has passed. The "Our leads" tab of
+    the navigation shows it; None for a user without a store."""
+    if user.dealer_id is None:
+        return None
+    now = now or utcnow()
+    attention = (SlaTimer.state == SlaState.MISSED) | (
+        (SlaTimer.state == SlaState.RUNNING)
+        & (func.coalesce(SlaTimer.remind_at, SlaTimer.due_at) <= now)
+    )
+    return db.session.scalar(
+        select(func.count(func.distinct(SlaTimer.lead_id)))
+        .join(Lead, Lead.id == SlaTimer.lead_id)
+        .where(
+            SlaTimer.dealer_id == user.dealer_id,
+            Lead.holder_id == user.dealer_id,
+            SlaTimer.met_at.is_(None),
+            attention,
+        )
+    )

@@ -278,3 +278,40 @@ def test_the_speed_report_gives_first_contact_in_open_and_wall_minutes_per_store
     assert contact["wall"]["median_minutes"] == 840.0
     assert body["to_contact"]["leads"] == 1 and body["to_contact"]["median_minutes"] == 840.0
     assert body["speeds"]["to_accept"]["open"]["median_minutes"] is not None
+
+
+def test_our_leads_tab_counts_the_held_leads_whose_follow_up_is_due(app_ctx, client, make, auth):
+    from leadshare.hours.sla import due_count
+    from leadshare.web import nav
+
+    world = build_world(make, auth, contact_sla_minutes=60)
+
+    fresh, reminded, missed = (held_lead(client, world) for _ in range(3))
+    now = utcnow()
+    with app_ctx:
+        by_lead = {
+            lead.public_id: lead.id
+            for lead in db.session.scalars(
+                select(Lead).where(Lead.public_id.in_([reminded, missed]))
+            )
+        }
+        db.session.execute(
+            update(SlaTimer)
+            .where(SlaTimer.lead_id == by_lead[reminded])
+            .values(remind_at=now - timedelta(minutes=1))
+        )
+        db.session.execute(
+            update(SlaTimer)
+            .where(SlaTimer.lead_id == by_lead[missed])
+            .values(state="missed", missed_at=now)
+        )
+        db.session.commit()
+        staff = db.session.get(type(world.users["tianhe"]), world.users["tianhe"].id)
+        assert due_count(staff, now) == 2  # not the fresh one, whose reminder is ahead
+        assert nav.COUNTERS["sla_due"](staff) == 2  # the navigation finds it
+        assert due_count(db.session.get(type(staff), world.users["admin"].id)) is None
+    progress(client, world, reminded, status="contacted")  # met: no longer due
+    with app_ctx:
+        staff = db.session.get(type(world.users["tianhe"]), world.users["tianhe"].id)
+        assert due_count(staff) == 1
+    assert fresh
