@@ -165,16 +165,20 @@ def _utc(value: str | None) -> datetime | None:
 @leadshare_cli.command("sweep")
 @click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
 def sweep(as_of: str | None) -> None:
-    """Expire offers whose time is up and route their leads on; safe on many hosts at once."""
+    """Expire offers whose time is up and route their leads on, accept returns left unanswered
+    past their dispute window; safe on many hosts at once."""
+    from .leads.disputes import sweep_returns
     from .leads.offers import sweep as run_sweep
     from .notify.outbox import enqueue_reminders
     from .settings import current_settings
 
     now = _utc(as_of)
     result = run_sweep(now)
+    returns = sweep_returns(now)
     reminders = enqueue_reminders(current_settings().notify.remind_at, now)
     click.echo(
-        f"{result.expired} offers expired on {result.leads} leads; {reminders} reminders queued."
+        f"{result.expired} offers expired on {result.leads} leads; {returns} returns accepted;"
+        f" {reminders} reminders queued."
     )
 
 

@@ -2,8 +2,9 @@
 
 Reads never write, so an offer whose time is up stays pending in the database (and reads as
 expired) until the sweep expires it and routes its lead on. The worker runs the sweep every
-`sweep_every` seconds and the notification deliverer (queue due reminders, deliver what is
-pending) every `deliver_every` seconds. Many workers may run at once: the sweep skips leads
+`sweep_every` seconds (it also accepts returns whose dispute window passed in silence) and the
+notification deliverer (queue due reminders, deliver what is pending) every `deliver_every`
+seconds. Many workers may run at once: the sweep skips leads
 another has locked, deliverers lease the messages they send. SIGTERM or SIGINT stops it
 cleanly: the job in progress ends (a delivery batch gives back what it did not send), then
 the loop does. Each round that ran a job writes one JSON log line (what it did, how long it
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .clock import utcnow
 from .extensions import db
+from .leads.disputes import sweep_returns
 from .leads.offers import sweep
 from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_id
 from .notify.outbox import enqueue_reminders
@@ -42,6 +44,7 @@ class WorkerReport:
     rounds: int = 0
     sweeps: int = 0
     expired: int = 0
+    returns_accepted: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
@@ -129,6 +132,7 @@ def run_worker(
         result = sweep()
         report.sweeps += 1
         report.expired += result.expired
+        report.returns_accepted += sweep_returns()
 
     def deliver() -> None:
         enqueue_reminders(settings.remind_at)

@@ -18,6 +18,7 @@ from . import (
     leads,
     notifications,
     oems,
+    returns,
     rewards,
     users,
     wecom,
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     audit.blp,
     notifications.blp,
     wecom.blp,
+    returns.blp,
 )
 
 

@@ -36,9 +36,16 @@ from .forms import (
 from .i18n import DEFAULT_TIMEZONE, LABELS, label, select_timezone
 from .lookups import actor, dealer_names, group_brands, oem_brands
 from .messages import domain_message, vin_problem
+from .returns import return_details, return_panel
 from .views import roles_required
 
 PER_PAGE = 20
+RETURN_EVENTS = (
+    EventType.RETURN_REQUESTED,
+    EventType.RETURN_CONTESTED,
+    EventType.RETURN_DECIDED,
+    EventType.RETURNED,
+)
 
 
 def back(default_endpoint: str, **values: Any) -> str:
@@ -102,6 +109,8 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     elif kind in (EventType.OPENED, EventType.UNROUTABLE):
         if data.get("why"):
             rows.append((_("Why"), label("opened_why", data["why"])))
+    elif kind in RETURN_EVENTS:
+        rows.extend(return_details(data))
     elif kind == EventType.WITHDRAWN:
         if data.get("reason"):
             rows.append((_("Reason"), str(data["reason"])))
@@ -210,6 +219,7 @@ def render_lead(
         and user.group_id == lead.group_id
         and lead.voided_at is None,
         voided=(lead.voided_at, lead.void_reason) if lead.voided_at else None,
+        returns=return_panel(user, lead),
     ), status
 
 
