@@ -38,7 +38,7 @@ def test_a_returned_lead_is_contested_and_decided(live_server, driver):
     driver.find_element(By.CSS_SELECTOR, "details.return summary").click()
     Select(driver.find_element(By.ID, "return-reason")).select_by_value("invalid_contact")
     driver.find_element(By.ID, "return-note").send_keys("电话是空号")
-    screenshot(driver, "20-return-form")
+    screenshot(driver, "30-return-form")
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action$='/return'] button"))
     assert "已退回" in flash_text(driver)
     sign_out(driver)
@@ -49,7 +49,7 @@ def test_a_returned_lead_is_contested_and_decided(live_server, driver):
     assert "电话是空号" in driver.find_element(By.CSS_SELECTOR, "[data-return]").text
     driver.find_element(By.CSS_SELECTOR, "details.contest summary").click()
     driver.find_element(By.ID, "contest-note").send_keys("昨天还打通过")
-    screenshot(driver, "21-return-answer")
+    screenshot(driver, "31-return-answer")
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action$='/return/contest'] button"))
     assert "已申诉" in flash_text(driver)
     sign_out(driver)
@@ -60,7 +60,7 @@ def test_a_returned_lead_is_contested_and_decided(live_server, driver):
     card = driver.find_element(By.CSS_SELECTOR, f"[data-dispute='{lead_id}']")
     assert "昨天还打通过" in card.text
     Select(card.find_element(By.CSS_SELECTOR, "select[name=outcome]")).select_by_value("kept")
-    screenshot(driver, "22-disputes")
+    screenshot(driver, "32-disputes")
     submit(driver, card.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     assert "已裁定" in flash_text(driver)
     assert not driver.find_elements(By.CSS_SELECTOR, f"[data-dispute='{lead_id}']")
