@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..auth import scope
 from ..auth.models import User
@@ -234,7 +235,9 @@ def list_returns(actor: User, filters: Mapping[str, Any], page: int, per_page: i
         query = query.where(LeadReturn.group_id == actor.group_id)
     status = filters.get("status")
     statuses = [status] if status else sorted(AWAITING_ADMIN)
-    query = query.where(LeadReturn.status.in_(statuses))
+    query = query.where(LeadReturn.status.in_(statuses)).options(
+        joinedload(LeadReturn.lead), joinedload(LeadReturn.holder), joinedload(LeadReturn.referrer)
+    )
     return paginate(query.order_by(LeadReturn.requested_at, LeadReturn.id), page, per_page)
 
 

@@ -203,10 +203,13 @@ def render_lead(
     lead = access.get_lead(user, lead_id)
     trail = present_trail(lead, user)
     shown = trail["lead"]
+    returns = return_panel(user, lead)
+    actions = lead_actions(user, lead, shown)
+    actions["progress"] = actions["progress"] and not returns["is_open"]  # the lead stands still
     return render_template(
         "leads/detail.html",
         lead=shown,
-        actions=lead_actions(user, lead, shown),
+        actions=actions,
         events=timeline(trail),
         offers=trail["offers"],
         chain=verify_lead_chain(lead),
@@ -219,7 +222,7 @@ def render_lead(
         and user.group_id == lead.group_id
         and lead.voided_at is None,
         voided=(lead.voided_at, lead.void_reason) if lead.voided_at else None,
-        returns=return_panel(user, lead),
+        returns=returns,
     ), status
 
 

@@ -18,7 +18,7 @@ from ..errors import Conflict
 from ..leads import disputes
 from ..leads.enums import ReturnReason, ReturnStatus
 from ..leads.models import Lead
-from ..leads.returns import AWAITING_ADMIN, Outcome, in_return_window, return_window_closes_at
+from ..leads.returns import AWAITING_ADMIN, OPEN, Outcome, in_return_window, return_window_closes_at
 from ..leads.schemas import ContestSchema, DecideSchema, ReturnInSchema
 from ..leads.states import RETURNABLE
 from ..vocabulary import DEALER_ROLES, Role
@@ -64,6 +64,7 @@ def return_panel(user: User, lead: Lead) -> dict[str, Any]:
     pending = found is not None and found.status == ReturnStatus.PENDING
     return {
         "found": found,
+        "is_open": found is not None and found.status in OPEN,
         "can_return": is_store
         and user.dealer_id == lead.holder_id
         and found is None

@@ -38,6 +38,7 @@ def test_only_the_holder_sees_the_return_form_and_returns_with_a_reason(app, wor
     assert "已退回：分享门店可以接受或申诉。" in done.text
     assert 'data-return="pending"' in done.text and "空号" in done.text
     assert f'action="/leads/{lead_id}/return/accept"' not in done.text
+    assert f'action="/leads/{lead_id}/progress"' not in done.text  # the lead stands still
     again = holder.post(f"/leads/{lead_id}/return", follow_redirects=True, reason="spam")
     assert "这条线索的退回正在等待回应。" in again.text
 
@@ -81,6 +82,7 @@ def test_a_contest_goes_to_the_disputes_page_where_the_admin_decides(app, world)
     assert "已裁定" in kept.text and "没有需要显示的退回。" in kept.text
     page = Browser(app, world.users["tianhe"]).get(f"/leads/{lead_id}").text
     assert 'data-return="kept"' in page and "status-accepted" in page
+    assert f'action="/leads/{lead_id}/progress"' in page  # back with its holder
     assert "退回被申诉" in page and "退回已裁定" in page  # on the timeline
     listed = admin.get("/disputes?status=kept").text
     assert f'data-dispute="{lead_id}"' in listed
