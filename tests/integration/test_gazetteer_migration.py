@@ -1,18 +1,38 @@
 """Revision 0011_adcodes_today moves stored codes retired since 1990 to their successors."""
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import column, insert, select, table
 
 from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 from leadshare.routing.geocode.models import GeocodeCacheEntry
-from leadshare.tenancy.models import Dealer, DealerRegion, Group
+from leadshare.tenancy.models import Dealer, DealerRegion
 
 from .. import TEST_SECRET_KEY
 from .scratch import scratch_database
+
+GROUPS_THEN = table(
+    "groups",
+    *(
+        column(name)
+        for name in (
+            "id",
+            "name",
+            "code",
+            "timezone",
+            "offer_ttl_minutes",
+            "max_offers_per_lead",
+            "dedup_window_days",
+            "currency",
+            "created_at",
+        )
+    ),
+)
+"""The groups table's required columns as revision 0001 made them (no server defaults)."""
 
 
 @pytest.fixture
@@ -39,12 +59,23 @@ def test_retired_codes_move_to_their_successors(scratch_url):
     app = create_app({"SECRET_KEY": TEST_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR), revision="0011_adcodes_today-1")  # just before it
-        group = Group(name="G", code="g")
-        db.session.add(group)
-        db.session.flush()
-        yubei = Dealer(group_id=group.id, code="cq", name="渝北店", adcode="500112")
+        # The group model has grown columns since this revision: its row is written with Core.
+        db.session.execute(
+            insert(GROUPS_THEN).values(
+                name="G",
+                code="g",
+                timezone="Asia/Shanghai",
+                offer_ttl_minutes=120,
+                max_offers_per_lead=5,
+                dedup_window_days=90,
+                currency="CNY",
+                created_at=datetime(2026, 1, 1),
+            )
+        )
+        group_id = db.session.scalar(select(GROUPS_THEN.c.id).where(GROUPS_THEN.c.code == "g"))
+        yubei = Dealer(group_id=group_id, code="cq", name="渝北店", adcode="500112")
         yubei.region_codes = ["500112", "500105", "500157", "3414", "340181", "44"]
-        shenzhen = Dealer(group_id=group.id, code="sz", name="南山店", adcode="440305")
+        shenzhen = Dealer(group_id=group_id, code="sz", name="南山店", adcode="440305")
         shenzhen.region_codes = ["440305"]
         db.session.add_all([yubei, shenzhen])
         db.session.add_all(
