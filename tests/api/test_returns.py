@@ -3,6 +3,7 @@ rate cap, the credits reversed and de-duplication after a return."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,9 @@ from leadshare.leads.disputes import sweep_returns
 from leadshare.leads.events import verify_lead_chain
 from leadshare.leads.models import Lead, LeadEvent, LeadReturn
 from leadshare.rewards.models import RewardCredit
+from leadshare.settings import Settings
 from leadshare.vocabulary import Role
+from leadshare.worker import run_worker
 
 from .lead_world import build_world, lead_payload
 from .test_rewards import (  # noqa: F401 - the ledger's zero-sum check runs after each test here
@@ -377,6 +380,19 @@ def test_the_sweep_leaves_contested_and_review_returns_to_the_admin(client, worl
     with app.app_context():
         assert sweep_returns(utcnow()) == 0
     assert lead_status(client, world, lead_id) == "accepted"
+
+
+def test_the_worker_sweep_accepts_due_returns(client, world, app, app_ctx):
+    lead_id = held_lead(client, world)
+    give_back(client, world, lead_id)
+    move_back(app_ctx, lead_id, hours=72)
+    notify = Settings.from_config(app.config).notify
+    with app.app_context():
+        report = run_worker(
+            threading.Event(), notify, sweep_every=3600, deliver_every=3600, rounds=1
+        )
+    assert (report.sweeps, report.returns_accepted) == (1, 1)
+    assert lead_status(client, world, lead_id) == "returned"
 
 
 def test_the_cli_sweep_accepts_due_returns(client, world, app, app_ctx):
