@@ -112,20 +112,21 @@ def _utc(value: str | None) -> datetime | None:
 @leadshare_cli.command("sweep")
 @click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
 def sweep(as_of: str | None) -> None:
-    """Expire offers whose time is up and route their leads on; safe on many hosts at once."""
-    from .hours.sla import sweep_slas
-    from .leads.offers import sweep as run_sweep
+    """Expire offers whose time is up and route their leads on, accept returns left unanswered
+    past their dispute window, release held credits, run the service-level timers, queue offer
+    reminders; safe on many hosts at once."""
     from .notify.outbox import enqueue_reminders
     from .settings import current_settings
+    from .worker import sweep_once
 
     now = _utc(as_of)
-    result = run_sweep(now)
+    done = sweep_once(now)
     reminders = enqueue_reminders(current_settings().notify.remind_at, now)
-    slas = sweep_slas(now)
     click.echo(
-        f"{result.expired} offers expired on {result.leads} leads; {reminders} reminders queued; "
-        f"SLA: {slas.reminded} reminded, {slas.missed} missed, {slas.released} released; "
-        f"{slas.appointments} appointments reminded."
+        f"{done.expired} offers expired on {done.leads} leads; {done.returns_accepted} returns "
+        f"accepted; {done.released} held credits released; {reminders} reminders queued; "
+        f"SLA: {done.sla_reminded} reminded, {done.sla_missed} missed, {done.sla_released} "
+        f"released; {done.appointments} appointments reminded."
     )
 
 

@@ -2,8 +2,9 @@
 
 Reads never write, so an offer whose time is up stays pending in the database (and reads as
 expired) until the sweep expires it and routes its lead on. The worker runs the sweep (offers,
-then the service-level timers of hours/sla.py) every `sweep_every` seconds and the notification
-deliverer (queue due reminders, deliver what is pending) every `deliver_every` seconds. Many
+the returns left unanswered past their dispute window, held reward credits whose hold is
+over, then the service-level timers of hours/sla.py: `sweep_once`) every `sweep_every` seconds
+and the notification deliverer (queue due reminders, deliver what is pending) every `deliver_every` seconds. Many
 workers may run at once: the sweep skips leads another has locked, deliverers lease the messages
 they send. SIGTERM or SIGINT stops it cleanly: the job in progress ends (a delivery batch gives
 back what it did not send), then the loop does. Each round that ran a job writes one JSON log line
@@ -20,10 +21,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .clock import utcnow
 from .extensions import db
 from .hours.sla import sweep_slas
+from .leads.disputes import sweep_returns
 from .leads.offers import sweep
 from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_id
 from .notify.outbox import enqueue_reminders
@@ -46,8 +49,43 @@ class WorkerReport:
     sweeps: int = 0
     expired: int = 0
     sla_missed: int = 0
+    returns_accepted: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     released: int = 0
+
+
+@dataclass
+class SweepRound:
+    """What one sweep did: every timer that no read may run (`sweep_once`)."""
+
+    expired: int = 0  # offers expired (their leads routed on)
+    leads: int = 0
+    returns_accepted: int = 0  # returns left unanswered past their dispute window
+    released: int = 0  # held reward credits whose hold is over
+    sla_reminded: int = 0
+    sla_missed: int = 0
+    sla_released: int = 0
+    appointments: int = 0
+
+
+def sweep_once(now: datetime | None = None) -> SweepRound:
+    """One sweep of every timer, each in its own short units of work, safe on many hosts at
+    once: offers, returns, held credits, then the service-level timers. The worker runs it
+    every `sweep_every` seconds; `flask leadshare sweep` runs it once (`--as-of` for tests)."""
+    offers = sweep(now)
+    returns = sweep_returns(now)
+    released = release_due_credits(now)
+    slas = sweep_slas(now)
+    return SweepRound(
+        expired=offers.expired,
+        leads=offers.leads,
+        returns_accepted=returns,
+        released=released,
+        sla_reminded=slas.reminded,
+        sla_missed=slas.missed,
+        sla_released=slas.released,
+        appointments=slas.appointments,
+    )
 
 
 @dataclass
@@ -131,12 +169,12 @@ def run_worker(
     started_at = utcnow()
 
     def sweep_due_offers() -> None:
-        result = sweep()
+        result = sweep_once()
         report.sweeps += 1
         report.expired += result.expired
-        report.released += release_due_credits()  # held reward credits whose hold is over
-        slas = sweep_slas()
-        report.sla_missed += slas.missed
+        report.released += result.released
+        report.sla_missed += result.sla_missed
+        report.returns_accepted += result.returns_accepted
 
     def deliver() -> None:
         enqueue_reminders(settings.remind_at)

@@ -20,6 +20,7 @@ from . import (
     notifications,
     oems,
     retail,
+    returns,
     rewards,
     sla,
     users,
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     brands.blp,
     retail.blp,
     sla.blp,
+    returns.blp,
 )
 
 

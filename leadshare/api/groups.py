@@ -51,13 +51,13 @@ class GroupById(MethodView):
         blp,
         {
             403: "reasons: role_not_allowed, field_not_allowed (a group admin changes only "
-            "its group's hours and SLA settings).",
+            "its group's hours, SLA and return settings).",
             409: "A group has this code; reason: code_taken.",
             422: SCHEDULE_REFUSALS,
         },
     )
     def patch(self, data, group_id):
-        """Change a group's settings (platform admin; its group admins: hours and SLAs)."""
+        """Change a group's settings (platform admin; its group admins: hours, SLAs, returns)."""
         return service.update_group(current_actor(), group_id, data)
 
 

@@ -20,7 +20,13 @@ LADDER = tuple(str(stage) for stage in PROGRESS_LADDER)
 STAGES = ("posted", "offered", *LADDER)
 STATUS_COUNTS = tuple(
     status.value
-    for status in (LeadStatus.LOST, LeadStatus.OPEN, LeadStatus.UNROUTABLE, LeadStatus.WITHDRAWN)
+    for status in (
+        LeadStatus.LOST,
+        LeadStatus.OPEN,
+        LeadStatus.UNROUTABLE,
+        LeadStatus.WITHDRAWN,
+        LeadStatus.RETURNED,
+    )
 )
 COUNTS = (*STAGES, *STATUS_COUNTS, "lost_without_contact")
 """Stages reached, current statuses, and lost leads that never had a contact recorded."""

@@ -113,6 +113,7 @@ class StageCountsSchema(ma.Schema):
     open = fields.Integer()
     unroutable = fields.Integer()
     withdrawn = fields.Integer()
+    returned = fields.Integer()
     lost_without_contact = fields.Integer()
 
 

@@ -67,6 +67,11 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "leads.withdraw": {"POST": DEALERS},
     "leads.location": {"PATCH": DEALERS},
     "rewards.void": {"POST": ADMINS},
+    "returns.request_return": {"POST": DEALERS},
+    "returns.accept_return": {"POST": DEALERS},
+    "returns.contest_return": {"POST": DEALERS},
+    "returns.decide_return": {"POST": ADMINS},
+    "returns.returns": {"GET": ADMINS},
     "rewards.Programs": {"GET": ADMINS, "POST": ADMINS},
     "rewards.ProgramById": {"GET": ADMINS, "PATCH": ADMINS},
     "rewards.fund": {"POST": ADMINS},
@@ -140,6 +145,11 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.admin_hours": {"GET": frozenset({GA})},
     "web.admin_hours_save": {"POST": frozenset({GA})},
     "web.admin_calendar_save": {"POST": frozenset({GA})},
+    "web.return_lead": {"POST": DEALERS},
+    "web.accept_return": {"POST": DEALERS},
+    "web.contest_return": {"POST": DEALERS},
+    "web.decide_return": {"POST": frozenset({GA})},
+    "web.disputes": {"GET": frozenset({GA})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 
@@ -196,6 +206,9 @@ GROUP_CLOCK_FIELDS = frozenset(
 )
 """The group settings its own admins may change (hours and SLAs); the rest is the platform's."""
 
+GROUP_RETURN_FIELDS = frozenset({"return_window_days", "dispute_window_hours", "max_return_rate"})
+"""The group's return and dispute settings (issue 17): its own admins decide the disputes."""
+
 
 def require_group_admin(actor: User, group_id: int) -> None:
     """Changing a group's calendar: its own admins and platform admins; others 403."""
@@ -204,14 +217,14 @@ def require_group_admin(actor: User, group_id: int) -> None:
 
 
 def require_group_change(actor: User, group_id: int, fields: set[str]) -> None:
-    """A platform admin changes any group setting; a group admin its own group's hours and SLA
-    settings only (403 field_not_allowed for more); others 403."""
+    """A platform admin changes any group setting; a group admin its own group's hours, SLA and
+    return settings only (403 field_not_allowed for more); others 403."""
     if actor.role == Role.PLATFORM_ADMIN:
         return
     require_group_admin(actor, group_id)
-    if fields - GROUP_CLOCK_FIELDS:
+    if fields - GROUP_CLOCK_FIELDS - GROUP_RETURN_FIELDS:
         raise Forbidden(
-            "A group admin may change only the group's hours and SLA settings.",
+            "A group admin may change only the group's hours, SLA and return settings.",
             reason="field_not_allowed",
         )
 

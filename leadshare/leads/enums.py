@@ -22,6 +22,7 @@ class LeadStatus(StrEnum):
     LOST = "lost"
     UNROUTABLE = "unroutable"
     WITHDRAWN = "withdrawn"
+    RETURNED = "returned"
 
 
 class OfferStatus(StrEnum):
@@ -73,3 +74,27 @@ class EventType(StrEnum):
     VOIDED = "voided"
     SLA_MISSED = "sla_missed"
     CONSULTANT_ASSIGNED = "consultant_assigned"
+    RETURN_REQUESTED = "return_requested"
+    RETURN_CONTESTED = "return_contested"
+    RETURN_DECIDED = "return_decided"
+    RETURNED = "returned"
+
+
+class ReturnReason(StrEnum):
+    """Why the holder returns a lead (issue 17)."""
+
+    INVALID_CONTACT = "invalid_contact"
+    DUPLICATE_OF_OWN_CUSTOMER = "duplicate_of_own_customer"
+    ALREADY_BOUGHT = "already_bought"
+    NOT_IN_MARKET = "not_in_market"
+    SPAM = "spam"
+
+
+class ReturnStatus(StrEnum):
+    """How a return stands: waiting for the referrer, or a group admin, or decided."""
+
+    PENDING = "pending"
+    CONTESTED = "contested"
+    REVIEW = "review"
+    ACCEPTED = "accepted"
+    KEPT = "kept"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import Select, or_, select, text
 
 from ..auth import scope
 from ..auth.models import User
@@ -29,11 +29,12 @@ from ..tenancy.models import Dealer
 from ..uow import unit_of_work
 from ..vocabulary import brand_key
 from .access import visible
-from .enums import EventType, LeadStatus
+from .enums import EventType, LeadStatus, ReturnStatus
 from .events import append_event
 from .idempotency import Once, answer, reserve
-from .models import Lead
+from .models import Lead, LeadReturn
 from .offers import route_next
+from .returns import BLOCKS_NEW_SHARE
 
 OUT_OF_REGION, BRAND_NOT_CARRIED = "out_of_region", "brand_not_carried"
 
@@ -43,10 +44,20 @@ def new_public_id() -> str:
     return "ld_" + secrets.token_hex(8)
 
 
+def _blocking_returns() -> Select:
+    """Returned leads that still block a new share: the holder's own customer, or spam."""
+    return select(LeadReturn.lead_id).where(
+        LeadReturn.status == ReturnStatus.ACCEPTED,
+        LeadReturn.reason.in_(sorted(BLOCKS_NEW_SHARE)),
+    )
+
+
 def _duplicate_of(
     group_id: int, phone: str | None, wechat_id: str | None, now: datetime, window_days: int
 ) -> str | None:
-    """The same phone or WeChat ID on a live lead of the group within the window (SPEC 2 step 2)."""
+    """The same phone or WeChat ID on a live lead of the group within the window (SPEC 2 step 2);
+    a withdrawn lead is not live, nor a returned one unless its return says the customer was the
+    holder's own or spam (issue 17)."""
     keys = []
     if phone:
         keys.append(Lead.phone == phone)
@@ -66,6 +77,7 @@ def _duplicate_of(
             Lead.group_id == group_id,
             or_(*keys),
             Lead.status != LeadStatus.WITHDRAWN,
+            or_(Lead.status != LeadStatus.RETURNED, Lead.id.in_(_blocking_returns())),
             Lead.created_at >= now - timedelta(days=window_days),
         )
         .order_by(Lead.created_at)

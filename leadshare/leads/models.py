@@ -181,3 +181,44 @@ class IdempotencyRecord(db.Model):
     """The lead the request created, committed with it: the answer can be rebuilt from it if
     the process died before storing the body."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class LeadReturn(db.Model):
+    """The holder's return of a lead (issue 17): its reason, the referrer's answer and the end.
+
+    At most one per lead: a return that was kept is decided, and the lead cannot be returned again.
+    """
+
+    __tablename__ = "lead_returns"
+    __table_args__ = (
+        UniqueConstraint("lead_id"),
+        Index("ix_lead_returns_group_status", "group_id", "status"),
+        Index("ix_lead_returns_status_due", "status", "dispute_due_at"),
+        Index("ix_lead_returns_holder_requested", "holder_id", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    lead_status: Mapped[str] = mapped_column(String(20))
+    """The lead's status when it was returned: a kept lead goes on from there."""
+    requested_at: Mapped[datetime]
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    dispute_due_at: Mapped[datetime]
+    is_over_rate: Mapped[bool] = mapped_column(default=False)
+    """The store was over the group's return rate: a group admin decides, silence does not."""
+    contest_note: Mapped[str | None] = mapped_column(String(1000))
+    contested_at: Mapped[datetime | None]
+    contested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_note: Mapped[str | None] = mapped_column(String(1000))
+
+    lead: Mapped[Lead] = relationship()
+    holder: Mapped[Dealer] = relationship(foreign_keys=[holder_id])
+    referrer: Mapped[Dealer] = relationship(foreign_keys=[referrer_id])

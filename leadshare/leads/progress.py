@@ -17,6 +17,7 @@ from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..uow import transactional
 from .access import store_lead
+from .disputes import refuse_while_returning
 from .enums import EventType, LeadStatus, OfferStatus
 from .events import append_event
 from .models import Lead, Offer
@@ -34,6 +35,7 @@ def record_progress(
     lead = store_lead(
         actor, public_id, "holder", "Only the store holding this lead may record its progress."
     )
+    refuse_while_returning(lead)
     target = LeadStatus(data["status"])
     steps = progress_steps(LeadStatus(lead.status), target)
     missing = missing_fields(target, order_ref_recorded=bool(lead.order_ref), data=data)

@@ -7,7 +7,8 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from ..schemas import InputSchema, PageArgsSchema, UTCDateTime
 from .contact import normalise_phone
-from .enums import DeclineReason, LeadStatus
+from .enums import DeclineReason, LeadStatus, ReturnReason, ReturnStatus
+from .returns import Outcome
 
 CHANNELS = (
     "livestream",
@@ -258,3 +259,50 @@ class VerifySchema(ma.Schema):
     events = fields.Integer()
     broken_at = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
+
+
+# --- returns and disputes (issue 17) --------------------------------------------------------
+
+
+class ReturnInSchema(InputSchema):
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in ReturnReason]))
+    note = fields.String(validate=validate.Length(max=1000))
+
+
+class ContestSchema(InputSchema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class DecideSchema(InputSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in Outcome]))
+    note = fields.String(validate=validate.Length(max=1000))
+
+
+class ReturnQueryArgsSchema(PageArgsSchema):
+    status = fields.String(
+        validate=validate.OneOf([s.value for s in ReturnStatus]),
+        metadata={"description": "default: the open disputes (contested, review)"},
+    )
+
+
+class ReturnSchema(ma.Schema):
+    lead_id = fields.Function(lambda r: r.lead.public_id)
+    lead_status = fields.Function(lambda r: r.lead.status)
+    status = fields.String(
+        metadata={
+            "description": "pending (the referrer's answer), contested or review (over the"
+            " store's return rate: a group admin decides), accepted (the lead is returned), kept"
+        }
+    )
+    reason = fields.String()
+    note = fields.String(allow_none=True)
+    holder = fields.Nested(DealerRefSchema)
+    referrer = fields.Nested(DealerRefSchema)
+    returned_from = fields.String(attribute="lead_status")
+    requested_at = UTCDateTime()
+    dispute_due_at = UTCDateTime()
+    over_return_rate = fields.Boolean(attribute="is_over_rate")
+    contest_note = fields.String(allow_none=True)
+    contested_at = UTCDateTime(allow_none=True)
+    decision_note = fields.String(allow_none=True)
+    decided_at = UTCDateTime(allow_none=True)

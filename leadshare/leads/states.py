@@ -23,6 +23,9 @@ PROGRESS_LADDER: tuple[LeadStatus, ...] = (
 LOSABLE: frozenset[LeadStatus] = frozenset(PROGRESS_LADDER[:-1])
 """A held lead may be lost up to and including `ordered`, never once delivered."""
 
+RETURNABLE: frozenset[LeadStatus] = frozenset(PROGRESS_LADDER[:3])
+"""The holder may return a lead it has accepted, contacted or visited (issue 17), not later."""
+
 ROUTED: frozenset[LeadStatus] = frozenset({S.OFFERED, S.OPEN, S.UNROUTABLE})
 """Where the routing cascade may leave a lead."""
 
@@ -38,12 +41,14 @@ TRANSITIONS: Mapping[LeadStatus, frozenset[LeadStatus]] = {
         stage: frozenset(PROGRESS_LADDER[index + 1 :])
         | {S.LOST}
         | (ROUTED if stage == S.ACCEPTED else frozenset())
+        | ({S.RETURNED} if stage in RETURNABLE else set())
         for index, stage in enumerate(PROGRESS_LADDER[:-1])
     },
     S.DELIVERED: frozenset(),
     S.LOST: frozenset(),
     S.UNROUTABLE: frozenset(),
     S.WITHDRAWN: frozenset(),
+    S.RETURNED: frozenset(),
 }
 """Every status a lead may move to from each status; a move not listed is invalid."""
 
@@ -170,9 +175,15 @@ def progress_steps(current: LeadStatus | str, target: LeadStatus | str) -> list[
     """Stages reached moving a held lead from current to target, skipped ones included, in order.
 
     Only forward along the ladder, or to `lost` from accepted up to ordered (the table's moves of
-    a held lead); anything else raises InvalidTransition.
+    a held lead); anything else (a return included: it has its own steps) raises
+    InvalidTransition.
     """
-    if current not in LOSABLE or not may_move(current, target) or target in ROUTED:
+    if (
+        current not in LOSABLE
+        or target == S.RETURNED
+        or not may_move(current, target)
+        or target in ROUTED
+    ):
         raise InvalidTransition(current, target)
     if target == S.LOST:
         return [S.LOST]

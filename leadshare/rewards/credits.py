@@ -207,12 +207,15 @@ def stage_reached(event: LeadEvent) -> LeadStatus | None:
 
 @on_event
 def _reward_lead_event(lead: Lead, event: LeadEvent) -> None:
-    """Lead events earn credits (the reward events a step reaches) or reverse them (lost, void).
+    """Lead events earn credits (the reward events a step reaches) or reverse them (lost, void,
+    an accepted return).
 
     Runs inside the lead change's unit of work and commits nothing.
     """
     if event.type == EventType.VOIDED:
         reverse_credits(lead, event.at, memo=f"void {lead.public_id}", actor_id=event.actor_id)
+    elif event.type == EventType.RETURNED:
+        reverse_credits(lead, event.at, memo=f"returned {lead.public_id}", actor_id=event.actor_id)
     elif lead.voided_at is not None:
         return
     elif event.type == EventType.LOST:

@@ -32,6 +32,10 @@ class Group(db.Model):
     release_on_missed_contact: Mapped[bool] = mapped_column(default=False)
     visit_sla_days: Mapped[int | None]
     sla_remind_at: Mapped[float] = mapped_column(default=0.8)
+    # Returns and disputes (issue 17).
+    return_window_days: Mapped[int] = mapped_column(default=7)
+    dispute_window_hours: Mapped[int] = mapped_column(default=72)
+    max_return_rate: Mapped[float] = mapped_column(default=0.2)
 
     dealers: Mapped[list[Dealer]] = relationship(back_populates="group")
 

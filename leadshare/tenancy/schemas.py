@@ -46,6 +46,9 @@ class GroupSchema(ma.Schema):
     release_on_missed_contact = fields.Boolean()
     visit_sla_days = fields.Integer(allow_none=True)
     sla_remind_at = fields.Float()
+    return_window_days = fields.Integer()
+    dispute_window_hours = fields.Integer()
+    max_return_rate = fields.Float()
     created_at = UTCDateTime()
 
 
@@ -73,6 +76,21 @@ class GroupWriteSchema(InputSchema):
     release_on_missed_contact = fields.Boolean()
     visit_sla_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=365))
     sla_remind_at = fields.Float(validate=validate.Range(min=0, max=1))
+    return_window_days = fields.Integer(
+        validate=validate.Range(min=0, max=365),
+        metadata={"description": "days after acceptance the holder may return a lead; 0: never"},
+    )
+    dispute_window_hours = fields.Integer(
+        validate=validate.Range(min=1, max=30 * 24),
+        metadata={"description": "wall-clock hours the referrer has to contest a return"},
+    )
+    max_return_rate = fields.Float(
+        validate=validate.Range(min=0, max=1),
+        metadata={
+            "description": "share of a store's accepted leads (90 days, from 10 on) above which"
+            " each of its returns waits for a group admin"
+        },
+    )
 
 
 class OemSchema(ma.Schema):

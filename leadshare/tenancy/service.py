@@ -94,7 +94,7 @@ def create_group(actor: User, data: Mapping[str, Any]) -> Group:
 
 @transactional
 def update_group(actor: User, group_id: int, data: Mapping[str, Any]) -> Group:
-    """Platform admins change any setting; the group's admins its hours and SLA settings.
+    """Platform admins change any setting; the group's admins its hours, SLA and return settings.
 
     New hours, time zone or offer time re-count the group's pending offers in this unit.
     """

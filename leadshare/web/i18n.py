@@ -60,6 +60,7 @@ STATUS = {
     "lost": _l("Lost"),
     "unroutable": _l("Unroutable"),
     "withdrawn": _l("Withdrawn"),
+    "returned": _l("Returned"),
 }
 PROGRESS_ACTION = {
     "contacted": _l("Contacted the customer"),
@@ -129,6 +130,10 @@ EVENT = {
     "lost": _l("Lost"),
     "withdrawn": _l("Withdrawn"),
     "voided": _l("Voided"),
+    "return_requested": _l("Returned by the holder"),
+    "return_contested": _l("Return contested"),
+    "return_decided": _l("Return decided"),
+    "returned": _l("Return accepted"),
 }
 EXCLUSION = {
     "group": _l("other group or the referrer"),
@@ -194,6 +199,29 @@ FUNNEL_STAGE = {
     "ordered": _l("Ordered"),
     "delivered": _l("Delivered"),
 }
+RETURN_REASON = {
+    "invalid_contact": _l("Contact details do not work"),
+    "duplicate_of_own_customer": _l("Already our own customer"),
+    "already_bought": _l("Customer already bought"),
+    "not_in_market": _l("Customer is not buying"),
+    "spam": _l("Spam or fake lead"),
+}
+RETURN_STATUS = {
+    "pending": _l("Waiting for the referrer"),
+    "contested": _l("Contested: a group admin decides"),
+    "review": _l("Over the return rate: a group admin decides"),
+    "accepted": _l("Return accepted"),
+    "kept": _l("Kept by the holder"),
+}
+RETURN_OUTCOME = {
+    "returned": _l("Returned: the lead is closed"),
+    "kept": _l("Kept: the lead goes back to its holder"),
+}
+RETURNED_BY = {
+    "referrer": _l("the referrer accepted"),
+    "silence": _l("no answer in time"),
+    "group_admin": _l("a group admin decided"),
+}
 
 LABELS = {
     "status": STATUS,
@@ -215,6 +243,10 @@ LABELS = {
     "entry": ENTRY,
     "funnel_stage": FUNNEL_STAGE,
     "money": MONEY,
+    "return_reason": RETURN_REASON,
+    "return_status": RETURN_STATUS,
+    "return_outcome": RETURN_OUTCOME,
+    "returned_by": RETURNED_BY,
 }
 
 

@@ -42,9 +42,16 @@ from .forms import (
 from .i18n import DEFAULT_TIMEZONE, LABELS, label, select_timezone
 from .lookups import actor, dealer_names, group_brands, oem_brands
 from .messages import domain_message, vin_problem
+from .returns import return_details, return_panel
 from .views import roles_required
 
 PER_PAGE = 20
+RETURN_EVENTS = (
+    EventType.RETURN_REQUESTED,
+    EventType.RETURN_CONTESTED,
+    EventType.RETURN_DECIDED,
+    EventType.RETURNED,
+)
 
 
 def back(default_endpoint: str, **values: Any) -> str:
@@ -119,6 +126,8 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     elif kind in (EventType.OPENED, EventType.UNROUTABLE):
         if data.get("why"):
             rows.append((_("Why"), label("opened_why", data["why"])))
+    elif kind in RETURN_EVENTS:
+        rows.extend(return_details(data))
     elif kind == EventType.WITHDRAWN:
         if data.get("reason"):
             rows.append((_("Reason"), str(data["reason"])))
@@ -217,10 +226,13 @@ def render_lead(
     lead = access.get_lead(user, lead_id)
     trail = present_trail(lead, user)
     shown = trail["lead"]
+    returns = return_panel(user, lead)
+    actions = lead_actions(user, lead, shown)
+    actions["progress"] = actions["progress"] and not returns["is_open"]  # the lead stands still
     return render_template(
         "leads/detail.html",
         lead=shown,
-        actions=lead_actions(user, lead, shown),
+        actions=actions,
         events=timeline(trail),
         offers=trail["offers"],
         chain=verify_lead_chain(lead),
@@ -234,6 +246,7 @@ def render_lead(
         and user.group_id == lead.group_id
         and lead.voided_at is None,
         voided=(lead.voided_at, lead.void_reason) if lead.voided_at else None,
+        returns=returns,
     ), status
 
 

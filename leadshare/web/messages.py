@@ -66,6 +66,14 @@ REASONS = {
     "unknown_day": _l("Unknown day of the week."),
     "date_outside_year": _l("A day of another year: save each year's days on its own page."),
     "duplicate_day": _l("A day is given twice."),
+    "return_pending": _l("This lead has a return waiting for an answer."),
+    "return_decided": _l("This lead's return was already decided."),
+    "not_returnable": _l("Only a lead that is accepted, contacted or visited may be returned."),
+    "return_window_closed": _l("The group's return window for this lead has closed."),
+    "no_return": _l("This lead was not returned."),
+    "awaiting_admin": _l("This return waits for a group admin's decision."),
+    "dispute_window_closed": _l("The time to contest this return has passed."),
+    "not_disputed": _l("This return waits for the referrer's answer, not an admin's."),
 }
 
 SCHEMA_MESSAGES = {

@@ -59,6 +59,7 @@ NAV: tuple[NavItem, ...] = (
         "web.statements", _l("Statements"), GROUP_ADMIN | MANAGER, also=("web.store_statement",)
     ),
     NavItem("web.payouts", _l("Payouts"), GROUP_ADMIN),
+    NavItem("web.disputes", _l("Disputes"), GROUP_ADMIN),
     # Slots for the audit pages.
     NavItem("web.funnel", _l("Funnel"), AUDITOR | GROUP_ADMIN),
     NavItem("web.flows", _l("Flows"), AUDITOR | GROUP_ADMIN),

@@ -201,6 +201,7 @@ def test_funnel_counts_every_stage_and_rates_of_the_hand_built_scenario(client, 
         "open": 1,
         "unroutable": 1,
         "withdrawn": 1,
+        "returned": 0,
         "lost_without_contact": 1,
     }
     assert total["rates"] == {

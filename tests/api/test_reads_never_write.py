@@ -21,7 +21,7 @@ from leadshare.auth import scope
 from leadshare.clock import utcnow
 from leadshare.extensions import db
 from leadshare.leads import access, offers
-from leadshare.leads.models import Lead, Offer
+from leadshare.leads.models import Lead, LeadReturn, Offer
 from leadshare.notify.models import Notification
 from leadshare.vocabulary import Role
 
@@ -45,13 +45,25 @@ FILLED_QUERIES: dict[str, list[dict[str, str]]] = {
     "leads.Leads": [{}, {"view": "offered"}, {"status": "offered"}],
     "web.leads": [{}, {"view": "offered"}],
     "web.flows": [{}, {"level": "group"}],
+    "returns.returns": [{}, {"status": "pending"}],
+    "web.disputes": [{}, {"status": "accepted"}],
 }
 """Query strings a route needs (or branches on) to run its real work."""
 
 CALLERS = ("referrer", "tianhe", "panyu", "tianhe2", "admin", "oem", "platform")
 """One user of every role, and the stores that see a lead differently (referrer, holder, board)."""
 
-READ_LEADS = ("offered", "due", "delivered", "open", "needs_location", "voided")
+READ_LEADS = (
+    "offered",
+    "due",
+    "delivered",
+    "open",
+    "needs_location",
+    "voided",
+    "contested",
+    "returned",
+    "silent",
+)
 """The leads whose pages are read: one of each way a lead reads differently."""
 
 NEVER_200 = {"static", "swagger_assets", "web.login", "web.wecom_start", "web.wecom_callback"}
@@ -97,7 +109,8 @@ def _ok(response, status: int = 200) -> dict[str, Any]:
 
 
 def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
-    """Leads in every state, a due offer not yet swept, credits, a payout, notifications."""
+    """Leads in every state, a due offer not yet swept, credits, a payout, notifications, and
+    returns contested, accepted and due to be accepted in silence."""
     world = build_world(make, auth, max_offers_per_lead=2)
     h = world.headers
     oem = make.oem(brands=["奥迪"])
@@ -154,6 +167,19 @@ def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
             f"/api/v1/leads/{leads['voided']}/void", json={"reason": "刷单"}, headers=h["admin"]
         )
     )
+    for n, name in enumerate(("contested", "returned", "silent"), start=9):
+        post(name, n)
+        act("tianhe", name, "claim")
+        _ok(
+            client.post(
+                f"/api/v1/leads/{leads[name]}/return",
+                json={"reason": "invalid_contact"},
+                headers=h["tianhe"],
+            ),
+            201,
+        )
+    act("referrer", "contested", "return/contest", note="客户有效")
+    act("referrer", "returned", "return/accept")
     _ok(
         client.post(
             "/api/v1/payouts",
@@ -168,6 +194,12 @@ def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
             update(Offer)
             .where(Offer.lead_id == due.scalar_subquery())
             .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        silent = select(Lead.id).where(Lead.public_id == leads["silent"])
+        db.session.execute(  # a return the sweep would accept in silence: a read must not
+            update(LeadReturn)
+            .where(LeadReturn.lead_id == silent.scalar_subquery())
+            .values(dispute_due_at=utcnow() - timedelta(seconds=1))
         )
         db.session.commit()
         messages = list(db.session.scalars(select(Notification.message_id).limit(2)))

@@ -168,6 +168,7 @@ def test_the_funnel_of_the_hand_built_world(audited):
         "open": 0,
         "unroutable": 1,
         "withdrawn": 0,
+        "returned": 0,
         "lost_without_contact": 1,
     }
     assert total["rates"]["posted_to_offered"] == 0.75

@@ -44,6 +44,7 @@ def test_status_values_are_the_stored_strings() -> None:
         "lost",
         "unroutable",
         "withdrawn",
+        "returned",
     ]
     assert S("ordered") is S.ORDERED
 
@@ -101,7 +102,7 @@ def test_lost_after_delivered_is_invalid() -> None:
         progress_steps(S.DELIVERED, S.LOST)
 
 
-@pytest.mark.parametrize("current", [S.DELIVERED, S.LOST, S.WITHDRAWN, S.UNROUTABLE])
+@pytest.mark.parametrize("current", [S.DELIVERED, S.LOST, S.WITHDRAWN, S.UNROUTABLE, S.RETURNED])
 @pytest.mark.parametrize("target", list(LeadStatus))
 def test_nothing_leaves_a_terminal_status(current: LeadStatus, target: LeadStatus) -> None:
     with pytest.raises(InvalidTransition):
@@ -116,7 +117,8 @@ def test_unheld_lead_takes_no_progress(current: LeadStatus, target: LeadStatus) 
 
 
 @pytest.mark.parametrize(
-    "target", [S.NEEDS_LOCATION, S.OFFERED, S.OPEN, S.ACCEPTED, S.UNROUTABLE, S.WITHDRAWN]
+    "target",
+    [S.NEEDS_LOCATION, S.OFFERED, S.OPEN, S.ACCEPTED, S.UNROUTABLE, S.WITHDRAWN, S.RETURNED],
 )
 def test_progress_never_targets_a_routing_status(target: LeadStatus) -> None:
     with pytest.raises(InvalidTransition):
@@ -178,19 +180,20 @@ def test_the_table_names_every_status() -> None:
         (S.NEEDS_LOCATION, {S.OFFERED, S.OPEN, S.UNROUTABLE, S.WITHDRAWN}),
         (S.OFFERED, {S.OFFERED, S.OPEN, S.ACCEPTED, S.WITHDRAWN}),
         (S.OPEN, {S.ACCEPTED, S.WITHDRAWN}),
-        # ... and back to routing when the holder misses the contact SLA (issue 14)
+        # ... back to routing when the holder misses the contact SLA (issue 14), or returned
         (
             S.ACCEPTED,
             {S.CONTACTED, S.VISITED, S.ORDERED, S.DELIVERED, S.LOST, S.OFFERED, S.OPEN}
-            | {S.UNROUTABLE},
+            | {S.UNROUTABLE, S.RETURNED},
         ),
-        (S.CONTACTED, {S.VISITED, S.ORDERED, S.DELIVERED, S.LOST}),
-        (S.VISITED, {S.ORDERED, S.DELIVERED, S.LOST}),
+        (S.CONTACTED, {S.VISITED, S.ORDERED, S.DELIVERED, S.LOST, S.RETURNED}),
+        (S.VISITED, {S.ORDERED, S.DELIVERED, S.LOST, S.RETURNED}),
         (S.ORDERED, {S.DELIVERED, S.LOST}),
         (S.DELIVERED, set()),
         (S.LOST, set()),
         (S.UNROUTABLE, set()),
         (S.WITHDRAWN, set()),
+        (S.RETURNED, set()),
     ],
 )
 def test_each_status_moves_only_where_the_lifecycle_allows(
@@ -214,7 +217,7 @@ def test_an_offered_lead_is_never_made_unroutable() -> None:
 def test_progress_steps_agree_with_the_table() -> None:
     for current in PROGRESS_LADDER[:-1]:
         for target in LeadStatus:
-            if may_move(current, target) and target not in ROUTED:  # routing's moves, not progress
+            if may_move(current, target) and target not in ROUTED and target != S.RETURNED:
                 assert progress_steps(current, target)[-1] == target
             else:
                 with pytest.raises(InvalidTransition):
