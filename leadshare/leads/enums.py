@@ -71,3 +71,18 @@ class EventType(StrEnum):
     LOST = "lost"
     WITHDRAWN = "withdrawn"
     VOIDED = "voided"
+    CORRECTED = "corrected"
+    PROGRESS_UNDONE = "progress_undone"
+
+
+class LostReason(StrEnum):
+    """Why a held lead was lost (issue 15): a fixed list people can count; `other` needs a note."""
+
+    BOUGHT_ELSEWHERE = "bought_elsewhere"
+    BOUGHT_OTHER_BRAND = "bought_other_brand"
+    PRICE = "price"
+    UNREACHABLE = "unreachable"
+    POSTPONED = "postponed"
+    NOT_INTERESTED = "not_interested"
+    FINANCING_DECLINED = "financing_declined"
+    OTHER = "other"

@@ -190,7 +190,8 @@ def stage_reached(event: LeadEvent) -> LeadStatus | None:
 
 @on_event
 def _reward_lead_event(lead: Lead, event: LeadEvent) -> None:
-    """Lead events earn credits (the reward events a step reaches) or reverse them (lost, void).
+    """Lead events earn credits (the reward events a step reaches) or reverse them (lost, void,
+    an undone step).
 
     Runs inside the lead change's unit of work and commits nothing.
     """
@@ -198,6 +199,16 @@ def _reward_lead_event(lead: Lead, event: LeadEvent) -> None:
         reverse_credits(lead, event.at, memo=f"void {lead.public_id}", actor_id=event.actor_id)
     elif lead.voided_at is not None:
         return
+    elif event.type == EventType.PROGRESS_UNDONE:
+        undone = [e for stage in event.data["undone"] for e in events_reached_on(stage)]
+        if undone:
+            reverse_credits(
+                lead,
+                event.at,
+                events=undone,
+                memo=f"undo {event.data['undone'][-1]} {lead.public_id}",
+                actor_id=event.actor_id,
+            )
     elif event.type == EventType.LOST:
         reverse_credits(
             lead,

@@ -186,7 +186,7 @@ def funnel():
         "accept": speed_chart(speed["to_accept"], _("Accepted leads")),
         "contact": speed_chart(speed["to_contact"], _("Contacted leads")),
         "declines": reason_chart(total["offers"]["decline_reasons"], "decline_reason", _("Offers")),
-        "lost": reason_chart(total["lost_reasons"], None, _("Leads")),
+        "lost": reason_chart(total["lost_reasons"], "lost_reason", _("Leads")),
     }
     return render_template(
         "audit/funnel.html",

@@ -129,6 +129,8 @@ EVENT = {
     "lost": _l("Lost"),
     "withdrawn": _l("Withdrawn"),
     "voided": _l("Voided"),
+    "corrected": _l("Corrected by the referrer"),
+    "progress_undone": _l("Step undone"),
 }
 EXCLUSION = {
     "group": _l("other group or the referrer"),
@@ -154,6 +156,10 @@ FIELD = {
     "order_ref": _l("Order number"),
     "vin": _l("VIN"),
     "lost_reason": _l("Why lost"),
+    "lost_note": _l("Note on the loss"),
+    "brand": _l("Brand"),
+    "model": _l("Model"),
+    "location": _l("Location"),
 }
 REWARD_EVENT = {
     "accepted": _l("Lead accepted"),
@@ -188,6 +194,16 @@ FUNNEL_STAGE = {
     "ordered": _l("Ordered"),
     "delivered": _l("Delivered"),
 }
+LOST_REASON = {
+    "bought_elsewhere": _l("Bought from another dealer"),
+    "bought_other_brand": _l("Bought another brand"),
+    "price": _l("Price"),
+    "unreachable": _l("Customer unreachable"),
+    "postponed": _l("Purchase postponed"),
+    "not_interested": _l("No longer interested"),
+    "financing_declined": _l("Financing declined"),
+    "other": _l("Other reason"),
+}
 
 LABELS = {
     "status": STATUS,
@@ -208,6 +224,7 @@ LABELS = {
     "account": ACCOUNT,
     "entry": ENTRY,
     "funnel_stage": FUNNEL_STAGE,
+    "lost_reason": LOST_REASON,
 }
 
 
