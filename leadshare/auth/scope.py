@@ -101,7 +101,7 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.withdraw": {"POST": DEALERS},
     "web.locate": {"POST": DEALERS},
     "web.correct": {"POST": DEALERS},
-    "web.undo_progress": {"POST": DEALERS},
+    "web.undo_progress_step": {"POST": DEALERS},
     "web.store_settings": {"GET": frozenset({MANAGER}), "POST": frozenset({MANAGER})},
     "web.store_statement": {"GET": frozenset({MANAGER})},
     "web.statements": {"GET": frozenset({GA, MANAGER})},

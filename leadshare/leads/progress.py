@@ -119,7 +119,7 @@ def withdraw_lead(
     return lead
 
 
-def _last_step(lead: Lead) -> list[LeadEvent]:
+def last_step(lead: Lead) -> list[LeadEvent]:
     """The events the lead's last progress step recorded (skipped stages first); [] when the
     trail's last event is not progress (a claim, a void, an undo: nothing to undo)."""
     events = lead_events(lead)
@@ -133,6 +133,12 @@ def _last_step(lead: Lead) -> list[LeadEvent]:
     return step
 
 
+def may_undo(lead: Lead, now: datetime) -> bool:
+    """The lead's last event is a progress step recorded less than 24 hours ago."""
+    step = last_step(lead)
+    return bool(step) and now - step[-1].at <= timedelta(hours=UNDO_WINDOW_HOURS)
+
+
 @transactional
 def undo_progress(actor: User, public_id: str, reason: str, now: datetime | None = None) -> Lead:
     """The holder undoes its last progress step within 24 h: the lead goes back to where it was
@@ -141,10 +147,10 @@ def undo_progress(actor: User, public_id: str, reason: str, now: datetime | None
     lead = store_lead(
         actor, public_id, "holder", "Only the store holding this lead may undo its progress."
     )
-    step = _last_step(lead)
+    step = last_step(lead)
     if not step:
         raise Conflict("There is no progress step to undo.", reason="nothing_to_undo")
-    if now - step[-1].at > timedelta(hours=UNDO_WINDOW_HOURS):
+    if not may_undo(lead, now):
         raise Conflict(
             f"A step can be undone within {UNDO_WINDOW_HOURS} hours; this one is older.",
             reason="undo_too_late",

@@ -52,6 +52,14 @@ REASONS = {
     "unknown_oem": _l("No such OEM."),
     "cannot_deactivate_self": _l("You cannot deactivate yourself."),
     "duplicate_lead": _l("This customer was already shared in your group recently."),
+    "lead_held": _l("A store holds this lead now: only it can change the lead."),
+    "not_correctable": _l(
+        "This lead can no longer be corrected (it is offered to a store or closed). Withdraw it "
+        "and share the customer again if it is wrong."
+    ),
+    "nothing_to_correct": _l("Nothing to correct: change the brand, the model or the address."),
+    "nothing_to_undo": _l("There is no step to undo: only the last progress step can be undone."),
+    "undo_too_late": _l("A step can be undone within 24 hours; this one is older."),
 }
 
 SCHEMA_MESSAGES = {
@@ -71,6 +79,10 @@ SCHEMA_MESSAGES = {
     "Use 1-50 letters, digits, '.', '-' or '_'.": _l("Use 1-50 letters, digits, '.', '-' or '_'."),
     "Use an administrative code of 2-12 digits.": _l("Use administrative codes of 2-12 digits."),
     "Use 8 to 200 characters.": _l("Use 8 to 200 characters."),
+    "A loss for another reason needs a note.": _l("A loss for another reason needs a note."),
+    "Give a brand, a model or a location to correct.": _l(
+        "Give a brand, a model or a location to correct."
+    ),
 }
 _SCHEMA_PREFIXES = (
     ("Length must be", _l("Too long or too short.")),

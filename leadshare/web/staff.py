@@ -11,8 +11,6 @@ from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..leads import access, intake
-from ..leads.enums import LeadStatus
-from ..leads.models import Lead
 from ..leads.presenter import present_lead, shown_km
 from ..leads.schemas import LeadCreateSchema
 from ..routing.geo import haversine_km
@@ -21,8 +19,8 @@ from ..tenancy.service import group_brands, update_dealer
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
 from .forms import DeclineForm, LeadForm, ProgressForm, StoreSettingsForm, load_or_flash
-from .i18n import LABELS, label
-from .leads import page_number
+from .i18n import LABELS
+from .leads import page_number, routed_message
 from .lookups import actor
 from .messages import flash_refusal
 from .views import roles_required
@@ -84,22 +82,6 @@ def _duplicate_link(user: User, duplicate_of: str | None) -> str | None:
     return url_for("web.lead", lead_id=duplicate_of)
 
 
-def _posted_message(lead: Lead) -> str:
-    if lead.status == LeadStatus.OFFERED:
-        offer = access.current_offer(lead)
-        return _(
-            "Shared: offered to %(store)s (%(km).1f km from the customer).",
-            store=offer.dealer.name,
-            km=offer.distance_km or 0,
-        )
-    if lead.status == "needs_location":
-        return _(
-            "Saved, but the address could not be located: add a clearer address on the lead "
-            "page and it will be routed."
-        )
-    return _("Shared: %(status)s.", status=label("status", lead.status))
-
-
 @blp.route("/leads/new", methods=["GET", "POST"])
 @roles_required(*DEALER_ROLES)
 def new_lead():
@@ -121,7 +103,7 @@ def new_lead():
                 if error.reason == "duplicate_lead":
                     duplicate = {"link": _duplicate_link(user, error.extra.get("duplicate_of"))}
             else:
-                flash(_posted_message(lead), "success")
+                flash(*routed_message(lead))
                 return redirect(url_for("web.lead", lead_id=lead.public_id))
     return render_template(
         "staff/new_lead.html",
