@@ -200,6 +200,8 @@ def funnel():
         contact_bins=histogram(speed["to_contact"]),
         charts={k: v for k, v in charts.items() if v},
         lost_by_holder=report["lost_by_holder"],
+        duplicates=report["duplicates"],
+        duplicates_total=report["duplicates_total"],
         csv_funnel=_api_link("/api/v1/audit/funnel", filters),
         csv_lost=_api_link("/api/v1/audit/funnel", filters, table="lost_by_holder"),
     )
