@@ -342,8 +342,10 @@ def progress(lead_id: str):
 
 
 def _asks_first(lead: Lead, target: str) -> bool:
-    """A loss, or a move that skips stages, is confirmed on a page first."""
-    return target == LeadStatus.LOST or len(_steps(lead, target)) > 1
+    """A loss, or a move that skips stages, is confirmed on a page first (a move the lead
+    cannot make is refused at once instead)."""
+    steps = _steps(lead, target)
+    return bool(steps) and (target == LeadStatus.LOST or len(steps) > 1)
 
 
 def _steps(lead: Lead, target: str) -> list[LeadStatus]:
@@ -380,7 +382,7 @@ def _confirm_progress(lead: Lead, form: ProgressForm, data: dict[str, Any]):
         title=title,
         lines=lines,
         action=url_for("web.progress", lead_id=lead.public_id),
-        fields=form.payload(),
+        fields={**form.payload(), "next": request.form.get("next")},
         button=_("Confirm: %(step)s", step=label("progress", target)),
         back=url_for("web.lead", lead_id=lead.public_id),
         danger=target == LeadStatus.LOST,

@@ -388,7 +388,7 @@ def test_lead_without_a_location_waits_for_a_clearer_address(app, world):
     posted = referrer.post("/leads/new", follow_redirects=True, **lead_form(address="火星殖民地"))
     assert "地址无法定位" in posted.text
     lead_id = lead_id_from(posted.request.path)
-    assert f"/leads/{lead_id}/location" in posted.text
+    assert f"/leads/{lead_id}/correct" in posted.text  # the correction form asks for it
     still_lost = referrer.post(f"/leads/{lead_id}/location", address="月球背面")
     assert still_lost.status_code == 422 and "无法定位该地址" in still_lost.text
     located = referrer.post(
