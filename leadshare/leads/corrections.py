@@ -60,7 +60,9 @@ def _may_correct(actor: User, lead: Lead) -> None:
     if refusal == CorrectionRefusal.LEAD_HELD:
         raise Conflict(REFUSALS[refusal], reason=refusal.value)
     if refusal is not None:
-        raise Conflict(REFUSALS[refusal] % lead.status, reason=refusal.value, status=lead.status)
+        raise Conflict(
+            REFUSALS[refusal] % lead.status, reason=refusal.value, lead_status=lead.status
+        )
 
 
 def _changes(lead: Lead, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -96,6 +96,7 @@ def test_correcting_an_offered_lead_is_409_not_correctable(client, world):
         f"/api/v1/leads/{lead['id']}", json={"model": "A4L"}, headers=world.headers["referrer"]
     )
     assert refused.status_code == 409 and refused.json["reason"] == "not_correctable"
+    assert (refused.json["code"], refused.json["lead_status"]) == (409, "offered")
     offered_store = client.patch(
         f"/api/v1/leads/{lead['id']}", json={"model": "A4L"}, headers=world.headers["tianhe"]
     )
