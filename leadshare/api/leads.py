@@ -124,7 +124,8 @@ class LeadById(MethodView):
         blp,
         {
             403: "reasons: role_not_allowed, not_referrer.",
-            409: "reasons: lead_held, not_correctable, not_shareable.",
+            409: "reasons: lead_held, not_correctable (with `lead_status`), not_shareable.",
+            422: "reasons: validation_error, nothing_to_correct, address_not_found.",
         },
     )
     def patch(self, data, lead_id):
