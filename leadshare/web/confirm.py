@@ -21,16 +21,17 @@ def confirmed() -> bool:
     return request.form.get("confirmed") == "1"
 
 
-def credit_lines(credits: Iterable[Mapping[str, Any]], *, reversed_: bool) -> list[str]:
-    """One sentence per credit a step makes or reverses: program, event and amount."""
+def credit_lines(credits: Iterable[Mapping[str, Any]], store: str, *, reversed_: bool) -> list[str]:
+    """One sentence per credit a step makes or reverses: store, program, event and amount."""
     text = (
-        _("Reversed: %(amount)s of %(program)s (%(event)s).")
+        _("Reversed from %(store)s: %(amount)s of %(program)s (%(event)s).")
         if reversed_
-        else _("Credited to the referring store: %(amount)s of %(program)s (%(event)s).")
+        else _("Credited to %(store)s: %(amount)s of %(program)s (%(event)s).")
     )
     return [
         text
         % {
+            "store": store,
             "amount": format_amount(int(c["amount_minor"])),
             "program": c["program"],
             "event": label("reward_event", str(c["event"])),

@@ -366,7 +366,7 @@ def _confirm_progress(lead: Lead, form: ProgressForm, data: dict[str, Any]):
             )
         ]
         reversed_ = credits_standing(lead, reversible_events_on_lost())
-        lines += credit_lines(reversed_, reversed_=True)
+        lines += credit_lines(reversed_, lead.referrer.name, reversed_=True)
         title = _("Mark this lead lost?")
     else:
         steps = _steps(lead, target)
@@ -376,7 +376,7 @@ def _confirm_progress(lead: Lead, form: ProgressForm, data: dict[str, Any]):
                 stages=", ".join(label("status", s) for s in steps),
             )
         ]
-        lines += credit_lines(credits_due(lead, steps), reversed_=False)
+        lines += credit_lines(credits_due(lead, steps), lead.referrer.name, reversed_=False)
         title = _("Record %(step)s and the stages before it?", step=label("progress", target))
     return render_confirm(
         title=title,

@@ -443,7 +443,7 @@ def _confirm_void(lead_id: str, reason: str):
             "flows leave it out.",
             reason=reason,
         ),
-        *credit_lines(credits.credits_standing(lead), reversed_=True),
+        *credit_lines(credits.credits_standing(lead), lead.referrer.name, reversed_=True),
     ]
     return render_confirm(
         title=_("Void this lead?"),

@@ -190,7 +190,8 @@ def test_staff_share_a_lead_and_another_store_claims_and_delivers_it(live_server
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form.progress-form button"))
     # Skipping 已联系 asks first, naming the stages and the credit it makes.
     asked = driver.find_element(By.CSS_SELECTOR, "[data-will-happen]").text
-    assert "将以下阶段记录为已达成：已联系, 已到店。" in asked and "100.00" in asked
+    assert "将以下阶段记录为已达成：已联系, 已到店。" in asked
+    assert "向 深圳南山区奥迪·宝马店 发放奖励：2026 集团转介绍奖励 100.00" in asked
     screenshot(driver, "05a-confirm-skipped-stages")
     submit(driver, driver.find_element(By.CSS_SELECTOR, "[data-confirm-page] button"))
     assert "已记录：客户已到店。" in flash_text(driver)

@@ -230,7 +230,8 @@ def test_voiding_a_lead_reverses_its_credit(app, world, client):
     empty = admin.post(f"/leads/{lead_id}/void", follow_redirects=True, reason="")
     assert 'class="flash error"' in empty.text
     asked = admin.post(f"/leads/{lead_id}/void", reason="虚假客户")
-    assert asked.status_code == 200 and "冲销：转介绍奖励 50.00（线索被接收）。" in asked.text
+    assert asked.status_code == 200
+    assert "冲销 深圳南山奥迪 的奖励：转介绍奖励 50.00（线索被接收）。" in asked.text
     voided = admin.post(
         f"/leads/{lead_id}/void", follow_redirects=True, reason="虚假客户", confirmed="1"
     )
