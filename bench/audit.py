@@ -116,14 +116,14 @@ DECLINE_REASONS = (
     ("other", 5),
 )
 LOST_REASONS = (
-    ("价格谈不拢", 25),
-    ("客户失联", 22),
-    ("买了别家", 18),
-    ("贷款没批", 8),
-    ("客户暂不购车", 12),
-    ("车型无现货", 8),
-    ("号码错误", 5),
-    ("其他", 2),
+    ("price", 25),
+    ("unreachable", 22),
+    ("bought_elsewhere", 18),
+    ("financing_declined", 8),
+    ("postponed", 12),
+    ("bought_other_brand", 8),
+    ("not_interested", 5),
+    ("other", 2),
 )
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 MODELS = ("A4L", "A6L", "Q5L", "朗逸", "帕萨特", "凯美瑞", "卡罗拉", "雅阁", "汉", "宋PLUS", "X3")

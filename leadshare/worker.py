@@ -1,15 +1,15 @@
 """The worker: one process beside the web servers for the timers that no read may run.
 
 Reads never write, so an offer whose time is up stays pending in the database (and reads as
-expired) until the sweep expires it and routes its lead on. The worker runs the sweep (offers,
-the returns left unanswered past their dispute window, held reward credits whose hold is
-over, then the service-level timers of hours/sla.py: `sweep_once`) every `sweep_every` seconds
-and the notification deliverer (queue due reminders, deliver what is pending) every
-`deliver_every` seconds. Many workers may run at once: the sweep skips leads another has locked, deliverers lease the messages
-they send. SIGTERM or SIGINT stops it cleanly: the job in progress ends (a delivery batch gives
-back what it did not send), then the loop does. Each round that ran a job writes one JSON log line
-(what it did, how long it took, its SQL statements) and beats the worker's heartbeat row, which
-`/readyz` reads.
+expired) until the sweep expires it and routes its lead on. The worker runs the sweep
+(`sweep_once`: offers, the returns left unanswered past their dispute window, held reward credits
+whose hold is over, then the service-level timers of hours/sla.py) every `sweep_every` seconds and
+the notification deliverer (queue due reminders, deliver what is pending) every `deliver_every`
+seconds. Many workers may run at once: the sweep skips leads another has locked, deliverers lease
+the messages they send. SIGTERM or SIGINT stops it cleanly: the job in progress ends (a delivery
+batch gives back what it did not send), then the loop does. Each round that ran a job writes one
+JSON log line (what it did, how long it took, its SQL statements) and beats the worker's heartbeat
+row, which `/readyz` reads.
 """
 
 from __future__ import annotations

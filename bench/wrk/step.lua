@@ -31,7 +31,7 @@ function request()
   local body = "{}"
   local status = statuses[pass]
   if status == "lost" then
-    body = '{"status":"lost","lost_reason":"bought elsewhere"}'
+    body = '{"status":"lost","lost_reason":"bought_elsewhere"}'
   elseif status ~= nil and status ~= "" and status ~= "-" then
     body = string.format('{"status":"%s"}', status)
   end

@@ -88,12 +88,15 @@ def funnel(args):
     when the denominator is 0. `time_to_accept`: median and p90 minutes from posting to
     acceptance. `offers`: routed offers by outcome; `expired_share` and `declined_share` are of
     `resolved` offers (accepted + declined + expired), with the decline reasons.
-    `lost_reasons`: the five most frequent. With `group_by=dealer` leads are keyed by their
-    holder (key null: not accepted) and offers by the store offered. `lost_by_holder`: per
+    `lost_reasons`: each reason of the fixed list given, most frequent first. With
+    `group_by=dealer` leads are keyed by their holder (key null: not accepted) and offers by
+    the store offered. `lost_by_holder`: per
     holder with lost leads, leads held, lost, lost without contact and the reasons. JSON lists
     the first `limit` (default 200) rows and holders, largest first (all counted in
     `rows_total` and `lost_by_holder_total`); CSV has them all: `table=funnel` (default) or
-    `table=lost_by_holder`.
+    `table=lost_by_holder`. `duplicates`: customers whose share was refused as a duplicate, per
+    referring store and channel, each customer once (brand, channel and date filters apply);
+    `duplicates_total`: distinct customers.
     """
     actor = current_actor()
     limit = None if args["format"] == "csv" else args["limit"]

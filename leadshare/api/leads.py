@@ -11,17 +11,20 @@ from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
 from ..leads import access, idempotency, intake, offers
+from ..leads.corrections import correct_lead
 from ..leads.events import verify_lead_chain
 from ..leads.presenter import present_lead, present_trail
-from ..leads.progress import record_progress, withdraw_lead
+from ..leads.progress import record_progress, undo_progress, withdraw_lead
 from ..leads.schemas import (
     DeclineSchema,
+    LeadCorrectSchema,
     LeadCreateSchema,
     LeadQueryArgsSchema,
     LeadSchema,
     LocationInSchema,
     ProgressSchema,
     TrailSchema,
+    UndoSchema,
     VerifySchema,
     WithdrawSchema,
 )
@@ -117,6 +120,20 @@ class LeadById(MethodView):
         """One lead."""
         return presented(access.get_lead, lead_id)
 
+    @blp.arguments(LeadCorrectSchema)
+    @blp.response(200, LeadSchema)
+    @refusals(
+        blp,
+        {
+            403: "reasons: role_not_allowed, not_referrer.",
+            409: "reasons: lead_held, not_correctable (with `lead_status`), not_shareable.",
+            422: "reasons: validation_error, nothing_to_correct, address_not_found.",
+        },
+    )
+    def patch(self, data, lead_id):
+        """Correct the brand, model or location of a lead no store holds; it is routed again."""
+        return presented(correct_lead, lead_id, data)
+
 
 @blp.route("/leads/<string:lead_id>/claim", methods=["POST"])
 @blp.response(200, LeadSchema)
@@ -144,6 +161,21 @@ def progress(data, lead_id):
     return presented(record_progress, lead_id, data)
 
 
+@blp.route("/leads/<string:lead_id>/progress/undo", methods=["POST"])
+@blp.arguments(UndoSchema)
+@blp.response(200, LeadSchema)
+@refusals(
+    blp,
+    {
+        403: "reasons: role_not_allowed, not_holder.",
+        409: "reasons: nothing_to_undo, undo_too_late.",
+    },
+)
+def undo(data, lead_id):
+    """Undo your store's last progress step within 24 hours; its credits are reversed."""
+    return presented(undo_progress, lead_id, data["reason"])
+
+
 @blp.route("/leads/<string:lead_id>/withdraw", methods=["POST"])
 @blp.arguments(WithdrawSchema, required=False)
 @blp.response(200, LeadSchema)
@@ -151,7 +183,7 @@ def progress(data, lead_id):
     blp, {403: "reasons: role_not_allowed, not_referrer.", 409: "reasons: invalid_transition."}
 )
 def withdraw(data, lead_id):
-    """Withdraw a lead your store posted, before any store accepted it."""
+    """Withdraw a lead your store posted, before any store accepted it (unroutable too)."""
     return presented(withdraw_lead, lead_id, data.get("reason"))
 
 

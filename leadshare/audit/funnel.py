@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, extract, func, or_, select
 
 from ..auth.models import User
+from ..auth.scope import audited_brand_keys
 from ..extensions import db
-from ..leads.enums import DeclineReason, LeadStatus, OfferStatus
-from ..leads.models import Lead
+from ..leads.enums import DeclineReason, LeadStatus, LostReason, OfferStatus
+from ..leads.models import DuplicateRefusal, Lead
+from ..vocabulary import brand_key
 from .figures import (
     COUNTS,
     LADDER,
@@ -28,7 +30,8 @@ from .figures import (
 from .grouping import Key, by_key, in_sets, key_refs, lead_key
 from .query import counted_conditions, dealer_refs, is_postgresql, tune_for_reports, with_offers
 
-TOP_REASONS = 5
+TOP_REASONS = len(LostReason)
+"""Every reason of the fixed list can show: the list is short."""
 
 
 def _minutes_to_accept() -> ColumnElement:
@@ -186,6 +189,50 @@ def _lost_by_holder(figures, reasons) -> list[dict[str, Any]]:
     )
 
 
+def _duplicate_conditions(actor: User, filters: Mapping[str, Any]) -> list[ColumnElement]:
+    """The refused duplicates in the reader's scope and the filters that apply to them (a
+    refusal has no place or status: those filters do not narrow it)."""
+    group_id, keys = audited_brand_keys(actor)
+    conditions: list[ColumnElement] = []
+    key = brand_key(filters["brand"]) if filters.get("brand") else None
+    if keys is not None:
+        allowed = sorted(keys) if key is None else [key] if key in keys else []
+        conditions.append(DuplicateRefusal.brand_key.in_(allowed))
+    else:
+        conditions.append(DuplicateRefusal.group_id == group_id)
+        if key is not None:
+            conditions.append(DuplicateRefusal.brand_key == key)
+    for name in ("group_id", "channel"):
+        if filters.get(name) is not None:
+            conditions.append(getattr(DuplicateRefusal, name) == filters[name])
+    if filters.get("created_from"):
+        conditions.append(DuplicateRefusal.created_at >= filters["created_from"])
+    if filters.get("created_to"):
+        conditions.append(DuplicateRefusal.created_at < filters["created_to"])
+    return conditions
+
+
+def duplicates_report(actor: User, filters: Mapping[str, Any]) -> dict[str, Any]:
+    """Customers refused as duplicates, per referring store and channel (each counted once)."""
+    conditions = _duplicate_conditions(actor, filters)
+    customers = func.count(DuplicateRefusal.customer_key.distinct())
+    rows = db.session.execute(
+        select(DuplicateRefusal.dealer_id, DuplicateRefusal.channel, customers.label("n"))
+        .where(*conditions)
+        .group_by(DuplicateRefusal.dealer_id, DuplicateRefusal.channel)
+    ).all()
+    refs = dealer_refs(row.dealer_id for row in rows)
+    listed = sorted(
+        (
+            {"dealer": refs.get(row.dealer_id), "channel": row.channel, "customers": row.n}
+            for row in rows
+        ),
+        key=lambda row: (-row["customers"], row["dealer"]["id"], row["channel"]),
+    )
+    total = db.session.scalar(select(customers).where(*conditions)) or 0
+    return {"duplicates_total": int(total), "duplicates": listed}
+
+
 def funnel_report(
     actor: User, filters: Mapping[str, Any], group_by: str = "none", limit: int | None = None
 ) -> dict:
@@ -216,6 +263,7 @@ def funnel_report(
         "rows": rows[:limit],
         "lost_by_holder_total": len(holders),
         "lost_by_holder": holders[:limit],
+        **duplicates_report(actor, filters),
     }
 
 

@@ -170,6 +170,12 @@ class LostByHolderSchema(ma.Schema):
     lost_reasons = fields.List(fields.Nested(ReasonCountSchema))
 
 
+class DuplicatesSchema(ma.Schema):
+    dealer = fields.Nested(RefSchema, metadata={"description": "the store whose share was refused"})
+    channel = fields.String()
+    customers = fields.Integer(metadata={"description": "distinct customers refused"})
+
+
 class FunnelSchema(ma.Schema):
     group_by = fields.String()
     total = fields.Nested(FunnelRowSchema)
@@ -177,6 +183,10 @@ class FunnelSchema(ma.Schema):
     rows = fields.List(fields.Nested(FunnelRowSchema))
     lost_by_holder_total = fields.Integer()
     lost_by_holder = fields.List(fields.Nested(LostByHolderSchema))
+    duplicates_total = fields.Integer(
+        metadata={"description": "customers refused as duplicates (each counted once)"}
+    )
+    duplicates = fields.List(fields.Nested(DuplicatesSchema))
 
 
 class FlowCellSchema(ma.Schema):

@@ -78,6 +78,8 @@ class EventType(StrEnum):
     RETURN_CONTESTED = "return_contested"
     RETURN_DECIDED = "return_decided"
     RETURNED = "returned"
+    CORRECTED = "corrected"
+    PROGRESS_UNDONE = "progress_undone"
 
 
 class ReturnReason(StrEnum):
@@ -98,3 +100,16 @@ class ReturnStatus(StrEnum):
     REVIEW = "review"
     ACCEPTED = "accepted"
     KEPT = "kept"
+
+
+class LostReason(StrEnum):
+    """Why a held lead was lost (issue 15): a fixed list people can count; `other` needs a note."""
+
+    BOUGHT_ELSEWHERE = "bought_elsewhere"
+    BOUGHT_OTHER_BRAND = "bought_other_brand"
+    PRICE = "price"
+    UNREACHABLE = "unreachable"
+    POSTPONED = "postponed"
+    NOT_INTERESTED = "not_interested"
+    FINANCING_DECLINED = "financing_declined"
+    OTHER = "other"

@@ -7,17 +7,21 @@ writes the lead and its events, and routes it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..auth import scope
 from ..auth.models import User
 from ..brands import service as brands
-from ..clock import utcnow
+from ..clock import local_date, utcnow
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
 from ..routing.ambiguity import address_candidates
@@ -25,18 +29,21 @@ from ..routing.eligibility import covers_adcode
 from ..routing.geo import haversine_km
 from ..routing.geocode.gazetteer import Gazetteer, Place
 from ..routing.geocode.service import geocode_address
+from ..settings import current_settings
 from ..tenancy.models import Dealer
-from ..uow import unit_of_work
+from ..uow import transactional, unit_of_work
 from ..vocabulary import brand_key
 from .access import visible
 from .enums import EventType, LeadStatus, ReturnStatus
 from .events import append_event
 from .idempotency import Once, answer, reserve
-from .models import Lead, LeadReturn
+from .models import DuplicateRefusal, Lead, LeadReturn
 from .offers import route_next
 from .returns import BLOCKS_NEW_SHARE
 
 OUT_OF_REGION, BRAND_NOT_CARRIED = "out_of_region", "brand_not_carried"
+NEVER_DUPLICATES = (LeadStatus.WITHDRAWN, LeadStatus.UNROUTABLE)
+"""A lead taken back or routed nowhere never blocks a new share of its customer."""
 
 
 def new_public_id() -> str:
@@ -76,7 +83,7 @@ def _duplicate_of(
         .where(
             Lead.group_id == group_id,
             or_(*keys),
-            Lead.status != LeadStatus.WITHDRAWN,
+            Lead.status.not_in(NEVER_DUPLICATES),
             or_(Lead.status != LeadStatus.RETURNED, Lead.id.in_(_blocking_returns())),
             Lead.created_at >= now - timedelta(days=window_days),
         )
@@ -142,7 +149,7 @@ def share_reason(referrer: Dealer, brand: str, place: Place | None) -> str | Non
     return None
 
 
-def _not_shareable() -> Conflict:
+def not_shareable() -> Conflict:
     return Conflict(
         "Your store sells this brand and serves this customer's area: serve them yourself.",
         reason="not_shareable",
@@ -176,9 +183,39 @@ def post_lead(
     data = {**data, "brand": brands.group_brand(referrer.group_id, data["brand"])}
     candidates = ambiguous(data["location"])
     place = None if candidates else locate(data["location"])
-    with unit_of_work():
-        lead = _store(actor, referrer, data, place, now, idempotency, candidates)
+    try:
+        with unit_of_work():
+            lead = _store(actor, referrer, data, place, now, idempotency, candidates)
+    except Conflict as error:
+        if error.reason == "duplicate_lead":
+            count_refused_duplicate(referrer, data, now)
+        raise
     return lead
+
+
+def customer_key(contact: str) -> str:
+    """A keyed hash of a phone or WeChat ID: the same customer, the same hash; no key, no use."""
+    secret = current_settings().secret_key
+    return hmac.new(secret.encode(), f"customer:{contact}".encode(), hashlib.sha256).hexdigest()
+
+
+@transactional
+def count_refused_duplicate(referrer: Dealer, data: Mapping[str, Any], now: datetime) -> None:
+    """Count a share refused as a duplicate, in a unit of work of its own (the refused one
+    rolled back): store, channel, local day and the customer's keyed hash, nothing more."""
+    customer = data["customer"]
+    contact = customer.get("phone") or customer.get("wechat_id")
+    values = {
+        "group_id": referrer.group_id,
+        "dealer_id": referrer.id,
+        "brand_key": brand_key(data["brand"]),
+        "channel": data["source"]["channel"],
+        "day": local_date(now, referrer.group.timezone),
+        "customer_key": customer_key(contact),
+        "created_at": now,
+    }
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(DuplicateRefusal).values(**values).on_conflict_do_nothing())
 
 
 def _store(
@@ -204,7 +241,7 @@ def _store(
         )
     reason = share_reason(referrer, data["brand"], place)
     if reason is None and place is not None:
-        raise _not_shareable()
+        raise not_shareable()
     lead = Lead(
         public_id=new_public_id(),
         group=group,  # linked, not only keyed: the rows already read are not read again
@@ -306,7 +343,7 @@ def _locate_lead(
         )
     reason = share_reason(lead.referrer, lead.brand, place)
     if reason is None:
-        raise _not_shareable()
+        raise not_shareable()
     lead.share_reason = reason
     lead.address = location.get("address") or lead.address
     lead.location_candidates = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -94,6 +94,7 @@ class Lead(db.Model):
     order_ref: Mapped[str | None] = mapped_column(String(100))
     vin: Mapped[str | None] = mapped_column(String(17))
     lost_reason: Mapped[str | None] = mapped_column(String(500))
+    lost_note: Mapped[str | None] = mapped_column(String(500))
     offers_made: Mapped[int] = mapped_column(default=0)
     progress_rank: Mapped[int] = mapped_column(default=0)
     """Furthest ladder stage reached (0 none, 1 accepted ... 5 delivered); kept when lost."""
@@ -222,3 +223,27 @@ class LeadReturn(db.Model):
     lead: Mapped[Lead] = relationship()
     holder: Mapped[Dealer] = relationship(foreign_keys=[holder_id])
     referrer: Mapped[Dealer] = relationship(foreign_keys=[referrer_id])
+
+
+class DuplicateRefusal(db.Model):
+    """A share refused as a duplicate (issue 15): no customer data, only who, which brand, how
+    and when (the brand puts it in an OEM auditor's scope).
+
+    `customer_key` is a keyed hash of the phone (else the WeChat ID); the unique constraint makes
+    the same customer refused again by the same store and channel on the same day count once.
+    """
+
+    __tablename__ = "duplicate_refusals"
+    __table_args__ = (
+        UniqueConstraint("dealer_id", "channel", "day", "customer_key"),
+        Index("ix_duplicate_refusals_group_day", "group_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    brand_key: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date]
+    customer_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from .contact import mask_name, mask_phone, mask_wechat, redact_contacts
 from .effective import is_due, offer_status, routing_pending
 from .events import lead_events
 from .models import Lead, LeadEvent, Offer
+from .states import lost_without_contact
 
 
 def dealer_ref(dealer: Dealer | None) -> dict[str, Any] | None:
@@ -135,6 +136,10 @@ def present_lead(lead: Lead, actor: User, now: datetime | None = None) -> dict[s
         "order_ref": lead.order_ref,
         "vin": lead.vin,
         "lost_reason": lead.lost_reason,
+        "lost_note": lead.lost_note,
+        "lost_without_contact": lost_without_contact(lead.status, lead.progress_rank),
+        "voided_at": lead.voided_at,
+        "void_reason": lead.void_reason,
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
         "accepted_at": lead.accepted_at,

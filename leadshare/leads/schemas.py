@@ -7,8 +7,9 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from ..schemas import InputSchema, PageArgsSchema, UTCDateTime
 from .contact import normalise_phone
-from .enums import DeclineReason, LeadStatus, ReturnReason, ReturnStatus
+from .enums import DeclineReason, LeadStatus, LostReason, ReturnReason, ReturnStatus
 from .returns import Outcome
+from .states import lost_note_missing
 
 CHANNELS = (
     "livestream",
@@ -118,8 +119,31 @@ class ProgressSchema(InputSchema):
     status = fields.String(required=True, validate=validate.OneOf(PROGRESS_TARGETS))
     order_ref = fields.String(validate=validate.Length(min=1, max=100))
     vin = fields.String(validate=validate.Length(max=40))
-    lost_reason = fields.String(validate=validate.Length(min=1, max=500))
+    lost_reason = fields.String(validate=validate.OneOf([r.value for r in LostReason]))
+    lost_note = fields.String(validate=validate.Length(max=500))
     note = fields.String(validate=validate.Length(max=500))
+
+    @validates_schema
+    def other_needs_a_note(self, data, **kwargs):
+        if lost_note_missing(data.get("lost_reason"), data.get("lost_note")):
+            raise ValidationError("A loss for another reason needs a note.", "lost_note")
+
+
+class UndoSchema(InputSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class LeadCorrectSchema(InputSchema):
+    """What the referrer may correct on a lead no store holds yet: brand, model, location."""
+
+    brand = fields.String(validate=validate.Length(min=1, max=100))
+    model = fields.String(validate=validate.Length(max=100))
+    location = fields.Nested(LocationInSchema)
+
+    @validates_schema
+    def something_to_correct(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give a brand, a model or a location to correct.", "brand")
 
 
 class WithdrawSchema(InputSchema):
@@ -224,6 +248,12 @@ class LeadSchema(LeadBaseSchema):
     order_ref = fields.String(allow_none=True)
     vin = fields.String(allow_none=True)
     updated_at = UTCDateTime()
+    lost_note = fields.String(allow_none=True)
+    lost_without_contact = fields.Boolean(
+        metadata={"description": "lost before any contact was recorded (lost at accepted)"}
+    )
+    voided_at = UTCDateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
 
 
 class EventSchema(ma.Schema):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from leadshare.errors import Conflict
-from leadshare.leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
+from leadshare.leads.enums import EventType, LeadStatus, LostReason, OfferKind, OfferStatus
 
 S = LeadStatus
 
@@ -35,7 +35,8 @@ TRANSITIONS: Mapping[LeadStatus, frozenset[LeadStatus]] = {
     # Claimed; after a decline or an expiry offered on or opened (never unroutable: it was
     # offered); or withdrawn by its referrer.
     S.OFFERED: frozenset({S.OFFERED, S.OPEN, S.ACCEPTED, S.WITHDRAWN}),
-    S.OPEN: frozenset({S.ACCEPTED, S.WITHDRAWN}),
+    # Open: claimed, withdrawn, or routed again after its referrer corrected it.
+    S.OPEN: ROUTED | {S.ACCEPTED, S.WITHDRAWN},
     # Accepted also goes back to routing when its holder misses the contact SLA (issue 14).
     **{
         stage: frozenset(PROGRESS_LADDER[index + 1 :])
@@ -46,7 +47,8 @@ TRANSITIONS: Mapping[LeadStatus, frozenset[LeadStatus]] = {
     },
     S.DELIVERED: frozenset(),
     S.LOST: frozenset(),
-    S.UNROUTABLE: frozenset(),
+    # Corrected by its referrer (routed again) or withdrawn.
+    S.UNROUTABLE: ROUTED | {S.WITHDRAWN},
     S.WITHDRAWN: frozenset(),
     S.RETURNED: frozenset(),
 }
@@ -194,6 +196,53 @@ def progress_steps(current: LeadStatus | str, target: LeadStatus | str) -> list[
 def can_withdraw(status: LeadStatus | str) -> bool:
     """The referrer may withdraw a lead only before any dealer accepted it."""
     return may_move(status, S.WITHDRAWN)
+
+
+CORRECTABLE: frozenset[LeadStatus] = frozenset({S.NEEDS_LOCATION, S.UNROUTABLE, S.OPEN})
+"""Where the referrer may still correct a lead's brand, model and location (issue 15)."""
+
+
+class CorrectionRefusal(StrEnum):
+    """Why a correction is refused: a store holds the lead, or it is offered or closed."""
+
+    LEAD_HELD = "lead_held"
+    NOT_CORRECTABLE = "not_correctable"
+
+
+def correction_refusal(status: LeadStatus | str, *, held: bool) -> CorrectionRefusal | None:
+    """None when the referrer may correct the lead now; else why not."""
+    if held:
+        return CorrectionRefusal.LEAD_HELD
+    if status not in CORRECTABLE:
+        return CorrectionRefusal.NOT_CORRECTABLE
+    return None
+
+
+def lost_note_missing(reason: str | None, note: object) -> bool:
+    """`other` says nothing by itself: it needs the holder's note."""
+    return reason == LostReason.OTHER and _is_blank(note)
+
+
+def lost_without_contact(status: LeadStatus | str, rank: int) -> bool:
+    """Lost before any contact was recorded (the audit's 主观战败): lost at `accepted`."""
+    return status == S.LOST and rank == progress_rank(S.ACCEPTED)
+
+
+UNDO_WINDOW_HOURS = 24
+"""How long the holder may undo its last progress step."""
+
+UNDOABLE_EVENTS: frozenset[str] = frozenset(
+    {EventType.CONTACTED, EventType.VISITED, EventType.ORDERED, EventType.DELIVERED, EventType.LOST}
+)
+"""The events a progress step records (a claim is not progress: it cannot be undone)."""
+
+
+def status_before_step(stages: list[LeadStatus], rank: int) -> LeadStatus:
+    """The status a lead had before one progress step that recorded `stages` (skipped ones
+    first): the ladder stage before the first, or for a loss the furthest stage reached."""
+    if stages[-1] == S.LOST:
+        return PROGRESS_LADDER[rank - 1]
+    return PROGRESS_LADDER[PROGRESS_LADDER.index(stages[0]) - 1]
 
 
 def missing_fields(

@@ -208,7 +208,7 @@ def stage_reached(event: LeadEvent) -> LeadStatus | None:
 @on_event
 def _reward_lead_event(lead: Lead, event: LeadEvent) -> None:
     """Lead events earn credits (the reward events a step reaches) or reverse them (lost, void,
-    an accepted return).
+    an accepted return, an undone step).
 
     Runs inside the lead change's unit of work and commits nothing.
     """
@@ -218,6 +218,16 @@ def _reward_lead_event(lead: Lead, event: LeadEvent) -> None:
         reverse_credits(lead, event.at, memo=f"returned {lead.public_id}", actor_id=event.actor_id)
     elif lead.voided_at is not None:
         return
+    elif event.type == EventType.PROGRESS_UNDONE:
+        undone = [e for stage in event.data["undone"] for e in events_reached_on(stage)]
+        if undone:
+            reverse_credits(
+                lead,
+                event.at,
+                events=undone,
+                memo=f"undo {event.data['undone'][-1]} {lead.public_id}",
+                actor_id=event.actor_id,
+            )
     elif event.type == EventType.LOST:
         reverse_credits(
             lead,
@@ -266,3 +276,39 @@ def net_earnings(dealer_id: int | None, lead_ids: list[str]) -> dict[str, int]:
     for public_id, amount, reversal in rows:
         totals[public_id] = totals.get(public_id, 0) + (0 if reversal is not None else amount)
     return totals
+
+
+def credits_due(lead: Lead, stages: Iterable[str]) -> list[dict[str, object]]:
+    """What a step reaching `stages` would credit the referrer, per program (a read, for a page
+    to confirm first; a budget or a monthly cap may still skip a credit when it is made)."""
+    if lead.voided_at is not None:
+        return []
+    due: list[dict[str, object]] = []
+    for program in covering_programs(lead):
+        for stage in stages:
+            for event in events_reached_on(stage):
+                rule = match_rule(
+                    _rules(program), event=event, brand=lead.brand, channel=lead.channel
+                )
+                if rule is not None and not _decided(program, lead, event):
+                    due.append(
+                        {"program": program.name, "event": event, "amount_minor": rule.amount_minor}
+                    )
+    return due
+
+
+def credits_standing(lead: Lead, events: Iterable[str] | None = None) -> list[dict[str, object]]:
+    """The lead's credits not reversed (of `events` when given): what a loss, an undo or a void
+    would reverse (a read, for a page to confirm first)."""
+    query = (
+        select(RewardProgram.name, RewardCredit.event, RewardCredit.amount_minor)
+        .join(RewardProgram, RewardProgram.id == RewardCredit.program_id)
+        .where(RewardCredit.lead_id == lead.id, RewardCredit.reversal_entry_id.is_(None))
+        .order_by(RewardCredit.id)
+    )
+    if events is not None:
+        query = query.where(RewardCredit.event.in_(list(events)))
+    return [
+        {"program": name, "event": event, "amount_minor": amount}
+        for name, event, amount in db.session.execute(query)
+    ]

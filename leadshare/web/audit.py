@@ -184,7 +184,7 @@ def funnel():
         "accept": speed_chart(speed["to_accept"], _("Accepted leads")),
         "contact": speed_chart(speed["to_contact"], _("Contacted leads")),
         "declines": reason_chart(total["offers"]["decline_reasons"], "decline_reason", _("Offers")),
-        "lost": reason_chart(total["lost_reasons"], None, _("Leads")),
+        "lost": reason_chart(total["lost_reasons"], "lost_reason", _("Leads")),
     }
     return render_template(
         "audit/funnel.html",
@@ -198,6 +198,8 @@ def funnel():
         contact_bins=histogram(speed["to_contact"]),
         charts={k: v for k, v in charts.items() if v},
         lost_by_holder=report["lost_by_holder"],
+        duplicates=report["duplicates"],
+        duplicates_total=report["duplicates_total"],
         csv_funnel=_api_link("/api/v1/audit/funnel", filters),
         csv_lost=_api_link("/api/v1/audit/funnel", filters, table="lost_by_holder"),
     )

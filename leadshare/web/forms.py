@@ -20,6 +20,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -31,7 +32,7 @@ from wtforms.validators import DataRequired, Length
 from ..leads.enums import DeclineReason, LeadStatus
 from ..leads.schemas import CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
 from ..leads.states import LOSABLE, PROGRESS_LADDER
-from .i18n import CHANNEL, DECLINE_REASON, PROGRESS_ACTION, ROLE, TIMEFRAME
+from .i18n import CHANNEL, DECLINE_REASON, LOST_REASON, PROGRESS_ACTION, ROLE, TIMEFRAME
 from .lookups import store_names
 from .messages import flatten_errors
 
@@ -198,8 +199,14 @@ class ProgressForm(FlaskForm):
     status = SelectField(_l("Next step"), validate_choice=False)
     order_ref = StringField(_l("Order number"))
     vin = StringField(_l("VIN (17 characters)"))
-    lost_reason = StringField(_l("Why lost"))
+    lost_reason = SelectField(
+        _l("Why lost"),
+        choices=choices(LOST_REASON, LOST_REASON, blank=_l("Choose a reason")),
+        validate_choice=False,
+    )
+    lost_note = StringField(_l("Note on the loss (needed for another reason)"))
     note = StringField(_l("Note (optional)"))
+    confirmed = HiddenField()
 
     @classmethod
     def for_lead(cls, status: str, **kwargs: Any) -> ProgressForm:
@@ -217,9 +224,33 @@ class ProgressForm(FlaskForm):
                 "order_ref": self.order_ref.data,
                 "vin": self.vin.data,
                 "lost_reason": self.lost_reason.data,
+                "lost_note": self.lost_note.data if self.status.data == "lost" else None,
                 "note": self.note.data,
             }
         )
+
+
+class CorrectForm(FlaskForm):
+    brand = StringField(_l("Brand"))
+    model = StringField(_l("Model"))
+    address = StringField(_l("Where the customer lives"))
+
+    def payload(self, lead: Mapping[str, Any]) -> dict[str, Any]:
+        """LeadCorrectSchema input: only what differs from the lead as shown."""
+        data: dict[str, Any] = {}
+        brand, model = (self.brand.data or "").strip(), (self.model.data or "").strip()
+        address = (self.address.data or "").strip()
+        if brand and brand != lead["brand"]:
+            data["brand"] = brand
+        if model != (lead["model"] or ""):
+            data["model"] = model
+        if address and address != (lead["location"].get("address") or ""):
+            data["location"] = {"address": address}
+        return data
+
+
+class UndoForm(FlaskForm):
+    reason = StringField(_l("Why undo this step?"))
 
 
 class WithdrawForm(FlaskForm):

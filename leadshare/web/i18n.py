@@ -134,6 +134,8 @@ EVENT = {
     "return_contested": _l("Return contested"),
     "return_decided": _l("Return decided"),
     "returned": _l("Return accepted"),
+    "corrected": _l("Corrected by the referrer"),
+    "progress_undone": _l("Step undone"),
 }
 EXCLUSION = {
     "group": _l("other group or the referrer"),
@@ -159,6 +161,10 @@ FIELD = {
     "order_ref": _l("Order number"),
     "vin": _l("VIN"),
     "lost_reason": _l("Why lost"),
+    "lost_note": _l("Note on the loss"),
+    "brand": _l("Brand"),
+    "model": _l("Model"),
+    "location": _l("Location"),
 }
 REWARD_EVENT = {
     "accepted": _l("Lead accepted"),
@@ -222,6 +228,16 @@ RETURNED_BY = {
     "silence": _l("no answer in time"),
     "group_admin": _l("a group admin decided"),
 }
+LOST_REASON = {
+    "bought_elsewhere": _l("Bought from another dealer"),
+    "bought_other_brand": _l("Bought another brand"),
+    "price": _l("Price"),
+    "unreachable": _l("Customer unreachable"),
+    "postponed": _l("Purchase postponed"),
+    "not_interested": _l("No longer interested"),
+    "financing_declined": _l("Financing declined"),
+    "other": _l("Other reason"),
+}
 
 LABELS = {
     "status": STATUS,
@@ -247,6 +263,7 @@ LABELS = {
     "return_status": RETURN_STATUS,
     "return_outcome": RETURN_OUTCOME,
     "returned_by": RETURNED_BY,
+    "lost_reason": LOST_REASON,
 }
 
 

@@ -18,22 +18,34 @@ from ..clock import local_midnight, parse_iso, utcnow
 from ..csvsafe import csv_chunks
 from ..errors import Conflict, Invalid, NotFound
 from ..leads import access, intake, offers, search
+from ..leads.corrections import correct_lead
 from ..leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
 from ..leads.events import verify_lead_chain, verify_lead_chains
 from ..leads.models import Lead
 from ..leads.presenter import present_lead, present_trail
-from ..leads.progress import record_progress, withdraw_lead
-from ..leads.schemas import DeclineSchema, LocationInSchema, ProgressSchema
-from ..leads.states import can_withdraw
+from ..leads.progress import may_undo, record_progress, undo_progress, withdraw_lead
+from ..leads.schemas import (
+    DeclineSchema,
+    LeadCorrectSchema,
+    LocationInSchema,
+    ProgressSchema,
+    UndoSchema,
+)
+from ..leads.states import can_withdraw, correction_refusal, missing_fields, progress_steps
 from ..responses import csv_attachment
+from ..rewards.credits import credits_due, credits_standing
+from ..rewards.rules import reversible_events_on_lost
 from ..routing.ambiguity import qualified_address
 from ..vocabulary import DEALER_ROLES, Role
 from . import blp
+from .confirm import confirmed, credit_lines, render_confirm
 from .errors import safe_target
 from .forms import (
+    CorrectForm,
     DeclineForm,
     LocationForm,
     ProgressForm,
+    UndoForm,
     WithdrawForm,
     compact,
     load,
@@ -128,15 +140,32 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((_("Why"), label("opened_why", data["why"])))
     elif kind in RETURN_EVENTS:
         rows.extend(return_details(data))
-    elif kind == EventType.WITHDRAWN:
+    elif kind in (EventType.WITHDRAWN, EventType.VOIDED):
+        if data.get("reason"):
+            rows.append((_("Reason"), str(data["reason"])))
+        if kind == EventType.VOIDED:
+            rows.append((_("Rewards"), _("every reward credit of this lead was reversed")))
+    elif kind == EventType.CORRECTED:
+        for field, change in (data.get("changes") or {}).items():
+            rows.append((label("field", field), _correction(field, change)))
+    elif kind == EventType.PROGRESS_UNDONE:
+        undone = ", ".join(label("status", stage) for stage in data.get("undone", []))
+        rows.append((_("Undone"), undone))
+        rows.append((_("Back to"), label("status", data.get("back_to"))))
         if data.get("reason"):
             rows.append((_("Reason"), str(data["reason"])))
     elif kind in LABELS["progress"]:
         if data.get("skipped"):
             rows.append((_("Recorded"), _("counted as reached by a later step")))
-        for key in ("order_ref", "vin", "lost_reason"):
+        for key in ("order_ref", "vin"):
             if data.get(key):
                 rows.append((label("field", key), str(data[key])))
+        if data.get("lost_reason"):
+            rows.append((label("field", "lost_reason"), label("lost_reason", data["lost_reason"])))
+        if data.get("lost_note"):
+            rows.append((label("field", "lost_note"), str(data["lost_note"])))
+        if data.get("without_contact"):
+            rows.append((_("Contact"), _("lost before any contact was recorded")))
         if data.get("note"):
             rows.append((_("Note"), str(data["note"])))
     elif kind not in (EventType.EXPIRED, EventType.NEEDS_LOCATION):
@@ -144,6 +173,15 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
             (key, str(value)) for key, value in data.items() if not isinstance(value, dict | list)
         )
     return rows
+
+
+def _correction(field: str, change: dict[str, Any]) -> str:
+    """`from → to` of one corrected field, places as the page names them."""
+    if field == "location":
+        old, new = _place(change.get("from")), _place(change.get("to"))
+    else:
+        old, new = change.get("from") or "", change.get("to") or ""
+    return _("%(old)s → %(new)s", old=old or _("none"), new=new or _("none"))
 
 
 def timeline(trail: dict[str, Any]) -> list[dict[str, Any]]:
@@ -206,6 +244,10 @@ def lead_actions(user: User, lead: Lead, shown: dict[str, Any]) -> dict[str, boo
         "locate": dealer_id is not None
         and dealer_id == lead.referrer_id
         and status == LeadStatus.NEEDS_LOCATION,
+        "correct": dealer_id is not None
+        and dealer_id == lead.referrer_id
+        and correction_refusal(status, held=lead.holder_id is not None) is None,
+        "undo": dealer_id is not None and dealer_id == lead.holder_id and may_undo(lead, utcnow()),
     }
 
 
@@ -220,6 +262,7 @@ def render_lead(
     *,
     progress: ProgressForm | None = None,
     location: LocationForm | None = None,
+    correct: CorrectForm | None = None,
     status: int = 200,
 ):
     user = actor()
@@ -242,12 +285,22 @@ def render_lead(
         withdraw=WithdrawForm(formdata=None),
         location=location or LocationForm(formdata=None),
         which_city=which_city(lead),
+        correct=correct or CorrectForm(formdata=None, data=_correct_defaults(shown)),
+        undo=UndoForm(formdata=None),
         can_void=user.role == Role.GROUP_ADMIN
         and user.group_id == lead.group_id
         and lead.voided_at is None,
         voided=(lead.voided_at, lead.void_reason) if lead.voided_at else None,
         returns=returns,
     ), status
+
+
+def _correct_defaults(shown: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "brand": shown["brand"],
+        "model": shown["model"],
+        "address": shown["location"].get("address"),
+    }
 
 
 @blp.get("/leads/<lead_id>")
@@ -335,6 +388,11 @@ def progress(lead_id: str):
     if data is None or problem:
         flash(_("Check the highlighted fields."), "error")
         return render_lead(lead_id, progress=form, status=422)
+    missing = missing_fields(
+        LeadStatus(data["status"]), order_ref_recorded=bool(lead.order_ref), data=data
+    )
+    if not confirmed() and not missing and _asks_first(lead, data["status"]):
+        return _confirm_progress(lead, form, data)
     try:
         record_progress(user, lead_id, data)
     except Invalid as error:
@@ -345,6 +403,122 @@ def progress(lead_id: str):
         return redirect(url_for("web.lead", lead_id=lead_id))
     flash(_("Recorded: %(step)s.", step=label("progress", data["status"])), "success")
     return redirect(back("web.lead", lead_id=lead_id))
+
+
+def _asks_first(lead: Lead, target: str) -> bool:
+    """A loss, or a move that skips stages, is confirmed on a page first (a move the lead
+    cannot make is refused at once instead)."""
+    steps = _steps(lead, target)
+    return bool(steps) and (target == LeadStatus.LOST or len(steps) > 1)
+
+
+def _steps(lead: Lead, target: str) -> list[LeadStatus]:
+    try:
+        return progress_steps(LeadStatus(lead.status), LeadStatus(target))
+    except Conflict:
+        return []
+
+
+def _confirm_progress(lead: Lead, form: ProgressForm, data: dict[str, Any]):
+    """What the step will record and credit (or, for a loss, reverse), before it is recorded."""
+    target = data["status"]
+    if target == LeadStatus.LOST:
+        lines = [
+            _(
+                "Mark the lead lost (%(reason)s); it cannot move on afterwards.",
+                reason=label("lost_reason", data.get("lost_reason")),
+            )
+        ]
+        reversed_ = credits_standing(lead, reversible_events_on_lost())
+        lines += credit_lines(reversed_, lead.referrer.name, reversed_=True)
+        title = _("Mark this lead lost?")
+    else:
+        steps = _steps(lead, target)
+        lines = [
+            _(
+                "Record these stages as reached: %(stages)s.",
+                stages=", ".join(label("status", s) for s in steps),
+            )
+        ]
+        lines += credit_lines(credits_due(lead, steps), lead.referrer.name, reversed_=False)
+        title = _("Record %(step)s and the stages before it?", step=label("progress", target))
+    return render_confirm(
+        title=title,
+        lines=lines,
+        action=url_for("web.progress", lead_id=lead.public_id),
+        fields={**form.payload(), "next": request.form.get("next")},
+        button=_("Confirm: %(step)s", step=label("progress", target)),
+        back=url_for("web.lead", lead_id=lead.public_id),
+        danger=target == LeadStatus.LOST,
+    )
+
+
+@blp.post("/leads/<lead_id>/progress/undo")
+@roles_required(*DEALER_ROLES)
+def undo_progress_step(lead_id: str):
+    form = UndoForm()
+    data = load(form, UndoSchema(), compact({"reason": form.reason.data}))
+    if data is None:
+        flash(_("Say why you undo this step."), "error")
+        return redirect(url_for("web.lead", lead_id=lead_id))
+    try:
+        lead = undo_progress(actor(), lead_id, data["reason"])
+    except Conflict as error:
+        refuse(error)
+    else:
+        flash(
+            _("Step undone: the lead is back at %(status)s.", status=label("status", lead.status)),
+            "success",
+        )
+    return redirect(url_for("web.lead", lead_id=lead_id))
+
+
+@blp.post("/leads/<lead_id>/correct")
+@roles_required(*DEALER_ROLES)
+def correct(lead_id: str):
+    user = actor()
+    shown = present_lead(access.get_lead(user, lead_id), user)
+    form = CorrectForm()
+    data = load(form, LeadCorrectSchema(), form.payload(shown))
+    if data is None:
+        flash(_("Change the brand, the model or the address to correct the lead."), "error")
+        return render_lead(lead_id, correct=form, status=422)
+    try:
+        lead = correct_lead(user, lead_id, data)
+    except (Invalid, Conflict) as error:
+        refuse(error)
+        return render_lead(lead_id, correct=form, status=422 if isinstance(error, Invalid) else 409)
+    flash(*routed_message(lead))
+    return redirect(url_for("web.lead", lead_id=lead_id))
+
+
+def routed_message(lead: Lead) -> tuple[str, str]:
+    """What a share or a correction led to, and the flash category: green only when a store
+    was offered the lead or it is on the board; otherwise what happened and what to do."""
+    if lead.status == LeadStatus.OFFERED:
+        offer = access.current_offer(lead)
+        return _(
+            "Shared: offered to %(store)s (%(km).1f km from the customer).",
+            store=offer.dealer.name,
+            km=offer.distance_km or 0,
+        ), "success"
+    if lead.status == LeadStatus.OPEN:
+        return _(
+            "Shared: no store was free to take it, so it is on the board for every eligible "
+            "store to claim."
+        ), "success"
+    if lead.status == LeadStatus.NEEDS_LOCATION:
+        return _(
+            "Saved, but not shared yet: the address could not be located. Add a clearer address "
+            "(city and district) on this page and it will be routed."
+        ), "warning"
+    if lead.status == LeadStatus.UNROUTABLE:
+        return _(
+            "Not shared: no other store of the group sells %(brand)s. Check the brand and "
+            "correct it on this page, or withdraw the lead.",
+            brand=lead.brand,
+        ), "warning"
+    return _("Saved: %(status)s.", status=label("status", lead.status)), "warning"
 
 
 @blp.post("/leads/<lead_id>/withdraw")

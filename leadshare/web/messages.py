@@ -74,6 +74,14 @@ REASONS = {
     "awaiting_admin": _l("This return waits for a group admin's decision."),
     "dispute_window_closed": _l("The time to contest this return has passed."),
     "not_disputed": _l("This return waits for the referrer's answer, not an admin's."),
+    "lead_held": _l("A store holds this lead now: only it can change the lead."),
+    "not_correctable": _l(
+        "This lead can no longer be corrected (it is offered to a store or closed). Withdraw it "
+        "and share the customer again if it is wrong."
+    ),
+    "nothing_to_correct": _l("Nothing to correct: change the brand, the model or the address."),
+    "nothing_to_undo": _l("There is no step to undo: only the last progress step can be undone."),
+    "undo_too_late": _l("A step can be undone within 24 hours; this one is older."),
 }
 
 SCHEMA_MESSAGES = {
@@ -95,6 +103,10 @@ SCHEMA_MESSAGES = {
     "Use 8 to 200 characters.": _l("Use 8 to 200 characters."),
     "Use 1 to 64 letters, digits, _.@-.": _l("Use 1 to 64 letters, digits, _.@-."),
     "Choose a store.": _l("Choose a store."),
+    "A loss for another reason needs a note.": _l("A loss for another reason needs a note."),
+    "Give a brand, a model or a location to correct.": _l(
+        "Give a brand, a model or a location to correct."
+    ),
 }
 _SCHEMA_PREFIXES = (
     ("Length must be", _l("Too long or too short.")),

@@ -14,6 +14,7 @@ from wtforms import BooleanField, SelectField, StringField
 from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, Invalid
+from ..leads import access
 from ..responses import csv_attachment
 from ..rewards import alerts, books, credits
 from ..rewards import programs as program_service
@@ -33,6 +34,7 @@ from ..rewards.statements import statement, statement_csv
 from ..tenancy.models import Dealer
 from ..vocabulary import Role
 from . import blp
+from .confirm import confirmed, credit_lines, render_confirm
 from .forms import compact, load, load_or_flash, store_choices, whole_number
 from .i18n import localtime
 from .leads import page_number, refuse
@@ -244,6 +246,23 @@ def program_fund(program_id: int):
         for text in form.amount.errors or form.form_errors:
             flash(_("Amount: %(problem)s", problem=text), "error")
         return redirect(url_for("web.program", program_id=program_id))
+    if not confirmed():
+        program = program_service.get_program(actor(), program_id)
+        amount = format_amount(data["amount"])
+        return render_confirm(
+            title=_("Add %(amount)s to %(program)s?", amount=amount, program=program.name),
+            lines=[
+                _(
+                    "Move %(amount)s from the group treasury into the budget of %(program)s.",
+                    amount=amount,
+                    program=program.name,
+                )
+            ],
+            action=url_for("web.program_fund", program_id=program_id),
+            fields={"amount": form.amount.data},
+            button=_("Confirm: add %(amount)s", amount=amount),
+            back=url_for("web.program", program_id=program_id),
+        )
     program_service.fund_program(actor(), program_id, data["amount"])
     flash(_("Added %(amount)s to the budget.", amount=format_amount(data["amount"])), "success")
     return redirect(url_for("web.program", program_id=program_id))
@@ -309,6 +328,28 @@ def payouts():
     data = load_or_flash(form, PayoutSchema(), form.payload())
     if data is None:
         return _render_payouts(form, 422)
+    store = next((d for d in group_dealers(actor().group_id) if d.id == data["dealer_id"]), None)
+    if store is not None and not confirmed():
+        amount = format_amount(data["amount"])
+        return render_confirm(
+            title=_("Pay %(amount)s to %(store)s?", amount=amount, store=store.name),
+            lines=[
+                _(
+                    "Pay %(amount)s out of the reward balance of %(store)s; the ledger records "
+                    "it and it cannot be taken back.",
+                    amount=amount,
+                    store=store.name,
+                )
+            ],
+            action=url_for("web.payouts"),
+            fields={
+                "dealer_id": form.dealer_id.data,
+                "amount": form.amount.data,
+                "memo": form.memo.data,
+            },
+            button=_("Confirm: pay %(amount)s", amount=amount),
+            back=url_for("web.payouts"),
+        )
     try:
         entry = pay_out(actor(), data["dealer_id"], data["amount"], data.get("memo"))
     except Conflict as error:
@@ -408,6 +449,8 @@ def void_lead(lead_id: str):
         texts = [t for ts in flatten_errors(messages).values() for t in ts] or [str(error)]
         flash(_("Why void this lead? %(problem)s", problem=" ".join(texts)), "error")
         return redirect(url_for("web.lead", lead_id=lead_id))
+    if not confirmed():
+        return _confirm_void(lead_id, data["reason"])
     try:
         credits.void_lead(actor(), lead_id, data["reason"])
     except Conflict as error:
@@ -415,6 +458,28 @@ def void_lead(lead_id: str):
     else:
         flash(_("The lead is void: its reward credits were reversed."), "success")
     return redirect(url_for("web.lead", lead_id=lead_id))
+
+
+def _confirm_void(lead_id: str, reason: str):
+    """What voiding will do: the lead left out of every count, each credit reversed."""
+    lead = access.get_lead(actor(), lead_id)
+    lines = [
+        _(
+            "Void the lead (%(reason)s): it shows as void everywhere and the funnel and the "
+            "flows leave it out.",
+            reason=reason,
+        ),
+        *credit_lines(credits.credits_standing(lead), lead.referrer.name, reversed_=True),
+    ]
+    return render_confirm(
+        title=_("Void this lead?"),
+        lines=lines,
+        action=url_for("web.void_lead", lead_id=lead_id),
+        fields={"reason": reason},
+        button=_("Confirm: void the lead"),
+        back=url_for("web.lead", lead_id=lead_id),
+        danger=True,
+    )
 
 
 # --- what a referral earned -----------------------------------------------------------------

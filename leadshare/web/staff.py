@@ -15,8 +15,6 @@ from ..hours.schemas import ClosureWriteSchema
 from ..hours.service import store_opens_at
 from ..hours.sla import running_due
 from ..leads import access, intake
-from ..leads.enums import LeadStatus
-from ..leads.models import Lead
 from ..leads.presenter import present_lead, shown_km
 from ..leads.schemas import LeadCreateSchema
 from ..routing.geo import haversine_km
@@ -34,8 +32,8 @@ from .forms import (
     brand_choices,
     load_or_flash,
 )
-from .i18n import LABELS, label
-from .leads import page_number, search_box, search_filters
+from .i18n import LABELS
+from .leads import page_number, routed_message, search_box, search_filters
 from .lookups import actor
 from .messages import flash_refusal
 from .nav import counts_for, poll_seconds
@@ -123,27 +121,6 @@ def _duplicate_link(user: User, duplicate_of: str | None) -> str | None:
     return url_for("web.lead", lead_id=duplicate_of)
 
 
-def _posted_message(lead: Lead) -> str:
-    if lead.status == LeadStatus.OFFERED:
-        offer = access.current_offer(lead)
-        return _(
-            "Shared: offered to %(store)s (%(km).1f km from the customer).",
-            store=offer.dealer.name,
-            km=offer.distance_km or 0,
-        )
-    if lead.status == "needs_location" and lead.location_candidates:
-        return _(
-            "Saved, but several cities have a district of that name: tap the customer's city "
-            "below and the lead will be routed."
-        )
-    if lead.status == "needs_location":
-        return _(
-            "Saved, but the address could not be located: add a clearer address on the lead "
-            "page and it will be routed."
-        )
-    return _("Shared: %(status)s.", status=label("status", lead.status))
-
-
 @blp.route("/leads/new", methods=["GET", "POST"])
 @roles_required(*DEALER_ROLES)
 def new_lead():
@@ -166,7 +143,7 @@ def new_lead():
                 if error.reason == "duplicate_lead":
                     duplicate = {"link": _duplicate_link(user, error.extra.get("duplicate_of"))}
             else:
-                flash(_posted_message(lead), "success")
+                flash(*routed_message(lead))
                 return redirect(url_for("web.lead", lead_id=lead.public_id))
     return render_template(
         "staff/new_lead.html",

@@ -304,7 +304,7 @@ def test_backwards_and_after_delivery_moves_are_409_invalid_transition(client, w
     )
     lost = client.post(
         f"/api/v1/leads/{lead['id']}/progress",
-        json={"status": "lost", "lost_reason": "买了别家"},
+        json={"status": "lost", "lost_reason": "bought_elsewhere"},
         headers=world.headers["tianhe"],
     )
     assert lost.status_code == 409 and lost.json["reason"] == "invalid_transition"
@@ -320,13 +320,13 @@ def test_lost_after_ordered_is_allowed(client, world):
     )
     lost = client.post(
         f"/api/v1/leads/{lead['id']}/progress",
-        json={"status": "lost", "lost_reason": "贷款没批"},
+        json={"status": "lost", "lost_reason": "financing_declined"},
         headers=world.headers["tianhe"],
     )
     assert (
         lost.status_code == 200
         and lost.json["status"] == "lost"
-        and lost.json["lost_reason"] == "贷款没批"
+        and lost.json["lost_reason"] == "financing_declined"
     )
 
 

@@ -138,7 +138,7 @@ def _story(app, client, world):
     second = post_lead(client, world, customer=SECOND_CUSTOMER)
     second_offer = offer_of(app.app_context(), second)
     act(client, world, second, "claim")
-    act(client, world, second, "progress", status="lost", lost_reason="客户已在别处购车")
+    act(client, world, second, "progress", status="lost", lost_reason="bought_elsewhere")
     return first, offer, second, second_offer
 
 

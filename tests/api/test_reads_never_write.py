@@ -153,7 +153,7 @@ def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
     act("tianhe", "delivered", "progress", status="delivered", vin="LSVAU2A31N2123456")
     post("lost", 4)
     act("tianhe", "lost", "claim")
-    act("tianhe", "lost", "progress", status="lost", lost_reason="客户失联")
+    act("tianhe", "lost", "progress", status="lost", lost_reason="unreachable")
     post("open", 5)
     act("tianhe", "open", "decline", reason="no_stock")
     act("baiyun", "open", "decline", reason="capacity")

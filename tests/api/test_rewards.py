@@ -206,7 +206,10 @@ def test_lost_after_ordered_reverses_ordered_credits_only(client, world):
     progress(client, world, lead_id, status="ordered", order_ref="SO-8")
     assert balance(client, world, world.referrer.id) == "110.00"
     assert (
-        progress(client, world, lead_id, status="lost", lost_reason="贷款未批").status_code == 200
+        progress(
+            client, world, lead_id, status="lost", lost_reason="financing_declined"
+        ).status_code
+        == 200
     )
     assert balance(client, world, world.referrer.id) == "10.00"
     reversals = client.get(

@@ -188,6 +188,12 @@ def test_staff_share_a_lead_and_another_store_claims_and_delivers_it(live_server
     Select(driver.find_element(By.ID, "status")).select_by_value("visited")
     assert not driver.find_element(By.ID, "vin").is_displayed()
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form.progress-form button"))
+    # Skipping 已联系 asks first, naming the stages and the credit it makes.
+    asked = driver.find_element(By.CSS_SELECTOR, "[data-will-happen]").text
+    assert "将以下阶段记录为已达成：已联系, 已到店。" in asked
+    assert "向 深圳南山区奥迪·宝马店 发放奖励：2026 集团转介绍奖励 100.00" in asked
+    screenshot(driver, "05a-confirm-skipped-stages")
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "[data-confirm-page] button"))
     assert "已记录：客户已到店。" in flash_text(driver)
     Select(driver.find_element(By.ID, "status")).select_by_value("delivered")
     driver.find_element(By.ID, "order_ref").send_keys("SO-20241111-8")
@@ -200,6 +206,7 @@ def test_staff_share_a_lead_and_another_store_claims_and_delivers_it(live_server
     vin.send_keys(VIN)
     assert "车架号校验位正确" in driver.find_element(By.CSS_SELECTOR, ".vin-hint").text
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form.progress-form button"))
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "[data-confirm-page] button"))
     assert "已记录：已交车。" in flash_text(driver)
     timeline = driver.find_element(By.CSS_SELECTOR, ".timeline").text
     assert "已交车" in timeline and VIN in timeline and "为什么派给这家门店" in timeline

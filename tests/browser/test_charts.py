@@ -92,7 +92,7 @@ def _scene(app) -> None:
             steps.append({"status": "ordered", "order_ref": f"SO-{n}"})
             steps.append({"status": "delivered", "vin": VIN})
         elif n % 4 == 1:
-            steps.append({"status": "lost", "lost_reason": "价格谈不拢" if n % 2 else "客户失联"})
+            steps.append({"status": "lost", "lost_reason": "price" if n % 2 else "unreachable"})
         for step in steps:
             done = client.post(f"{path}/progress", json=step, headers=who)
             assert done.status_code == 200, done.json
@@ -164,7 +164,7 @@ def test_every_chart_is_drawn_with_its_data_and_nothing_leaves_the_host(chart_se
     assert set(funnel) >= {"funnel", "accept", "declines", "lost"}
     assert "已分享" in funnel["funnel"]["text"] and "%" in funnel["funnel"]["text"]
     assert "中位数" in funnel["accept"]["text"] and "90 分位" in funnel["accept"]["text"]
-    assert "价格谈不拢" in funnel["lost"]["text"] or "客户失联" in funnel["lost"]["text"]
+    assert "价格" in funnel["lost"]["text"] or "客户联系不上" in funnel["lost"]["text"]
     assert all(c["shapes"] > 5 and c["height"] >= 140 for c in funnel.values())
     screenshot(driver, "20-funnel-charts")
 

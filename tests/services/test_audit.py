@@ -95,7 +95,7 @@ def audited(ctx, make) -> Audited:
             holder_id=gz1.id,
             progress_rank=1,
             offers_made=2,
-            lost_reason="客户失联",
+            lost_reason="unreachable",
             accepted_at=POSTED + timedelta(minutes=30),
         ),
         "offered": _lead("offered", sz1, staff, status=LeadStatus.OFFERED, offers_made=1),
@@ -188,7 +188,7 @@ def test_the_funnel_of_the_hand_built_world(audited):
         0.3333,
     )
     assert offers["decline_reasons"] == [{"reason": "no_stock", "count": 1, "share": 1.0}]
-    assert total["lost_reasons"] == [{"reason": "客户失联", "count": 1, "share": 1.0}]
+    assert total["lost_reasons"] == [{"reason": "unreachable", "count": 1, "share": 1.0}]
 
 
 def test_the_funnel_loses_per_holder_and_groups_by_key(audited):

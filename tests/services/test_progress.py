@@ -64,9 +64,11 @@ def test_a_bad_vin_is_refused(world, held):
 
 def test_lost_keeps_the_reason_and_the_rank_reached(world, held):
     progress.record_progress(world.users["tianhe"], held, {"status": "contacted"})
-    progress.record_progress(world.users["tianhe"], held, {"status": "lost", "lost_reason": "价格"})
+    progress.record_progress(
+        world.users["tianhe"], held, {"status": "lost", "lost_reason": "price"}
+    )
     lead = stored(held)
-    assert (lead.status, lead.lost_reason, lead.progress_rank) == ("lost", "价格", 2)
+    assert (lead.status, lead.lost_reason, lead.progress_rank) == ("lost", "price", 2)
 
 
 def test_moving_backwards_is_an_invalid_transition(world, held):

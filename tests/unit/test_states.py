@@ -136,7 +136,7 @@ def test_invalid_transition_carries_reason_and_readable_message() -> None:
 
 @pytest.mark.parametrize("status", list(LeadStatus))
 def test_withdraw_allowed_only_before_acceptance(status: LeadStatus) -> None:
-    assert can_withdraw(status) is (status in {S.NEEDS_LOCATION, S.OFFERED, S.OPEN})
+    assert can_withdraw(status) is (status in {S.NEEDS_LOCATION, S.OFFERED, S.OPEN, S.UNROUTABLE})
 
 
 def test_ordered_needs_order_ref() -> None:
@@ -179,7 +179,7 @@ def test_the_table_names_every_status() -> None:
     [
         (S.NEEDS_LOCATION, {S.OFFERED, S.OPEN, S.UNROUTABLE, S.WITHDRAWN}),
         (S.OFFERED, {S.OFFERED, S.OPEN, S.ACCEPTED, S.WITHDRAWN}),
-        (S.OPEN, {S.ACCEPTED, S.WITHDRAWN}),
+        (S.OPEN, {S.OFFERED, S.OPEN, S.UNROUTABLE, S.ACCEPTED, S.WITHDRAWN}),
         # ... back to routing when the holder misses the contact SLA (issue 14), or returned
         (
             S.ACCEPTED,
@@ -191,7 +191,7 @@ def test_the_table_names_every_status() -> None:
         (S.ORDERED, {S.DELIVERED, S.LOST}),
         (S.DELIVERED, set()),
         (S.LOST, set()),
-        (S.UNROUTABLE, set()),
+        (S.UNROUTABLE, {S.OFFERED, S.OPEN, S.UNROUTABLE, S.WITHDRAWN}),
         (S.WITHDRAWN, set()),
         (S.RETURNED, set()),
     ],
@@ -207,7 +207,7 @@ def test_move_returns_the_target_or_refuses_with_invalid_transition() -> None:
     with pytest.raises(InvalidTransition):
         move(S.WITHDRAWN, S.OFFERED)
     with pytest.raises(InvalidTransition):
-        move(S.OPEN, S.UNROUTABLE)
+        move(S.OPEN, S.CONTACTED)
 
 
 def test_an_offered_lead_is_never_made_unroutable() -> None:

@@ -63,7 +63,7 @@ def test_funnel_page_draws_the_funnel_speed_and_reasons_from_its_tables(audi):
     assert [m["text"] for m in accept["marks"]] == ["中位数 25 分钟", "90 分位 51 分钟"]
     assert 0.5 < accept["marks"][0]["at"] < 1.5  # 25 min: inside the 15–30m band
     assert data["declines"]["series"][0]["values"] == [3, 1, 1]
-    assert sorted(data["lost"]["categories"]) == ["价格谈不拢", "客户失联"]
+    assert sorted(data["lost"]["categories"]) == ["价格", "客户联系不上"]
     assert sum(data["contact"]["counts"]) == 2  # the holders' contact timers (hours/sla.py)
     assert 'class="card sla-stores"' in html and "在营业时间内的中位数" in html
     assert 'data-chart="funnel"' in html and 'class="histogram"' in html

@@ -228,7 +228,12 @@ def test_full_staff_flow_by_forms(app, world):
 
     held = receiver.get("/held").text
     assert f"/leads/{lead_id}/progress" in held
-    visited = receiver.post(f"/leads/{lead_id}/progress", follow_redirects=True, status="visited")
+    asked = receiver.post(f"/leads/{lead_id}/progress", status="visited")
+    assert asked.status_code == 200 and "将以下阶段记录为已达成：已联系, 已到店。" in asked.text
+    assert lead_row(app, lead_id).status == "accepted"  # nothing recorded before confirming
+    visited = receiver.post(
+        f"/leads/{lead_id}/progress", follow_redirects=True, status="visited", confirmed="1"
+    )
     assert "已记录：客户已到店。" in visited.text
 
     bad = receiver.post(
@@ -245,6 +250,7 @@ def test_full_staff_flow_by_forms(app, world):
         status="delivered",
         order_ref="SO-1",
         vin=VALID_VIN.lower(),
+        confirmed="1",
     )
     assert "已记录：已交车。" in delivered.text
     lead = lead_row(app, lead_id)
@@ -267,7 +273,7 @@ def test_impossible_step_shows_invalid_transition_message(app, world):
     lead_id = share(app, world)
     receiver = browser(app, world, "tianhe")
     receiver.post(f"/leads/{lead_id}/claim")
-    receiver.post(f"/leads/{lead_id}/progress", status="visited")
+    receiver.post(f"/leads/{lead_id}/progress", status="visited", confirmed="1")
     response = receiver.post(
         f"/leads/{lead_id}/progress", follow_redirects=True, status="contacted"
     )
@@ -382,7 +388,7 @@ def test_lead_without_a_location_waits_for_a_clearer_address(app, world):
     posted = referrer.post("/leads/new", follow_redirects=True, **lead_form(address="火星殖民地"))
     assert "地址无法定位" in posted.text
     lead_id = lead_id_from(posted.request.path)
-    assert f"/leads/{lead_id}/location" in posted.text
+    assert f"/leads/{lead_id}/correct" in posted.text  # the correction form asks for it
     still_lost = referrer.post(f"/leads/{lead_id}/location", address="月球背面")
     assert still_lost.status_code == 422 and "无法定位该地址" in still_lost.text
     located = referrer.post(

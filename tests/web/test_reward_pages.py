@@ -178,11 +178,20 @@ def test_payout_larger_than_the_balance_shows_the_message(app, world, client):
     create_program(client, world)
     credited_lead(app, world)
     admin = Browser(app, world.users["admin"])
-    too_much = admin.post("/admin/payouts", dealer_id=str(world.referrer.id), amount="60.00")
+    too_much = admin.post(
+        "/admin/payouts", dealer_id=str(world.referrer.id), amount="60.00", confirmed="1"
+    )
     assert too_much.status_code == 409
     assert "门店可提现余额（50.00）不足以支付这笔款项" in too_much.text
+    asked = admin.post("/admin/payouts", dealer_id=str(world.referrer.id), amount="30")
+    assert asked.status_code == 200 and "data-confirm-page" in asked.text
+    assert "从 深圳南山奥迪 的奖励余额中支付 30.00" in asked.text
     paid = admin.post(
-        "/admin/payouts", follow_redirects=True, dealer_id=str(world.referrer.id), amount="30"
+        "/admin/payouts",
+        follow_redirects=True,
+        dealer_id=str(world.referrer.id),
+        amount="30",
+        confirmed="1",
     )
     assert "已向 深圳南山奥迪 支付 30.00" in paid.text
     assert "20.00" in paid.text  # the balance left
@@ -193,7 +202,12 @@ def test_payout_larger_than_the_balance_shows_the_message(app, world, client):
 def test_fund_and_pause_a_program(app, world, client):
     program_id = create_program(client, world)
     admin = Browser(app, world.users["admin"])
-    funded = admin.post(f"/admin/programs/{program_id}/fund", follow_redirects=True, amount="500")
+    asked = admin.post(f"/admin/programs/{program_id}/fund", amount="500")
+    assert "从集团资金池转入 500.00 到 转介绍奖励 的预算" in asked.text
+    assert "1500.00" not in admin.get(f"/admin/programs/{program_id}").text  # not yet funded
+    funded = admin.post(
+        f"/admin/programs/{program_id}/fund", follow_redirects=True, amount="500", confirmed="1"
+    )
     assert "预算已增加 500.00" in funded.text and "1500.00" in funded.text
     bad = admin.post(f"/admin/programs/{program_id}/fund", follow_redirects=True, amount="-1")
     assert 'class="flash error"' in bad.text
@@ -216,12 +230,20 @@ def test_voiding_a_lead_reverses_its_credit(app, world, client):
     assert f"/leads/{lead_id}/void" in admin.get(f"/leads/{lead_id}").text
     empty = admin.post(f"/leads/{lead_id}/void", follow_redirects=True, reason="")
     assert 'class="flash error"' in empty.text
-    voided = admin.post(f"/leads/{lead_id}/void", follow_redirects=True, reason="虚假客户")
+    asked = admin.post(f"/leads/{lead_id}/void", reason="虚假客户")
+    assert asked.status_code == 200
+    assert "冲销 深圳南山奥迪 的奖励：转介绍奖励 50.00（线索被接收）。" in asked.text
+    voided = admin.post(
+        f"/leads/{lead_id}/void", follow_redirects=True, reason="虚假客户", confirmed="1"
+    )
     assert "线索已作废" in voided.text and "虚假客户" in voided.text
-    again = admin.post(f"/leads/{lead_id}/void", follow_redirects=True, reason="again")
+    again = admin.post(
+        f"/leads/{lead_id}/void", follow_redirects=True, reason="again", confirmed="1"
+    )
     assert 'class="flash error"' in again.text
     referrals = staff.get("/referrals").text
-    assert '<td data-label="奖励" class="money">0.00</td>' in referrals
+    assert '<td data-label="奖励" class="money">0.00 <span class="void-reason">' in referrals
+    assert "已作废：所有奖励都已冲销。" in referrals and "作废原因：虚假客户" in referrals
     ledger = admin.get("/admin/ledger").text
     assert "冲销" in ledger and "-50.00" in ledger
     accounts = client.get(
