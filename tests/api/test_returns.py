@@ -208,7 +208,7 @@ def test_progress_waits_while_a_return_is_open(client, world):
     give_back(client, world, lead_id)
     refused = progress(client, world, lead_id, status="contacted")
     assert refused.status_code == 409 and refused.json["reason"] == "return_pending"
-    lost = progress(client, world, lead_id, status="lost", lost_reason="买了别家")
+    lost = progress(client, world, lead_id, status="lost", lost_reason="bought_elsewhere")
     assert lost.status_code == 409 and lost.json["reason"] == "return_pending"
 
 

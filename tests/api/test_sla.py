@@ -215,7 +215,7 @@ def test_the_visit_clock_counts_days_after_the_contact_and_never_releases(app, c
 def test_a_lost_lead_closes_its_clock(app, client, make, auth):
     world = build_world(make, auth)
     lead = held_lead(client, world)
-    progress(client, world, lead, status="lost", lost_reason="客户已购车")
+    progress(client, world, lead, status="lost", lost_reason="bought_elsewhere")
     timer = contact_timer(client, world, lead)
     assert timer["state"] == "closed"
     assert "0 missed" in sweep(app, parse_iso(timer["due_at"]) + timedelta(hours=1))

@@ -5,8 +5,6 @@ The rows are written and read with SQLAlchemy Core on the tables as they are at 
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +14,7 @@ from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 
 from .. import TEST_SECRET_KEY
-from .scratch import scratch_database
+from .scratch import insert_row, old_tables, scratch_database
 
 
 @pytest.fixture
@@ -38,55 +36,28 @@ def _online(adcode: str, district: str) -> dict:
     }
 
 
-def _filler(column: sa.Column) -> Any:
-    """A value for a NOT NULL column the test does not care about (the models' defaults are
-    Python-side, so a Core insert must give one)."""
-    kind = column.type
-    if isinstance(kind, sa.Boolean):
-        return False
-    if isinstance(kind, sa.Integer | sa.Float | sa.Numeric):
-        return 0
-    if isinstance(kind, sa.DateTime):
-        return datetime.now(UTC).replace(tzinfo=None)
-    if isinstance(kind, sa.JSON):
-        return {}
-    return ""
-
-
-def _insert(conn: sa.Connection, table: sa.Table, **values: Any) -> int:
-    row = {
-        c.name: _filler(c)
-        for c in table.columns
-        if not c.nullable and not c.primary_key and c.server_default is None
-    }
-    row.update(values)
-    return conn.execute(table.insert().values(**row)).inserted_primary_key[0]
-
-
 @pytest.mark.no_rollback
 def test_retired_codes_move_to_their_successors(scratch_url):
     app = create_app({"SECRET_KEY": TEST_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR), revision="0011_adcodes_today-1")  # just before it
-        old = sa.MetaData()
-        old.reflect(db.engine, only=["groups", "dealers", "dealer_regions", "geocode_cache"])
-        groups, dealers, regions, cache = (
-            old.tables[n] for n in ("groups", "dealers", "dealer_regions", "geocode_cache")
+        groups, dealers, regions, cache = old_tables(
+            db.engine, "groups", "dealers", "dealer_regions", "geocode_cache"
         )
         with db.engine.begin() as conn:
-            group = _insert(conn, groups, name="G", code="g")
-            yubei = _insert(
+            group = insert_row(conn, groups, name="G", code="g")
+            yubei = insert_row(
                 conn, dealers, group_id=group, code="cq", name="渝北店", adcode="500112"
             )
-            shenzhen = _insert(
+            shenzhen = insert_row(
                 conn, dealers, group_id=group, code="sz", name="南山店", adcode="440305"
             )
             for code in ["500112", "500105", "500157", "3414", "340181", "44"]:
-                _insert(conn, regions, dealer_id=yubei, code=code)
-            _insert(conn, regions, dealer_id=shenzhen, code="440305")
-            _insert(conn, cache, key="重庆市渝北区", result=_online("500112", "渝北区"))
-            _insert(conn, cache, key="重庆市渝中区", result=_online("500103", "渝中区"))
-            _insert(
+                insert_row(conn, regions, dealer_id=yubei, code=code)
+            insert_row(conn, regions, dealer_id=shenzhen, code="440305")
+            insert_row(conn, cache, key="重庆市渝北区", result=_online("500112", "渝北区"))
+            insert_row(conn, cache, key="重庆市渝中区", result=_online("500103", "渝中区"))
+            insert_row(
                 conn,
                 cache,
                 key="淮安市清江浦区",

@@ -80,7 +80,7 @@ def test_admins_see_a_banner_while_the_budget_is_below_its_alert_amount(app, wor
         page = admin.get(path).text
         assert "剩余预算 50.00 已低于预警金额 80.00" in page, path
         assert 'class="flash warning budget-alert"' in page
-    admin.post(f"/admin/programs/{program_id}/fund", amount="100")
+    admin.post(f"/admin/programs/{program_id}/fund", amount="100", confirmed="1")
     assert "budget-alert" not in admin.get("/admin/programs").text
 
 
@@ -93,5 +93,5 @@ def test_admins_see_a_banner_when_credits_were_skipped_until_the_program_is_fund
     page = admin.get("/admin/payouts").text
     assert "自上次注资以来，有 1 笔奖励因预算不足被跳过" in page
     assert f'href="/admin/programs/{program_id}"' in page
-    admin.post(f"/admin/programs/{program_id}/fund", amount="100")
+    admin.post(f"/admin/programs/{program_id}/fund", amount="100", confirmed="1")
     assert "budget-alert" not in admin.get("/admin/payouts").text
