@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.public import public
     from .database import register_unavailable_handler
     from .notify import outbox as _outbox  # noqa: F401 - its handlers write the outbox
+    from .privacy.access_log import write_pending
     from .rewards import credits as _rewards  # noqa: F401 - its lead-event handlers credit
     from .web import register_web
 
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     register_web(app)
     register_unavailable_handler(app)
     app.before_request(guard_request)  # every route's sign-in and role rule (auth/scope.py)
+    app.after_request(write_pending)  # the contact access log, in its own short transaction
 
     @app.get("/healthz")
     @public

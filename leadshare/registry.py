@@ -5,6 +5,7 @@ from .hours.models import CalendarDay, StoreClosure, StoreHours
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
 from .observability.models import WorkerHeartbeat
+from .privacy.models import AdminChange, ContactAccess, PersonalDatum
 from .rewards.models import (
     LedgerAccount,
     LedgerEntry,
@@ -47,4 +48,7 @@ __all__ = [
     "WorkerHeartbeat",
     "WecomApp",
     "WecomMember",
+    "AdminChange",
+    "ContactAccess",
+    "PersonalDatum",
 ]

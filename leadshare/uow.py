@@ -82,6 +82,24 @@ def unit_of_work() -> Iterator[Session]:
             writing.reset(token)
 
 
+@contextmanager
+def unit_of_work_apart() -> Iterator[Session]:
+    """A short transaction of its own, on a session beside the request's: committed at once,
+    whatever the request then does. The access log's records use it: the one write a read
+    (a GET) may make, and it must not wait for, or ride on, the request's own transaction."""
+    session = Session(bind=db.engine, join_transaction_mode="create_savepoint")
+    token = writing.set(True)  # SQLite: BEGIN IMMEDIATE, queued with the other writers
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        writing.reset(token)
+
+
 def _commit_keeping_rows(session: Session) -> None:
     """Commit without expiring what the session holds: the request's answer reads the rows as
     written instead of loading them again (the session ends with the request)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
@@ -85,3 +88,13 @@ def _national_digits(e164: str) -> str:
     except NumberParseException:
         return "".join(char for char in e164 if char.isdecimal())
     return phonenumbers.national_significant_number(number)
+
+
+def contact_key(secret: str | bytes, kind: str, value: str | None) -> str | None:
+    """A keyed hash (HMAC-SHA256) of a normalised phone or a WeChat ID: equal contacts give equal
+    keys, and without the secret the key cannot be turned back into the contact."""
+    if value is None or not value.strip():
+        return None
+    key = secret.encode() if isinstance(secret, str) else secret
+    message = f"{kind}:{value.strip()}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

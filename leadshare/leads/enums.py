@@ -71,3 +71,7 @@ class EventType(StrEnum):
     LOST = "lost"
     WITHDRAWN = "withdrawn"
     VOIDED = "voided"
+    CHAIN_ANCHORED = "chain_anchored"
+    """Closes a chain rewritten when its personal data was sealed: records the old head hash."""
+    ERASED = "erased"
+    """The lead's personal data was erased (a customer's request, or retention)."""

@@ -32,6 +32,10 @@ class Group(db.Model):
     release_on_missed_contact: Mapped[bool] = mapped_column(default=False)
     visit_sla_days: Mapped[int | None]
     sla_remind_at: Mapped[float] = mapped_column(default=0.8)
+    # Privacy (issue 20): how long personal data is kept, when contact views alert, consent.
+    retention_days: Mapped[int] = mapped_column(default=365)
+    contact_views_alert_per_day: Mapped[int] = mapped_column(default=20)
+    consent_required: Mapped[bool] = mapped_column(default=False)
 
     dealers: Mapped[list[Dealer]] = relationship(back_populates="group")
 

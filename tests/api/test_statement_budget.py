@@ -16,7 +16,8 @@ from leadshare.tenancy.models import Dealer
 
 from .lead_world import build_world, lead_payload
 
-INTAKE_BUDGET = 23  # this world searches three rings (22 on SQLite); bench/intake.py: 20
+INTAKE_BUDGET = 25  # this world searches three rings (24 on SQLite); bench/intake.py: 20
+# (+2 since issue 20: the sealed location row, and the access record of the answer)
 CLAIM_BUDGET = 19
 PROGRESS_BUDGET = 15
 
