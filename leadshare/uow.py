@@ -86,7 +86,16 @@ def unit_of_work() -> Iterator[Session]:
 def unit_of_work_apart() -> Iterator[Session]:
     """A short transaction of its own, on a session beside the request's: committed at once,
     whatever the request then does. The access log's records use it: the one write a read
-    (a GET) may make, and it must not wait for, or ride on, the request's own transaction."""
+    (a GET) may make, and it must not wait for, or ride on, the request's own transaction.
+
+    Outside a unit of work, a clean read-only transaction of the request's session is ended
+    first, as `unit_of_work` does: nothing the request read holds a snapshot or a lock while
+    the record is written (and the record cannot be undone by the request ending its own).
+    """
+    current = db.session()
+    clean = not (current.new or current.dirty or current.deleted)
+    if not in_unit_of_work(current) and current.in_transaction() and clean:
+        current.rollback()
     session = Session(bind=db.engine, join_transaction_mode="create_savepoint")
     token = writing.set(True)  # SQLite: BEGIN IMMEDIATE, queued with the other writers
     try:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .clock import utcnow
 from .extensions import db
@@ -27,12 +28,14 @@ from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_
 from .notify.outbox import enqueue_reminders
 from .observability.context import start_counting
 from .observability.health import beat
+from .privacy.service import erase_expired
 from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 60.0
 DELIVER_EVERY_SECONDS = 2.0
+RETENTION_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -43,6 +46,7 @@ class WorkerReport:
     sweeps: int = 0
     expired: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    erased: int = 0
 
 
 @dataclass
@@ -115,11 +119,14 @@ def run_worker(
     batch: int = BATCH_SIZE,
     rounds: int | None = None,
     clock: Callable[[], float] = time.monotonic,
+    retention_every: float | None = RETENTION_EVERY_SECONDS,
+    as_of: Callable[[], datetime] = utcnow,
 ) -> WorkerReport:
     """Run the due jobs, wait for the next, again; until `stop` is set or after `rounds` rounds.
 
     The first round runs every job; a later round runs those whose time has come. Without
-    `sweep_every` only the deliverer runs (`flask leadshare deliver --loop`).
+    `sweep_every` only the deliverer runs (`flask leadshare deliver --loop`). Retention
+    (privacy.service.erase_expired) runs every `retention_every` seconds at `as_of()`.
     """
     report = WorkerReport()
     deliverer = worker_id()
@@ -134,9 +141,14 @@ def run_worker(
         enqueue_reminders(settings.remind_at)
         report.delivery.add(deliver_pending(settings, worker=deliverer, batch=batch, stop=stop))
 
+    def retention() -> None:
+        report.erased += erase_expired(as_of())
+
     jobs = [Job("delivery", deliver_every, deliver)]
     if sweep_every is not None:
         jobs.insert(0, Job("sweep", sweep_every, sweep_due_offers))
+        if retention_every is not None:
+            jobs.append(Job("retention", retention_every, retention))
     log.info(
         "worker %s started (%s)",
         deliverer,

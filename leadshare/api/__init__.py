@@ -18,6 +18,7 @@ from . import (
     leads,
     notifications,
     oems,
+    privacy,
     rewards,
     users,
     wecom,
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     audit.blp,
     notifications.blp,
     wecom.blp,
+    privacy.blp,
 )
 
 

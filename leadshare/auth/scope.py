@@ -81,6 +81,11 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "audit.trends": {"GET": AUDITORS},
     "audit.speed": {"GET": AUDITORS},
     "audit.league": {"GET": AUDITORS | {MANAGER}},
+    "privacy.customers": {"GET": ADMINS},
+    "privacy.export": {"GET": ADMINS},
+    "privacy.erase": {"POST": ADMINS},
+    "privacy.access": {"GET": ADMINS},
+    "privacy.alerts": {"GET": ADMINS},
     # pages
     "web.home": {"GET": EVERYONE},
     "web.logout": {"POST": EVERYONE},
@@ -119,6 +124,8 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.trends": {"GET": AUDITORS},
     "web.flow_map": {"GET": AUDITORS},
     "web.league": {"GET": AUDITORS | {MANAGER}},
+    "web.privacy_alerts": {"GET": frozenset({GA})},
+    "web.privacy_access": {"GET": frozenset({GA})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

@@ -19,6 +19,7 @@ from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
+from ..privacy.keys import phone_key, wechat_key
 from ..routing.eligibility import covers_adcode
 from ..routing.geo import haversine_km
 from ..routing.geocode.gazetteer import Gazetteer, Place
@@ -44,12 +45,13 @@ def new_public_id() -> str:
 def _duplicate_of(
     group_id: int, phone: str | None, wechat_id: str | None, now: datetime, window_days: int
 ) -> str | None:
-    """The same phone or WeChat ID on a live lead of the group within the window (SPEC 2 step 2)."""
+    """The same phone or WeChat ID on a live lead of the group within the window (SPEC 2 step 2),
+    erased leads included."""
     keys = []
-    if phone:
-        keys.append(Lead.phone == phone)
+    if phone:  # an erased customer is still found by the keyed hash of their phone
+        keys += [Lead.phone == phone, Lead.phone_key == phone_key(phone)]
     if wechat_id:
-        keys.append(Lead.wechat_id == wechat_id)
+        keys += [Lead.wechat_id == wechat_id, Lead.wechat_key == wechat_key(wechat_id)]
     if not keys:
         return None
     if db.engine.dialect.name == "postgresql":

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..leads.models import Lead
 
 
 class PersonalDatum(db.Model):
@@ -26,7 +30,7 @@ class PersonalDatum(db.Model):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
     seq: Mapped[int]
     key: Mapped[str] = mapped_column(String(30))
-    value: Mapped[Any | None] = mapped_column(JSON)
+    value: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
     salt: Mapped[str | None] = mapped_column(String(64))
     erased_at: Mapped[datetime | None]
 
@@ -54,6 +58,9 @@ class ContactAccess(db.Model):
     """The viewer's store held the lead then (views of other stores' leads count to alerts)."""
     reference: Mapped[str | None] = mapped_column(String(100))
     """A customer request's reference, when the access answered one."""
+
+    lead: Mapped[Lead] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class AdminChange(db.Model):

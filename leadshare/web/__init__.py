@@ -78,4 +78,4 @@ def register_web(app: Flask) -> None:
     register_error_pages(app)
 
 
-from . import admin, audit, leads, rewards, staff, views  # noqa: E402,F401 - registers the routes on blp
+from . import admin, audit, leads, privacy, rewards, staff, views  # noqa: E402,F401 - registers the routes on blp

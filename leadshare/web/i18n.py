@@ -129,6 +129,8 @@ EVENT = {
     "lost": _l("Lost"),
     "withdrawn": _l("Withdrawn"),
     "voided": _l("Voided"),
+    "chain_anchored": _l("Trail sealed and anchored"),
+    "erased": _l("Personal data erased"),
 }
 EXCLUSION = {
     "group": _l("other group or the referrer"),

@@ -39,6 +39,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web.leads", _l("Leads"), READERS),
     NavItem("web.admin_dealers", _l("Stores"), GROUP_ADMIN),
     NavItem("web.admin_users", _l("Users"), GROUP_ADMIN),
+    NavItem("web.privacy_alerts", _l("Privacy"), GROUP_ADMIN),
     # Slots for the rewards pages.
     NavItem("web.programs", _l("Programs"), GROUP_ADMIN),
     NavItem("web.ledger", _l("Ledger"), GROUP_ADMIN),

@@ -70,11 +70,13 @@ personal = sa.table(
 
 
 def upgrade():
-    with op.batch_alter_table("groups", schema=None) as batch_op:
+    # Altered in place: rebuilding groups or leads (SQLite's batch mode) would break the rows
+    # that refer to them while foreign keys are enforced.
+    with op.batch_alter_table("groups", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("retention_days", sa.Integer(), server_default="365", nullable=False))
         batch_op.add_column(sa.Column("contact_views_alert_per_day", sa.Integer(), server_default="20", nullable=False))
         batch_op.add_column(sa.Column("consent_required", sa.Boolean(), server_default=sa.false(), nullable=False))
-    with op.batch_alter_table("leads", schema=None) as batch_op:
+    with op.batch_alter_table("leads", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("consent_text_version", sa.String(length=50), nullable=True))
         batch_op.add_column(sa.Column("consent_channel", sa.String(length=30), nullable=True))
         batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
@@ -147,7 +149,7 @@ def downgrade():
         batch_op.drop_index("ix_contact_access_lead_at")
     op.drop_table("contact_access")
     op.drop_table("lead_personal_data")
-    with op.batch_alter_table("leads", schema=None) as batch_op:
+    with op.batch_alter_table("leads", schema=None, recreate="never") as batch_op:
         batch_op.drop_index("ix_leads_group_wechat_key")
         batch_op.drop_index("ix_leads_group_phone_key")
         batch_op.drop_column("wechat_key")
@@ -155,7 +157,7 @@ def downgrade():
         batch_op.drop_column("erased_at")
         batch_op.drop_column("consent_channel")
         batch_op.drop_column("consent_text_version")
-    with op.batch_alter_table("groups", schema=None) as batch_op:
+    with op.batch_alter_table("groups", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("consent_required")
         batch_op.drop_column("contact_views_alert_per_day")
         batch_op.drop_column("retention_days")

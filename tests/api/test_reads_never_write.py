@@ -47,6 +47,11 @@ FILLED_QUERIES: dict[str, list[dict[str, str]]] = {
     "leads.Leads": [{}, {"view": "offered"}, {"status": "offered"}],
     "web.leads": [{}, {"view": "offered"}],
     "web.flows": [{}, {"level": "group"}],
+    "privacy.customers": [{"phone": "13900000001", "reference": "REQ-1"}],
+    "privacy.export": [{"phone": "13900000001", "reference": "REQ-1"}],
+    "privacy.access": [{"user_id": "{referrer_user}"}],
+    "privacy.alerts": [{}],
+    "web.privacy_access": [{}, {"user_id": "{referrer_user}"}],
 }
 """Query strings a route needs (or branches on) to run its real work."""
 
@@ -201,7 +206,7 @@ def _paths(rule, ids: dict[str, list[Any]]) -> list[str]:
 def _calls(app, world, ids) -> Iterator[tuple[str, str, dict[str, str], str | None]]:
     """(endpoint, path, query, caller) for every GET route, as every caller its rule allows;
     public routes also as an anonymous visitor (caller None)."""
-    fill = {"tianhe": str(world.tianhe.id)}
+    fill = {"tianhe": str(world.tianhe.id), "referrer_user": str(world.users["referrer"].id)}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods:
             continue
