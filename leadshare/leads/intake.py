@@ -24,7 +24,7 @@ from ..routing.eligibility import covers_adcode
 from ..routing.geo import haversine_km
 from ..routing.geocode.gazetteer import Gazetteer, Place
 from ..routing.geocode.service import geocode_address
-from ..tenancy.models import Dealer
+from ..tenancy.models import Dealer, Group
 from ..uow import unit_of_work
 from ..vocabulary import brand_key
 from .access import visible
@@ -180,6 +180,7 @@ def _store(
             reason="duplicate_lead",
             duplicate_of=duplicate,
         )
+    consent = _consent(group, data.get("consent") or {})
     reason = share_reason(referrer, data["brand"], place)
     if reason is None and place is not None:
         raise _not_shareable()
@@ -203,6 +204,8 @@ def _store(
         campaign=source.get("campaign"),
         notes=data.get("notes"),
         consent_at=now,
+        consent_text_version=consent.get("text_version"),
+        consent_channel=consent.get("channel"),
         address=data["location"].get("address"),
         created_at=now,
         updated_at=now,
@@ -223,6 +226,7 @@ def _store(
             "campaign": lead.campaign,
             "brand": lead.brand,
             "location": location_data(lead),
+            "consent": consent or None,
         },
     )
     if place is None:
@@ -234,6 +238,19 @@ def _store(
         db.session.flush()
         answer(actor, once, lead)
     return lead
+
+
+def _consent(group: Group, consent: Mapping[str, Any]) -> dict[str, Any]:
+    """The consent evidence; a group with consent_required needs its version and channel."""
+    if group.consent_required:
+        for field in ("text_version", "channel"):
+            if not consent.get(field):
+                raise Invalid(
+                    f"consent.{field}",
+                    "This group requires the consent notice's version and how consent was given.",
+                    reason="consent_required",
+                )
+    return {k: consent[k] for k in ("text_version", "channel") if consent.get(k)}
 
 
 def set_location(

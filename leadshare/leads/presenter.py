@@ -140,6 +140,11 @@ def present_lead(lead: Lead, actor: User, now: datetime | None = None) -> dict[s
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
         "accepted_at": lead.accepted_at,
+        "consent": {
+            "at": lead.consent_at,
+            "text_version": lead.consent_text_version,
+            "channel": lead.consent_channel,
+        },
     }
 
 

@@ -132,6 +132,14 @@ EVENT = {
     "chain_anchored": _l("Trail sealed and anchored"),
     "erased": _l("Personal data erased"),
 }
+CONSENT_CHANNEL = {
+    "in_person": _l("In person"),
+    "phone": _l("On the phone"),
+    "wecom": _l("In WeCom"),
+    "qr_notice": _l("Through the notice's QR code"),
+    "online_form": _l("In an online form"),
+    "other": _l("Another way"),
+}
 EXCLUSION = {
     "group": _l("other group or the referrer"),
     "brand": _l("do not sell the brand"),
@@ -210,6 +218,7 @@ LABELS = {
     "account": ACCOUNT,
     "entry": ENTRY,
     "funnel_stage": FUNNEL_STAGE,
+    "consent_channel": CONSENT_CHANNEL,
 }
 
 

@@ -129,6 +129,7 @@ def new_lead():
         brands=group_brands(user, user.group_id),
         duplicate=duplicate,
         dedup_days=user.group.dedup_window_days,
+        group_code=user.group.code,
     ), status
 
 

@@ -396,3 +396,74 @@ def test_a_group_keeps_data_for_its_own_retention_days(app, client, world):
     )
     assert result.exit_code == 0, result.output
     assert "1 leads erased" in result.output
+
+
+# --- 5 and 7. consent is evidence; the notice the customer sees -------------------------------------
+
+
+def test_the_intake_records_the_consent_and_the_lead_shows_it(app, client, world):
+    consent = {"text_version": "zh-2026-12-v1", "channel": "qr_notice"}
+    lead = _post(client, world, consent=consent)
+    assert lead["consent"]["text_version"] == "zh-2026-12-v1"
+    assert lead["consent"]["channel"] == "qr_notice" and lead["consent"]["at"]
+    trail = client.get(f"/api/v1/leads/{lead['id']}/trail", headers=world.headers["admin"]).json
+    assert trail["events"][0]["data"]["consent"] == consent  # in the chain: evidence
+    page = Browser(app, world.users["referrer"], lang="en").get(f"/leads/{lead['id']}").text
+    assert "Through the notice&#39;s QR code" in page and "zh-2026-12-v1" in page
+    export = client.get(
+        "/api/v1/privacy/customers/export",
+        query_string={"phone": PHONE, "reference": "REQ-9"},
+        headers=world.headers["admin"],
+    ).json
+    assert export["leads"][0]["consent"]["channel"] == "qr_notice"
+    bad = client.post(
+        "/api/v1/leads",
+        json=lead_payload(
+            customer={"name": "A", "phone": "13900003333"}, consent={"channel": "fax"}
+        ),
+        headers=world.headers["referrer"],
+    )
+    assert bad.status_code == 422
+
+
+def test_a_group_may_require_the_consent_evidence(app, client, world):
+    with app.app_context():
+        db.session.execute(
+            update(Group).where(Group.id == world.group.id).values(consent_required=True)
+        )
+        db.session.commit()
+    refused = client.post("/api/v1/leads", json=lead_payload(), headers=world.headers["referrer"])
+    assert refused.status_code == 422, refused.json
+    assert refused.json["reason"] == "consent_required"
+    with app.app_context():
+        assert db.session.scalar(select(Lead.id).where(Lead.group_id == world.group.id)) is None
+    _post(client, world, consent={"text_version": "zh-2026-12-v1", "channel": "in_person"})
+
+
+def test_the_share_form_offers_the_notice_and_records_the_version_it_showed(app, world):
+    browser = Browser(app, world.users["referrer"], lang="en")
+    form = browser.get("/leads/new").text
+    notice_url = f"/notice/{world.group.code}"
+    assert notice_url in form and f"{notice_url}/qr.svg" in form
+    notice = Browser(app).get(notice_url)  # the customer needs no account
+    assert notice.status_code == 200
+    assert "个人信息共享告知" in notice.text and world.group.name in notice.text
+    assert "data-notice-version>zh-2026-12-v1<" in notice.text
+    qr = Browser(app).get(f"{notice_url}/qr.svg")
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
+    assert Browser(app).get("/notice/nosuchgroup").status_code == 404
+    posted = browser.post(
+        "/leads/new",
+        name="张三",
+        phone="138 1234 5678",
+        address="广东省广州市天河区",
+        brand="奥迪",
+        channel="livestream",
+        consent="y",
+        consent_channel="in_person",
+        consent_text_version="zh-2026-12-v1",
+    )
+    assert posted.status_code == 302, posted.text
+    with app.app_context():
+        lead = db.session.scalar(select(Lead).where(Lead.group_id == world.group.id))
+        assert (lead.consent_text_version, lead.consent_channel) == ("zh-2026-12-v1", "in_person")

@@ -190,6 +190,7 @@ def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
         "message_id": messages,
         "user_id": [world.users["admin"].id, world.users["tianhe"].id],
         "filename": ["app.css"],
+        "group_code": [world.group.code],
     }
     return world, ids
 
