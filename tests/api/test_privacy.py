@@ -398,7 +398,7 @@ def test_a_group_keeps_data_for_its_own_retention_days(app, client, world):
     assert "1 leads erased" in result.output
 
 
-# --- 5 and 7. consent is evidence; the notice the customer sees -------------------------------------
+# --- 5 and 7. consent is evidence; the notice the customer sees -----------------------------------
 
 
 def test_the_intake_records_the_consent_and_the_lead_shows_it(app, client, world):
