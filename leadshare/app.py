@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.public import public
     from .database import register_unavailable_handler
     from .notify import outbox as _outbox  # noqa: F401 - its handlers write the outbox
+    from .privacy import admin_log as _admin_log  # noqa: F401 - its listener records admins' changes
     from .privacy.access_log import write_pending
     from .rewards import credits as _rewards  # noqa: F401 - its lead-event handlers credit
     from .web import register_web

@@ -33,6 +33,8 @@ from .vocabulary import SAFE_METHODS
 P = ParamSpec("P")
 T = TypeVar("T")
 DEPTH = "leadshare.uow_depth"
+APART = "leadshare.uow_apart"
+"""Marks the session of a unit of work apart (its listeners may tell it from the request's)."""
 writing: ContextVar[bool] = ContextVar("leadshare.uow_writing", default=False)
 """True inside the outermost unit of work: a transaction begun now is for writing."""
 
@@ -96,7 +98,7 @@ def unit_of_work_apart() -> Iterator[Session]:
     clean = not (current.new or current.dirty or current.deleted)
     if not in_unit_of_work(current) and current.in_transaction() and clean:
         current.rollback()
-    session = Session(bind=db.engine, join_transaction_mode="create_savepoint")
+    session = Session(bind=db.engine, join_transaction_mode="create_savepoint", info={APART: True})
     token = writing.set(True)  # SQLite: BEGIN IMMEDIATE, queued with the other writers
     try:
         yield session

@@ -12,12 +12,16 @@ from ..privacy.schemas import (
     AccessQueryArgsSchema,
     AlertListSchema,
     AlertQueryArgsSchema,
+    ChangeListSchema,
+    ChangeQueryArgsSchema,
     CustomerLeadsSchema,
     CustomerQueryArgsSchema,
     ErasedSchema,
     ErasureSchema,
     ExportSchema,
 )
+from .audit import csv_download
+from .common import CSV_DOC
 from .openapi import refusals
 
 blp = Blueprint(
@@ -66,3 +70,16 @@ def alerts(args):
     actor = current_actor()
     day = args.get("day") or local_date(utcnow(), actor.group.timezone if actor.group else "UTC")
     return {"items": service.contact_alerts(actor, day, args.get("group_id"))}
+
+
+@blp.get("/changes")
+@blp.arguments(ChangeQueryArgsSchema, location="query")
+@blp.response(200, ChangeListSchema)
+@blp.alt_response(200, success=True, **CSV_DOC)
+def changes(args):
+    """What admins did: every change with its values before and after (format=csv to export)."""
+    args["from"] = args.pop("from_", None)
+    rows = service.list_changes(current_actor(), args)
+    if args["format"] == "csv":
+        return csv_download("admin-changes", service.changes_table(rows))
+    return {"items": rows}

@@ -86,6 +86,7 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "privacy.erase": {"POST": ADMINS},
     "privacy.access": {"GET": ADMINS},
     "privacy.alerts": {"GET": ADMINS},
+    "privacy.changes": {"GET": ADMINS},
     # pages
     "web.home": {"GET": EVERYONE},
     "web.logout": {"POST": EVERYONE},

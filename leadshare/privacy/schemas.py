@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..schemas import InputSchema, QueryArgsSchema, UTCDateTime
+from ..schemas import InputSchema, QueryArgsSchema, UTCDateTime, format_arg
 
 REFERENCE = validate.Length(min=1, max=100)
 
@@ -104,3 +104,24 @@ class AlertSchema(ma.Schema):
 
 class AlertListSchema(ma.Schema):
     items = fields.List(fields.Nested(AlertSchema))
+
+
+class ChangeQueryArgsSchema(QueryArgsSchema):
+    from_ = UTCDateTime(data_key="from")
+    to = UTCDateTime()
+    group_id = fields.Integer(metadata={"description": "Platform admins: one group's changes."})
+    format = format_arg()
+
+
+class ChangeSchema(ma.Schema):
+    at = UTCDateTime()
+    actor_id = fields.Integer()
+    action = fields.String(metadata={"description": "<object_type>.create, .change or .delete"})
+    object_type = fields.String()
+    object_id = fields.String(allow_none=True)
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+
+
+class ChangeListSchema(ma.Schema):
+    items = fields.List(fields.Nested(ChangeSchema))

@@ -16,7 +16,7 @@ from ..auth.scope import ADMINS, require_role
 from ..clock import iso_z, local_midnight, utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..leads.chain import is_sealed, legacy_head, unseal
+from ..leads.chain import canonical_json, is_sealed, legacy_head, unseal
 from ..leads.contact import normalise_phone
 from ..leads.enums import EventType, LeadStatus
 from ..leads.events import append_event, hashed_fields, lead_events, personal_values
@@ -27,7 +27,7 @@ from ..uow import transactional, unit_of_work
 from ..vocabulary import Role
 from .access_log import note_shown, shown_fields
 from .keys import phone_key, wechat_key
-from .models import ContactAccess, PersonalDatum
+from .models import AdminChange, ContactAccess, PersonalDatum
 
 RESTING = (
     LeadStatus.DELIVERED,
@@ -424,3 +424,55 @@ def anchor_check(lead: Lead) -> dict[str, Any]:
         "rebuilt_head_hash": rebuilt,
         "ok": rebuilt == anchor.data["old_head_hash"],
     }
+
+
+# --- what admins did ------------------------------------------------------------------------------
+
+CHANGES_LIMIT = 5000
+
+
+def list_changes(actor: User, args: Mapping[str, Any]) -> list[AdminChange]:
+    """The admin changes of the actor's group (a platform admin: all, or one group's), newest
+    first, optionally within [from, to)."""
+    require_role(actor, *ADMINS)
+    conditions = []
+    if actor.role == Role.GROUP_ADMIN:
+        conditions.append(AdminChange.group_id == actor.group_id)
+    elif args.get("group_id"):
+        conditions.append(AdminChange.group_id == args["group_id"])
+    if args.get("from"):
+        conditions.append(AdminChange.at >= args["from"])
+    if args.get("to"):
+        conditions.append(AdminChange.at < args["to"])
+    query = select(AdminChange).where(*conditions).options(selectinload(AdminChange.actor))
+    return list(
+        db.session.scalars(
+            query.order_by(AdminChange.at.desc(), AdminChange.id.desc()).limit(CHANGES_LIMIT)
+        )
+    )
+
+
+CHANGES_HEADER = ("at_utc", "actor_id", "actor_email", "action", "object_type", "object_id")
+
+
+def changes_table(changes: Sequence[AdminChange]):
+    """The changes as a CSV table (leadshare.csvsafe): values before and after as JSON."""
+    from ..csvsafe import cells
+
+    header = (*CHANGES_HEADER, "before", "after")
+    rows = (
+        cells(
+            [
+                iso_z(c.at),
+                c.actor_id,
+                c.actor.email,
+                c.action,
+                c.object_type,
+                c.object_id,
+                canonical_json(c.before) if c.before is not None else "",
+                canonical_json(c.after) if c.after is not None else "",
+            ]
+        )
+        for c in changes
+    )
+    return header, rows

@@ -467,3 +467,67 @@ def test_the_share_form_offers_the_notice_and_records_the_version_it_showed(app,
     with app.app_context():
         lead = db.session.scalar(select(Lead).where(Lead.group_id == world.group.id))
         assert (lead.consent_text_version, lead.consent_channel) == ("zh-2026-12-v1", "in_person")
+
+
+# --- 6. what admins did ---------------------------------------------------------------------------
+
+
+def test_every_admin_change_is_recorded_with_before_and_after_and_exports_as_csv(
+    app, client, world
+):
+    admin = world.headers["admin"]
+    patched = client.patch(
+        f"/api/v1/dealers/{world.tianhe.id}", json={"daily_capacity": 7}, headers=admin
+    )
+    assert patched.status_code == 200, patched.json
+    created = client.post(
+        "/api/v1/users",
+        json={
+            "email": "new.staff@example.com",
+            "password": "a-long-password-1",
+            "role": "staff",
+            "dealer_id": world.baiyun.id,
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.json
+    lead = _post(client, world)
+    voided = client.post(f"/api/v1/leads/{lead['id']}/void", json={"reason": "刷单"}, headers=admin)
+    assert voided.status_code == 200, voided.json
+    browser = Browser(app, world.users["admin"])
+    off = browser.post(f"/admin/users/{world.users['panyu'].id}/active", active="0")
+    assert off.status_code == 302
+    staff = client.patch(  # a manager's own store: not an admin's change
+        f"/api/v1/dealers/{world.tianhe.id}",
+        json={"daily_capacity": 8},
+        headers=world.headers["tianhe2"],
+    )
+    assert staff.status_code == 200, staff.json
+
+    listed = client.get("/api/v1/privacy/changes", headers=admin)
+    assert listed.status_code == 200, listed.json
+    items = listed.json["items"]
+    by_action = {}
+    for item in items:
+        by_action.setdefault(item["action"], []).append(item)
+    [store] = by_action["store.change"]
+    assert store["before"] == {"daily_capacity": None} and store["after"] == {"daily_capacity": 7}
+    assert store["object_id"] == str(world.tianhe.id)
+    assert store["actor_id"] == world.users["admin"].id
+    [user] = by_action["user.create"]
+    assert user["after"]["email"] == "new.staff@example.com"
+    assert "password_hash" not in user["after"]
+    [void] = by_action["lead.change"]
+    assert void["before"]["voided_at"] is None and void["after"]["voided_at"]
+    [deactivated] = [
+        c for c in by_action["user.change"] if c["object_id"] == str(world.users["panyu"].id)
+    ]
+    assert deactivated["before"]["is_active_user"] is True
+    assert deactivated["after"]["is_active_user"] is False
+    csv = client.get("/api/v1/privacy/changes", query_string={"format": "csv"}, headers=admin)
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    text = csv.get_data(as_text=True)
+    assert text.startswith("\ufeffat_utc,actor_id,actor_email,action") and "store.change" in text
+    assert len(text.strip().splitlines()) == len(items) + 1
+    other = client.get("/api/v1/privacy/changes", headers=world.headers["referrer"])
+    assert other.status_code == 403
