@@ -182,6 +182,10 @@ GROUP_CLOCK_FIELDS = frozenset(
     }
 )
 """The group settings its own admins may change (hours and SLAs); the rest is the platform's."""
+GROUP_PRIVACY_FIELDS = frozenset(
+    {"retention_days", "contact_views_alert_per_day", "consent_required"}
+)
+"""Privacy settings (issue 20), which the group's own admins may change too."""
 
 
 def require_group_admin(actor: User, group_id: int) -> None:
@@ -196,7 +200,7 @@ def require_group_change(actor: User, group_id: int, fields: set[str]) -> None:
     if actor.role == Role.PLATFORM_ADMIN:
         return
     require_group_admin(actor, group_id)
-    if fields - GROUP_CLOCK_FIELDS:
+    if fields - GROUP_CLOCK_FIELDS - GROUP_PRIVACY_FIELDS:
         raise Forbidden(
             "A group admin may change only the group's hours and SLA settings.",
             reason="field_not_allowed",

@@ -47,6 +47,9 @@ class GroupSchema(ma.Schema):
     visit_sla_days = fields.Integer(allow_none=True)
     sla_remind_at = fields.Float()
     created_at = UTCDateTime()
+    retention_days = fields.Integer()
+    contact_views_alert_per_day = fields.Integer()
+    consent_required = fields.Boolean()
 
 
 class GroupWriteSchema(InputSchema):
@@ -73,6 +76,17 @@ class GroupWriteSchema(InputSchema):
     release_on_missed_contact = fields.Boolean()
     visit_sla_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=365))
     sla_remind_at = fields.Float(validate=validate.Range(min=0, max=1))
+    retention_days = fields.Integer(
+        validate=validate.Range(min=1, max=3650),
+        metadata={"description": "days personal data is kept after a lead's last event at rest"},
+    )
+    contact_views_alert_per_day = fields.Integer(
+        validate=validate.Range(min=0, max=100000),
+        metadata={"description": "alert when a user opens more contacts of other stores' leads"},
+    )
+    consent_required = fields.Boolean(
+        metadata={"description": "the intake must carry consent.text_version and consent.channel"}
+    )
 
 
 class OemSchema(ma.Schema):

@@ -531,3 +531,18 @@ def test_every_admin_change_is_recorded_with_before_and_after_and_exports_as_csv
     assert len(text.strip().splitlines()) == len(items) + 1
     other = client.get("/api/v1/privacy/changes", headers=world.headers["referrer"])
     assert other.status_code == 403
+
+
+def test_group_admins_set_the_privacy_settings_and_bad_values_are_refused(client, world):
+    path, admin = f"/api/v1/groups/{world.group.id}", world.headers["admin"]
+    shown = client.get(path, headers=admin).json
+    assert (shown["retention_days"], shown["contact_views_alert_per_day"]) == (365, 20)
+    assert shown["consent_required"] is False
+    settings = {"retention_days": 180, "contact_views_alert_per_day": 5, "consent_required": True}
+    changed = client.patch(path, json=settings, headers=admin)
+    assert changed.status_code == 200, changed.json
+    assert {k: changed.json[k] for k in settings} == settings
+    bad = client.patch(path, json={"retention_days": 0}, headers=admin)
+    assert bad.status_code == 422
+    staff = client.patch(path, json={"retention_days": 30}, headers=world.headers["referrer"])
+    assert staff.status_code == 403
