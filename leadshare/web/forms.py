@@ -32,7 +32,6 @@ from wtforms.validators import DataRequired, Length
 from ..leads.enums import DeclineReason, LeadStatus
 from ..leads.schemas import CHANNELS, CONSENT_CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
 from ..leads.states import LOSABLE, PROGRESS_LADDER
-from ..privacy.notice import NOTICE_VERSION
 from .i18n import CHANNEL, CONSENT_CHANNEL, DECLINE_REASON, PROGRESS_ACTION, ROLE, TIMEFRAME
 from .lookups import store_names
 from .messages import flatten_errors
@@ -150,7 +149,7 @@ class LeadForm(FlaskForm):
         choices=choices(CONSENT_CHANNELS, CONSENT_CHANNEL, blank=_l("Not recorded")),
         validate_choice=False,
     )
-    consent_text_version = HiddenField(default=NOTICE_VERSION)
+    consent_text_version = HiddenField()
 
     FIELDS = {
         "customer.name": "name",

@@ -13,7 +13,7 @@ from ..clock import local_date, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..privacy import service
-from ..privacy.notice import NOTICE_VERSION, notice_paragraphs, qr_svg
+from ..privacy.notice import notice_paragraphs, notice_version, qr_svg
 from ..tenancy.models import Group
 from ..vocabulary import Role
 from . import blp
@@ -75,8 +75,8 @@ def consent_notice(group_code: str):
     return render_template(
         "privacy/notice.html",
         group=group,
-        paragraphs=notice_paragraphs(group.name),
-        version=NOTICE_VERSION,
+        paragraphs=notice_paragraphs(group.name, group.retention_days),
+        version=notice_version(group.retention_days),
     )
 
 

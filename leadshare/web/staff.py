@@ -15,6 +15,7 @@ from ..leads.enums import LeadStatus
 from ..leads.models import Lead
 from ..leads.presenter import present_lead, shown_km
 from ..leads.schemas import LeadCreateSchema
+from ..privacy.notice import notice_version
 from ..routing.geo import haversine_km
 from ..tenancy.schemas import DealerWriteSchema
 from ..tenancy.service import group_brands, update_dealer
@@ -106,6 +107,8 @@ def new_lead():
     """Share a customer my store cannot serve; the API's rules check the form."""
     user = actor()
     form = LeadForm()
+    if not form.consent_text_version.data:  # the version of the notice the form links to
+        form.consent_text_version.data = notice_version(user.group.retention_days)
     duplicate: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":

@@ -448,7 +448,8 @@ def test_the_share_form_offers_the_notice_and_records_the_version_it_showed(app,
     notice = Browser(app).get(notice_url)  # the customer needs no account
     assert notice.status_code == 200
     assert "个人信息共享告知" in notice.text and world.group.name in notice.text
-    assert "data-notice-version>zh-2026-12-v1<" in notice.text
+    assert "data-notice-version>zh-2026-12-v1-r365<" in notice.text and "365 天" in notice.text
+    assert 'value="zh-2026-12-v1-r365"' in form  # the form records the version it links to
     qr = Browser(app).get(f"{notice_url}/qr.svg")
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
     assert Browser(app).get("/notice/nosuchgroup").status_code == 404
