@@ -123,6 +123,7 @@ def commitment(salt: str, value: Any) -> str:
 
 
 def is_sealed(value: Any) -> bool:
+    """True for the marker that stands for a personal value: {"sealed": "<commitment>"}."""
     return isinstance(value, Mapping) and set(value) == {SEALED}
 
 

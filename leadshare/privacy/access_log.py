@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Response, g, has_request_context, request
+from sqlalchemy import insert
 
 from ..auth.models import User
 from ..clock import utcnow
@@ -87,18 +88,19 @@ def write_access(shown: list[Shown], now: datetime | None = None) -> None:
     merged: dict[tuple[int, int], Shown] = {}
     for item in shown:
         merged.setdefault((item.user_id, item.lead_id), item)
+    rows = [
+        {
+            "group_id": item.group_id,
+            "lead_id": item.lead_id,
+            "user_id": item.user_id,
+            "at": now,
+            "fields": list(item.fields),
+            "via": item.via,
+            "path": item.path and item.path[:300],
+            "is_held": item.is_held,
+            "reference": item.reference,
+        }
+        for item in merged.values()
+    ]
     with unit_of_work_apart() as session:
-        for item in merged.values():
-            session.add(
-                ContactAccess(
-                    group_id=item.group_id,
-                    lead_id=item.lead_id,
-                    user_id=item.user_id,
-                    at=now,
-                    fields=list(item.fields),
-                    via=item.via,
-                    path=item.path and item.path[:300],
-                    is_held=item.is_held,
-                    reference=item.reference,
-                )
-            )
+        session.execute(insert(ContactAccess), rows)  # one statement for a whole page

@@ -395,6 +395,14 @@ def contact_alerts(actor: User, day: date, group_id: int | None = None) -> list[
     ]
 
 
+def notice_group(code: str) -> Group:
+    """The group whose consent notice a (signed-out) customer opens; 404 for an unknown code."""
+    group = db.session.scalar(select(Group).where(Group.code == code))
+    if group is None:
+        raise NotFound("No such group.")
+    return group
+
+
 # --- the chain's anchor --------------------------------------------------------------------------
 
 

@@ -1,20 +1,18 @@
-"""Privacy pages for group admins: who opened too many contacts, and who saw a lead's contact."""
+"""Privacy pages: for group admins who opened too many contacts and who saw a lead's contact;
+for customers the group's consent notice and its QR code."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..auth.public import public
 from ..clock import local_date, utcnow
 from ..errors import DomainError
-from ..extensions import db
 from ..privacy import service
 from ..privacy.notice import notice_paragraphs, notice_version, qr_svg
-from ..tenancy.models import Group
 from ..vocabulary import Role
 from . import blp
 from .lookups import actor, dealer_names
@@ -60,18 +58,11 @@ def privacy_access():
     return render_template("privacy/access.html", records=records, args=args, problem=problem)
 
 
-def _group_by_code(group_code: str) -> Group:
-    group = db.session.scalar(select(Group).where(Group.code == group_code))
-    if group is None:
-        abort(404)
-    return group
-
-
 @blp.get("/notice/<group_code>")
 @public
 def consent_notice(group_code: str):
     """The group's consent notice, in Chinese, for staff to show or send to the customer."""
-    group = _group_by_code(group_code)
+    group = service.notice_group(group_code)
     return render_template(
         "privacy/notice.html",
         group=group,
@@ -84,6 +75,6 @@ def consent_notice(group_code: str):
 @public
 def consent_notice_qr(group_code: str):
     """The notice page's address as a QR code the customer scans with their phone."""
-    group = _group_by_code(group_code)
+    group = service.notice_group(group_code)
     url = url_for("web.consent_notice", group_code=group.code, _external=True)
     return Response(qr_svg(url), mimetype="image/svg+xml")
