@@ -67,6 +67,8 @@ def register_blueprints(app: Flask) -> None:
     from .database import register_unavailable_handler
     from .hours import sla as _sla  # noqa: F401 - its lead-event handlers run the SLA timers
     from .notify import outbox as _outbox  # noqa: F401 - its handlers write the outbox
+    from .privacy import admin_log as _admin_log  # noqa: F401 - its listener records admins' changes
+    from .privacy.access_log import write_pending
     from .rewards import credits as _rewards  # noqa: F401 - its lead-event handlers credit
     from .web import register_web
 
@@ -74,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     register_web(app)
     register_unavailable_handler(app)
     app.before_request(guard_request)  # every route's sign-in and role rule (auth/scope.py)
+    app.after_request(write_pending)  # the contact access log, in its own short transaction
 
     @app.get("/healthz")
     @public

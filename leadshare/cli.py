@@ -130,6 +130,15 @@ def sweep(as_of: str | None) -> None:
     )
 
 
+@leadshare_cli.command("retention")
+@click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
+def retention(as_of: str | None) -> None:
+    """Erase the personal data of leads at rest past their group's retention_days."""
+    from .privacy.service import erase_expired
+
+    click.echo(f"{erase_expired(_utc(as_of))} leads erased.")
+
+
 @leadshare_cli.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep polling until SIGTERM or SIGINT.")
 @click.option(
@@ -174,11 +183,20 @@ def _seconds(flag: str, default: float, what: str):
     type=click.IntRange(min=1),
     help="Stop after this many rounds (the first runs everything); else until SIGTERM or SIGINT.",
 )
-def worker(interval: float, deliver_interval: float, batch: int, rounds: int | None) -> None:
-    """Sweep due offers every minute and deliver notifications, in one process (run beside
-    the web servers in production; safe on many hosts at once)."""
+@click.option(
+    "--as-of", "as_of", help="Retention treats this time (ISO-8601; UTC if no offset) as now."
+)
+def worker(
+    interval: float, deliver_interval: float, batch: int, rounds: int | None, as_of: str | None
+) -> None:
+    """Sweep due offers every minute, deliver notifications and erase what is past its
+    retention every hour, in one process (run beside the web servers in production; safe on
+    many hosts at once)."""
+    from .clock import utcnow
     from .settings import current_settings
     from .worker import run_worker, stopping_on_signals
+
+    moment = _utc(as_of)
 
     with stopping_on_signals() as stop:
         report = run_worker(
@@ -188,12 +206,13 @@ def worker(interval: float, deliver_interval: float, batch: int, rounds: int | N
             deliver_every=deliver_interval,
             batch=batch,
             rounds=rounds,
+            as_of=(lambda: moment) if moment else utcnow,
         )
     delivered = report.delivery
     click.echo(
         f"{report.rounds} rounds: {report.expired} offers expired in {report.sweeps} sweeps; "
         f"{delivered.sent} sent, {delivered.retrying} to retry, {delivered.dead} dead, "
-        f"{delivered.cancelled} cancelled."
+        f"{delivered.cancelled} cancelled; {report.erased} leads erased."
     )
 
 

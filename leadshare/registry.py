@@ -6,6 +6,7 @@ from .hours.models import CalendarDay, FollowUpNote, SlaTimer, StoreClosure, Sto
 from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
 from .observability.models import WorkerHeartbeat
+from .privacy.models import AdminChange, ContactAccess, PersonalDatum
 from .retail.models import DealerOemCode
 from .rewards.models import (
     LedgerAccount,
@@ -55,4 +56,7 @@ __all__ = [
     "DealerOemCode",
     "SlaTimer",
     "FollowUpNote",
+    "AdminChange",
+    "ContactAccess",
+    "PersonalDatum",
 ]

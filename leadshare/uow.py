@@ -33,6 +33,8 @@ from .vocabulary import SAFE_METHODS
 P = ParamSpec("P")
 T = TypeVar("T")
 DEPTH = "leadshare.uow_depth"
+APART = "leadshare.uow_apart"
+"""Marks the session of a unit of work apart (its listeners may tell it from the request's)."""
 writing: ContextVar[bool] = ContextVar("leadshare.uow_writing", default=False)
 """True inside the outermost unit of work: a transaction begun now is for writing."""
 
@@ -80,6 +82,33 @@ def unit_of_work() -> Iterator[Session]:
         session.info[DEPTH] = depth
         if token is not None:
             writing.reset(token)
+
+
+@contextmanager
+def unit_of_work_apart() -> Iterator[Session]:
+    """A short transaction of its own, on a session beside the request's: committed at once,
+    whatever the request then does. The access log's records use it: the one write a read
+    (a GET) may make, and it must not wait for, or ride on, the request's own transaction.
+
+    Outside a unit of work, a clean read-only transaction of the request's session is ended
+    first, as `unit_of_work` does: nothing the request read holds a snapshot or a lock while
+    the record is written (and the record cannot be undone by the request ending its own).
+    """
+    current = db.session()
+    clean = not (current.new or current.dirty or current.deleted)
+    if not in_unit_of_work(current) and current.in_transaction() and clean:
+        current.rollback()
+    session = Session(bind=db.engine, join_transaction_mode="create_savepoint", info={APART: True})
+    token = writing.set(True)  # SQLite: BEGIN IMMEDIATE, queued with the other writers
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        writing.reset(token)
 
 
 def _commit_keeping_rows(session: Session) -> None:

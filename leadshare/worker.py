@@ -32,6 +32,7 @@ from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_
 from .notify.outbox import enqueue_reminders
 from .observability.context import start_counting
 from .observability.health import beat
+from .privacy.service import erase_expired
 from .rewards.holds import release_due_credits
 from .settings import NotifySettings
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 60.0
 DELIVER_EVERY_SECONDS = 2.0
+RETENTION_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -52,6 +54,7 @@ class WorkerReport:
     returns_accepted: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     released: int = 0
+    erased: int = 0
 
 
 @dataclass
@@ -158,11 +161,14 @@ def run_worker(
     batch: int = BATCH_SIZE,
     rounds: int | None = None,
     clock: Callable[[], float] = time.monotonic,
+    retention_every: float | None = RETENTION_EVERY_SECONDS,
+    as_of: Callable[[], datetime] = utcnow,
 ) -> WorkerReport:
     """Run the due jobs, wait for the next, again; until `stop` is set or after `rounds` rounds.
 
     The first round runs every job; a later round runs those whose time has come. Without
-    `sweep_every` only the deliverer runs (`flask leadshare deliver --loop`).
+    `sweep_every` only the deliverer runs (`flask leadshare deliver --loop`). Retention
+    (privacy.service.erase_expired) runs every `retention_every` seconds at `as_of()`.
     """
     report = WorkerReport()
     deliverer = worker_id()
@@ -180,9 +186,14 @@ def run_worker(
         enqueue_reminders(settings.remind_at)
         report.delivery.add(deliver_pending(settings, worker=deliverer, batch=batch, stop=stop))
 
+    def retention() -> None:
+        report.erased += erase_expired(as_of())
+
     jobs = [Job("delivery", deliver_every, deliver)]
     if sweep_every is not None:
         jobs.insert(0, Job("sweep", sweep_every, sweep_due_offers))
+        if retention_every is not None:
+            jobs.append(Job("retention", retention_every, retention))
     log.info(
         "worker %s started (%s)",
         deliverer,

@@ -19,6 +19,7 @@ from . import (
     leads,
     notifications,
     oems,
+    privacy,
     retail,
     returns,
     rewards,
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     retail.blp,
     sla.blp,
     returns.blp,
+    privacy.blp,
 )
 
 

@@ -91,6 +91,12 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "audit.league": {"GET": AUDITORS | {MANAGER}},
     "brands.Brands": {"GET": EVERYONE},
     "brands.BrandAliases": {"POST": ADMINS},
+    "privacy.customers": {"GET": ADMINS},
+    "privacy.export": {"GET": ADMINS},
+    "privacy.erase": {"POST": ADMINS},
+    "privacy.access": {"GET": ADMINS},
+    "privacy.alerts": {"GET": ADMINS},
+    "privacy.changes": {"GET": ADMINS},
     # pages
     "web.home": {"GET": EVERYONE},
     "web.logout": {"POST": EVERYONE},
@@ -153,6 +159,8 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.contest_return": {"POST": DEALERS},
     "web.decide_return": {"POST": frozenset({GA})},
     "web.disputes": {"GET": frozenset({GA})},
+    "web.privacy_alerts": {"GET": frozenset({GA})},
+    "web.privacy_access": {"GET": frozenset({GA})},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 
@@ -208,6 +216,10 @@ GROUP_CLOCK_FIELDS = frozenset(
     }
 )
 """The group settings its own admins may change (hours and SLAs); the rest is the platform's."""
+GROUP_PRIVACY_FIELDS = frozenset(
+    {"retention_days", "contact_views_alert_per_day", "consent_required"}
+)
+"""Privacy settings (issue 20), which the group's own admins may change too."""
 
 GROUP_RETURN_FIELDS = frozenset({"return_window_days", "dispute_window_hours", "max_return_rate"})
 """The group's return and dispute settings (issue 17): its own admins decide the disputes."""
@@ -225,7 +237,7 @@ def require_group_change(actor: User, group_id: int, fields: set[str]) -> None:
     if actor.role == Role.PLATFORM_ADMIN:
         return
     require_group_admin(actor, group_id)
-    if fields - GROUP_CLOCK_FIELDS - GROUP_RETURN_FIELDS:
+    if fields - GROUP_CLOCK_FIELDS - GROUP_RETURN_FIELDS - GROUP_PRIVACY_FIELDS:
         raise Forbidden(
             "A group admin may change only the group's hours, SLA and return settings.",
             reason="field_not_allowed",

@@ -97,3 +97,65 @@ def verify_chain(
     if head_hash is not None and head_hash != (events[-1].get("hash") if events else None):
         return ChainReport(False, len(events), len(events) or None, "head_mismatch")
     return ChainReport(True, len(events))
+
+
+# --- personal data outside the chain ----------------------------------------------------------
+
+PERSONAL_KEYS = ("location", "note", "lost_reason")
+"""Event data keys that hold personal data in every event type (the customer's place, notes)."""
+FREE_TEXT_REASONS = frozenset({"withdrawn", "voided"})
+"""Event types whose `reason` is free text a person typed (a decline's reason is a code)."""
+SEALED = "sealed"
+"""The key of the marker that stands for a personal value in the hashed data:
+{"sealed": "<commitment>"}."""
+
+
+def personal_keys(event_type: str, data: Mapping[str, Any]) -> list[str]:
+    """The keys of an event's data that hold personal data (a None value holds none)."""
+    keys = [*PERSONAL_KEYS, *(("reason",) if event_type in FREE_TEXT_REASONS else ())]
+    return [key for key in keys if data.get(key) is not None and not is_sealed(data[key])]
+
+
+def commitment(salt: str, value: Any) -> str:
+    """SHA-256 hex of the salt and the value's canonical JSON: binds the chain to the value
+    without revealing it (the salt keeps a short value from being guessed)."""
+    return hashlib.sha256(f"{salt}:{canonical_json(value)}".encode()).hexdigest()
+
+
+def is_sealed(value: Any) -> bool:
+    """True for the marker that stands for a personal value: {"sealed": "<commitment>"}."""
+    return isinstance(value, Mapping) and set(value) == {SEALED}
+
+
+def seal(
+    event_type: str, data: Mapping[str, Any], salts: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the data to hash, with each personal value replaced by its sealed commitment; the
+    personal values taken out, by key). `salts` gives a salt for every personal key."""
+    keys = personal_keys(event_type, data)
+    sealed = {
+        key: {SEALED: commitment(salts[key], value)} if key in keys else value
+        for key, value in data.items()
+    }
+    return sealed, {key: data[key] for key in keys}
+
+
+def unseal(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The event data with each sealed key given back its value (those in `values`)."""
+    return {
+        key: values.get(key, value) if is_sealed(value) else value for key, value in data.items()
+    }
+
+
+def opens(sealed: Any, salt: str | None, value: Any) -> bool:
+    """True when the value and salt are the ones the sealed marker commits to."""
+    return is_sealed(sealed) and salt is not None and commitment(salt, value) == sealed[SEALED]
+
+
+def legacy_head(events: Sequence[Mapping[str, Any]]) -> str | None:
+    """The head hash the chain had before its personal data was sealed: every event's hash
+    recomputed over its data with the values put back (events carry the unsealed data)."""
+    previous: str | None = None
+    for event in events:
+        previous = event_hash(previous, event_payload(event))
+    return previous

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 import phonenumbers
@@ -112,3 +114,13 @@ def redact_contacts(text: str | None, known: tuple[str | None, ...] = ()) -> str
             text = text.replace(value, REMOVED)
     text = _WECHAT_IN_TEXT.sub(lambda m: m.group(1) + m.group(2) + REMOVED, text)
     return _PHONE_IN_TEXT.sub(REMOVED, text)
+
+
+def contact_key(secret: str | bytes, kind: str, value: str | None) -> str | None:
+    """A keyed hash (HMAC-SHA256) of a normalised phone or a WeChat ID: equal contacts give equal
+    keys, and without the secret the key cannot be turned back into the contact."""
+    if value is None or not value.strip():
+        return None
+    key = secret.encode() if isinstance(secret, str) else secret
+    message = f"{kind}:{value.strip()}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -80,6 +80,10 @@ class EventType(StrEnum):
     RETURNED = "returned"
     CORRECTED = "corrected"
     PROGRESS_UNDONE = "progress_undone"
+    CHAIN_ANCHORED = "chain_anchored"
+    """Closes a chain rewritten when its personal data was sealed: records the old head hash."""
+    ERASED = "erased"
+    """The lead's personal data was erased (a customer's request, or retention)."""
 
 
 class ReturnReason(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import groupby
@@ -12,7 +13,16 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..extensions import db
-from .chain import ChainReport, canonical_json, event_hash, event_payload, verify_chain
+from ..privacy.models import PersonalDatum
+from .chain import (
+    ChainReport,
+    canonical_json,
+    event_hash,
+    event_payload,
+    personal_keys,
+    seal,
+    verify_chain,
+)
 from .enums import EventType
 from .models import Lead, LeadEvent
 
@@ -49,18 +59,30 @@ def append_event(
     dealer_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> LeadEvent:
-    """Add the next event of the lead's chain; (lead, seq) is unique: two writers cannot fork it."""
+    """Add the next event of the lead's chain; (lead, seq) is unique: two writers cannot fork it.
+
+    Personal data in `data` (chain.personal_keys) is sealed: the event holds a salted
+    commitment, the value and its salt a PersonalDatum row that erasure may clear.
+    """
     lead.event_seq += 1
+    kind = EventType(type_).value
+    plain = json.loads(canonical_json(data or {}))  # stored exactly as it is hashed
+    salts = {key: secrets.token_hex(16) for key in personal_keys(kind, plain)}
+    sealed, values = seal(kind, plain, salts)
     event = LeadEvent(
         lead_id=lead.id,
         seq=lead.event_seq,
-        type=EventType(type_).value,
+        type=kind,
         at=at,
         actor_id=actor.id if actor else None,
         dealer_id=dealer_id,
-        data=json.loads(canonical_json(data or {})),  # stored exactly as it is hashed
+        data=sealed,
         prev_hash=lead.head_hash or "0" * 64,
     )
+    for key, value in values.items():
+        db.session.add(
+            PersonalDatum(lead_id=lead.id, seq=event.seq, key=key, value=value, salt=salts[key])
+        )
     event.hash = event_hash(lead.head_hash, event_payload(hashed_fields(lead, event)))
     lead.head_hash = event.hash
     db.session.add(event)
@@ -101,3 +123,12 @@ def verify_lead_chains(leads: Sequence[Lead]) -> list[ChainReport]:
         )
         for lead in leads
     ]
+
+
+def personal_values(lead_ids: Sequence[int]) -> dict[tuple[int, int], dict[str, PersonalDatum]]:
+    """The personal data of the leads' events, by (lead id, seq) and key."""
+    rows = db.session.scalars(select(PersonalDatum).where(PersonalDatum.lead_id.in_(lead_ids)))
+    found: dict[tuple[int, int], dict[str, PersonalDatum]] = {}
+    for row in rows:
+        found.setdefault((row.lead_id, row.seq), {})[row.key] = row
+    return found

@@ -24,13 +24,14 @@ from ..brands import service as brands
 from ..clock import local_date, utcnow
 from ..errors import Conflict, Forbidden, Invalid
 from ..extensions import db
+from ..privacy.keys import phone_key, wechat_key
 from ..routing.ambiguity import address_candidates
 from ..routing.eligibility import covers_adcode
 from ..routing.geo import haversine_km
 from ..routing.geocode.gazetteer import Gazetteer, Place
 from ..routing.geocode.service import geocode_address
 from ..settings import current_settings
-from ..tenancy.models import Dealer
+from ..tenancy.models import Dealer, Group
 from ..uow import transactional, unit_of_work
 from ..vocabulary import brand_key
 from .access import visible
@@ -62,14 +63,14 @@ def _blocking_returns() -> Select:
 def _duplicate_of(
     group_id: int, phone: str | None, wechat_id: str | None, now: datetime, window_days: int
 ) -> str | None:
-    """The same phone or WeChat ID on a live lead of the group within the window (SPEC 2 step 2);
-    a withdrawn lead is not live, nor a returned one unless its return says the customer was the
-    holder's own or spam (issue 17)."""
+    """The same phone or WeChat ID on a live lead of the group within the window (SPEC 2 step 2),
+    erased leads included; a withdrawn lead is not live, nor a returned one unless its return
+    says the customer was the holder's own or spam (issue 17)."""
     keys = []
-    if phone:
-        keys.append(Lead.phone == phone)
+    if phone:  # an erased customer is still found by the keyed hash of their phone
+        keys += [Lead.phone == phone, Lead.phone_key == phone_key(phone)]
     if wechat_id:
-        keys.append(Lead.wechat_id == wechat_id)
+        keys += [Lead.wechat_id == wechat_id, Lead.wechat_key == wechat_key(wechat_id)]
     if not keys:
         return None
     if db.engine.dialect.name == "postgresql":
@@ -239,6 +240,7 @@ def _store(
             reason="duplicate_lead",
             duplicate_of=duplicate,
         )
+    consent = _consent(group, data.get("consent") or {})
     reason = share_reason(referrer, data["brand"], place)
     if reason is None and place is not None:
         raise not_shareable()
@@ -262,6 +264,8 @@ def _store(
         campaign=source.get("campaign"),
         notes=data.get("notes"),
         consent_at=now,
+        consent_text_version=consent.get("text_version"),
+        consent_channel=consent.get("channel"),
         address=data["location"].get("address"),
         location_candidates=candidates or None,
         created_at=now,
@@ -283,6 +287,7 @@ def _store(
             "campaign": lead.campaign,
             "brand": lead.brand,
             "location": location_data(lead),
+            "consent": consent or None,
         },
     )
     if place is None:
@@ -294,6 +299,19 @@ def _store(
         db.session.flush()
         answer(actor, once, lead)
     return lead
+
+
+def _consent(group: Group, consent: Mapping[str, Any]) -> dict[str, Any]:
+    """The consent evidence; a group with consent_required needs its version and channel."""
+    if group.consent_required:
+        for field in ("text_version", "channel"):
+            if not consent.get(field):
+                raise Invalid(
+                    f"consent.{field}",
+                    "This group requires the consent notice's version and how consent was given.",
+                    reason="consent_required",
+                )
+    return {k: consent[k] for k in ("text_version", "channel") if consent.get(k)}
 
 
 def set_location(

@@ -38,6 +38,8 @@ class Lead(db.Model):
     __table_args__ = (
         Index("ix_leads_group_phone", "group_id", "phone"),
         Index("ix_leads_group_wechat", "group_id", "wechat_id"),
+        Index("ix_leads_group_phone_key", "group_id", "phone_key"),
+        Index("ix_leads_group_wechat_key", "group_id", "wechat_key"),
         Index("ix_leads_group_status", "group_id", "status"),
         Index("ix_leads_referrer_created", "referrer_id", "created_at"),
         Index("ix_leads_holder_status", "holder_id", "status"),
@@ -78,6 +80,8 @@ class Lead(db.Model):
     campaign: Mapped[str | None] = mapped_column(String(100))
     notes: Mapped[str | None] = mapped_column(Text)
     consent_at: Mapped[datetime]
+    consent_text_version: Mapped[str | None] = mapped_column(String(50))
+    consent_channel: Mapped[str | None] = mapped_column(String(30))
 
     address: Mapped[str | None] = mapped_column(String(500))
     latitude: Mapped[float | None]
@@ -102,6 +106,12 @@ class Lead(db.Model):
     void_reason: Mapped[str | None] = mapped_column(String(500))
     event_seq: Mapped[int] = mapped_column(default=0)
     head_hash: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None]
+    """When the customer's personal data was erased (a request or retention)."""
+    phone_key: Mapped[str | None] = mapped_column(String(64))
+    wechat_key: Mapped[str | None] = mapped_column(String(64))
+    """Keyed hashes of the normalised phone and the WeChat ID, kept after erasure so the
+    customer is still de-duplicated within the window (contact.contact_key)."""
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

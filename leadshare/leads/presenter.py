@@ -9,15 +9,17 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.scope import sees_contact
-from ..clock import utcnow
+from ..clock import iso_z, utcnow
 from ..extensions import db
+from ..privacy.access_log import note_shown
 from ..routing.geocode.gazetteer import Gazetteer
 from ..tenancy.models import Dealer
 from ..vocabulary import DEALER_ROLES
 from .access import current_offer
+from .chain import unseal
 from .contact import mask_name, mask_phone, mask_wechat, redact_contacts
 from .effective import is_due, offer_status, routing_pending
-from .events import lead_events
+from .events import lead_events, personal_values
 from .models import Lead, LeadEvent, Offer
 from .states import lost_without_contact
 
@@ -97,10 +99,20 @@ def shown_notes(lead: Lead, actor: User) -> str | None:
     return redact_contacts(lead.notes, (lead.phone, lead.wechat_id))
 
 
+def opened(rows: dict[str, Any]) -> dict[str, Any]:
+    """The personal values of one event, by key: the value, or {"erased_at": ...} once erased."""
+    return {
+        key: {"erased_at": iso_z(row.erased_at)} if row.erased_at else row.value
+        for key, row in rows.items()
+    }
+
+
 def present_lead(lead: Lead, actor: User, now: datetime | None = None) -> dict[str, Any]:
     """The lead as SPEC 8 names it, for this reader, in its effective state at `now`."""
     now = now or utcnow()
     unmasked = sees_contact(actor, lead)
+    if unmasked:
+        note_shown(actor, lead)
     customer = {
         "name": lead.customer_name if unmasked else mask_name(lead.customer_name),
         "phone": lead.phone if unmasked else mask_phone(lead.phone),
@@ -143,6 +155,11 @@ def present_lead(lead: Lead, actor: User, now: datetime | None = None) -> dict[s
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
         "accepted_at": lead.accepted_at,
+        "consent": {
+            "at": lead.consent_at,
+            "text_version": lead.consent_text_version,
+            "channel": lead.consent_channel,
+        },
     }
 
 
@@ -157,6 +174,7 @@ def present_trail(lead: Lead, actor: User, now: datetime | None = None) -> dict[
     dealer_ids |= {o.dealer_id for o in offers}
     dealers = {d.id: d for d in db.session.scalars(select(Dealer).where(Dealer.id.in_(dealer_ids)))}
     unmasked = sees_contact(actor, lead)
+    personal = personal_values([lead.id])
     return {
         "lead": present_lead(lead, actor, now),
         "events": [
@@ -166,7 +184,9 @@ def present_trail(lead: Lead, actor: User, now: datetime | None = None) -> dict[
                 "at": e.at,
                 "actor_id": e.actor_id,
                 "dealer": dealer_ref(dealers.get(e.dealer_id)),
-                "data": shown_event_data(e.data, unmasked),
+                "data": shown_event_data(
+                    unseal(e.data, opened(personal.get((lead.id, e.seq), {}))), unmasked
+                ),
                 "prev_hash": e.prev_hash,
                 "hash": e.hash,
             }

@@ -11,6 +11,9 @@ from .enums import DeclineReason, LeadStatus, LostReason, ReturnReason, ReturnSt
 from .returns import Outcome
 from .states import lost_note_missing
 
+CONSENT_CHANNELS = ("in_person", "phone", "wecom", "qr_notice", "online_form", "other")
+"""How the customer gave consent (privacy/notice.py shows the notice itself)."""
+
 CHANNELS = (
     "livestream",
     "short_video",
@@ -83,6 +86,17 @@ class SourceInSchema(InputSchema):
     campaign = fields.String(validate=validate.Length(min=1, max=100))
 
 
+class ConsentInSchema(InputSchema):
+    text_version = fields.String(
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "The version of the consent notice the customer was shown."},
+    )
+    channel = fields.String(
+        validate=validate.OneOf(CONSENT_CHANNELS),
+        metadata={"description": "How the customer gave consent."},
+    )
+
+
 class LeadCreateSchema(InputSchema):
     customer = fields.Nested(CustomerInSchema, required=True)
     location = fields.Nested(LocationInSchema, required=True)
@@ -92,6 +106,10 @@ class LeadCreateSchema(InputSchema):
     timeframe = fields.String(validate=validate.OneOf(TIMEFRAMES))
     source = fields.Nested(SourceInSchema, required=True)
     consent_to_share = fields.Boolean(required=True)
+    consent = fields.Nested(
+        ConsentInSchema,
+        metadata={"description": "Evidence of the consent; a group may require both fields."},
+    )
     notes = fields.String(validate=validate.Length(max=2000))
 
     @validates("consent_to_share")
@@ -229,6 +247,12 @@ class LeadBaseSchema(ma.Schema):
     accepted_at = UTCDateTime(allow_none=True)
 
 
+class ConsentSchema(ma.Schema):
+    at = UTCDateTime()
+    text_version = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+
+
 class LeadSchema(LeadBaseSchema):
     budget = fields.String(allow_none=True)
     timeframe = fields.String(allow_none=True)
@@ -254,6 +278,7 @@ class LeadSchema(LeadBaseSchema):
     )
     voided_at = UTCDateTime(allow_none=True)
     void_reason = fields.String(allow_none=True)
+    consent = fields.Nested(ConsentSchema)
 
 
 class EventSchema(ma.Schema):

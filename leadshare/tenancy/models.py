@@ -36,6 +36,10 @@ class Group(db.Model):
     return_window_days: Mapped[int] = mapped_column(default=7)
     dispute_window_hours: Mapped[int] = mapped_column(default=72)
     max_return_rate: Mapped[float] = mapped_column(default=0.2)
+    # Privacy (issue 20): how long personal data is kept, when contact views alert, consent.
+    retention_days: Mapped[int] = mapped_column(default=365)
+    contact_views_alert_per_day: Mapped[int] = mapped_column(default=20)
+    consent_required: Mapped[bool] = mapped_column(default=False)
 
     dealers: Mapped[list[Dealer]] = relationship(back_populates="group")
 

@@ -50,6 +50,9 @@ class GroupSchema(ma.Schema):
     dispute_window_hours = fields.Integer()
     max_return_rate = fields.Float()
     created_at = UTCDateTime()
+    retention_days = fields.Integer()
+    contact_views_alert_per_day = fields.Integer()
+    consent_required = fields.Boolean()
 
 
 class GroupWriteSchema(InputSchema):
@@ -90,6 +93,17 @@ class GroupWriteSchema(InputSchema):
             "description": "share of a store's accepted leads (90 days, from 10 on) above which"
             " each of its returns waits for a group admin"
         },
+    )
+    retention_days = fields.Integer(
+        validate=validate.Range(min=1, max=3650),
+        metadata={"description": "days personal data is kept after a lead's last event at rest"},
+    )
+    contact_views_alert_per_day = fields.Integer(
+        validate=validate.Range(min=0, max=100000),
+        metadata={"description": "alert when a user opens more contacts of other stores' leads"},
+    )
+    consent_required = fields.Boolean(
+        metadata={"description": "the intake must carry consent.text_version and consent.channel"}
     )
 
 

@@ -30,9 +30,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from ..leads.enums import DeclineReason, LeadStatus
-from ..leads.schemas import CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
+from ..leads.schemas import CHANNELS, CONSENT_CHANNELS, PROGRESS_TARGETS, TIMEFRAMES
 from ..leads.states import LOSABLE, PROGRESS_LADDER
-from .i18n import CHANNEL, DECLINE_REASON, LOST_REASON, PROGRESS_ACTION, ROLE, TIMEFRAME
+from .i18n import (
+    CHANNEL,
+    CONSENT_CHANNEL,
+    DECLINE_REASON,
+    LOST_REASON,
+    PROGRESS_ACTION,
+    ROLE,
+    TIMEFRAME,
+)
 from .lookups import store_names
 from .messages import flatten_errors
 
@@ -149,6 +157,12 @@ class LeadForm(FlaskForm):
     campaign = StringField(_l("Campaign or QR code (optional)"))
     notes = TextAreaField(_l("Notes for the receiving store (optional)"))
     consent = BooleanField(_l("The customer agreed that we share their details with another store"))
+    consent_channel = SelectField(
+        _l("How the customer agreed"),
+        choices=choices(CONSENT_CHANNELS, CONSENT_CHANNEL, blank=_l("Not recorded")),
+        validate_choice=False,
+    )
+    consent_text_version = HiddenField()
 
     FIELDS = {
         "customer.name": "name",
@@ -159,6 +173,8 @@ class LeadForm(FlaskForm):
         "source.channel": "channel",
         "source.campaign": "campaign",
         "consent_to_share": "consent",
+        "consent.channel": "consent_channel",
+        "consent.text_version": "consent_channel",
     }
 
     def payload(self) -> dict[str, Any]:
@@ -183,6 +199,11 @@ class LeadForm(FlaskForm):
         data.setdefault("location", {})
         data.setdefault("source", {})
         data["consent_to_share"] = bool(self.consent.data)
+        consent = compact(
+            {"text_version": self.consent_text_version.data, "channel": self.consent_channel.data}
+        )
+        if consent:
+            data["consent"] = consent
         return data
 
 

@@ -136,6 +136,16 @@ EVENT = {
     "returned": _l("Return accepted"),
     "corrected": _l("Corrected by the referrer"),
     "progress_undone": _l("Step undone"),
+    "chain_anchored": _l("Trail sealed and anchored"),
+    "erased": _l("Personal data erased"),
+}
+CONSENT_CHANNEL = {
+    "in_person": _l("In person"),
+    "phone": _l("On the phone"),
+    "wecom": _l("In WeCom"),
+    "qr_notice": _l("Through the notice's QR code"),
+    "online_form": _l("In an online form"),
+    "other": _l("Another way"),
 }
 EXCLUSION = {
     "group": _l("other group or the referrer"),
@@ -264,6 +274,7 @@ LABELS = {
     "return_outcome": RETURN_OUTCOME,
     "returned_by": RETURNED_BY,
     "lost_reason": LOST_REASON,
+    "consent_channel": CONSENT_CHANNEL,
 }
 
 

@@ -100,9 +100,24 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
-def _place(location: dict[str, Any] | None) -> str:
+def _erased(data: dict[str, Any]) -> dict[str, Any]:
+    """Personal values erased from the trail read "erased on <date>" where they were."""
+    shown = dict(data)
+    for key, value in data.items():
+        if isinstance(value, dict) and set(value) == {"erased_at"}:
+            moment = _parse_time(value["erased_at"])
+            shown[key] = _("erased on %(date)s", date=moment.date().isoformat() if moment else "")
+    return shown
+
+
+ERASED_WHY = {"customer_request": _l("the customer's request"), "retention": _l("retention")}
+
+
+def _place(location: dict[str, Any] | str | None) -> str:
     if not location:
         return ""
+    if isinstance(location, str):
+        return location
     parts = [location.get(k) for k in ("province", "city", "district")]
     text = " ".join(dict.fromkeys(p for p in parts if p))
     precision = label("precision", location.get("precision"))
@@ -154,6 +169,14 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append((_("Back to"), label("status", data.get("back_to"))))
         if data.get("reason"):
             rows.append((_("Reason"), str(data["reason"])))
+    elif kind == EventType.ERASED:
+        rows.append((_("Erased because of"), str(ERASED_WHY.get(data.get("why"), data.get("why")))))
+        if data.get("reference"):
+            rows.append((_("Request reference"), str(data["reference"])))
+        if data.get("reason"):
+            rows.append((_("Reason"), str(data["reason"])))
+    elif kind == EventType.CHAIN_ANCHORED:
+        rows.append((_("Hash of the chain before"), str(data.get("old_head_hash"))))
     elif kind in LABELS["progress"]:
         if data.get("skipped"):
             rows.append((_("Recorded"), _("counted as reached by a later step")))
@@ -204,7 +227,7 @@ def timeline(trail: dict[str, Any]) -> list[dict[str, Any]]:
                 "title": label("event", event["type"]),
                 "at": event["at"],
                 "dealer": event["dealer"],
-                "details": _details(event["type"], data),
+                "details": _details(event["type"], _erased(data)),
                 "expires_at": _parse_time(data.get("expires_at")),
                 "decision": None
                 if not decision

@@ -26,6 +26,10 @@ from ..leads.vin import (
 from .i18n import label
 
 REASONS = {
+    "consent_required": _l(
+        "This group requires the consent notice's version and how the customer agreed."
+    ),
+    "lead_or_user_required": _l("Name a lead or a user."),
     "not_found": _l("Not found, or not yours to see."),
     "forbidden": _l("Your role may not do this."),
     "role_not_allowed": _l("Your role may not do this."),

@@ -17,6 +17,7 @@ from ..hours.sla import running_due
 from ..leads import access, intake
 from ..leads.presenter import present_lead, shown_km
 from ..leads.schemas import LeadCreateSchema
+from ..privacy.notice import notice_version
 from ..routing.geo import haversine_km
 from ..tenancy.schemas import DealerWriteSchema
 from ..tenancy.service import group_brands, update_dealer
@@ -128,6 +129,8 @@ def new_lead():
     user = actor()
     form = LeadForm()
     form.brand.choices = brand_choices(group_brands(user, user.group_id))
+    if not form.consent_text_version.data:  # the version of the notice the form links to
+        form.consent_text_version.data = notice_version(user.group.retention_days)
     duplicate: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":
@@ -150,6 +153,7 @@ def new_lead():
         form=form,
         duplicate=duplicate,
         dedup_days=user.group.dedup_window_days,
+        group_code=user.group.code,
     ), status
 
 

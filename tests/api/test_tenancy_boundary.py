@@ -54,6 +54,8 @@ def test_the_scope_table_names_only_routes_that_exist(app):
         "web.set_language",
         "web.wecom_start",
         "web.wecom_callback",
+        "web.consent_notice",  # the customer reads the group's consent notice without an account
+        "web.consent_notice_qr",
     }
     assert not public & set(scope.ENDPOINT_ROLES)
 

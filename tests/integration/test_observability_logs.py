@@ -139,7 +139,7 @@ def test_a_full_lead_story_logs_no_customer_data_and_carries_request_ids_into_th
     assert len(sent) == 4
     assert {line["request_id"] for line in sent.values()} >= {"story-post", "story-claim"}
     [cycle] = [line for line in lines if line["message"] == "worker cycle"]
-    assert cycle["jobs"] == ["sweep", "delivery"] and cycle["sent"] == 4
+    assert cycle["jobs"] == ["sweep", "delivery", "retention"] and cycle["sent"] == 4
     assert cycle["statements"] > 0 and cycle["failed"] == []
     text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
     assert "leadshare.request" in text  # the scan below reads the real lines

@@ -6,6 +6,8 @@ import pytest
 
 from leadshare.errors import Conflict, Forbidden, Invalid
 from leadshare.leads import intake, offers, progress
+from leadshare.leads.chain import is_sealed
+from leadshare.leads.events import personal_values
 from leadshare.leads.states import InvalidTransition
 
 from .lead_world import event_types, intake_data, last_event, offers_of, service_world, stored
@@ -90,7 +92,9 @@ def test_withdrawing_an_offered_lead_withdraws_its_pending_offer(world):
     lead = stored(lead.public_id)
     assert lead.status == "withdrawn"
     assert offers_of(lead) == [(world.tianhe.id, "withdrawn")]
-    assert last_event(lead).data == {"reason": "客户不需要了"}
+    event = last_event(lead)  # the free-text reason is sealed out of the hashed data
+    [reason] = personal_values([lead.id])[(lead.id, event.seq)].values()
+    assert is_sealed(event.data["reason"]) and reason.value == "客户不需要了"
 
 
 def test_a_held_lead_can_no_longer_be_withdrawn(world, held):
