@@ -101,9 +101,10 @@ def verify_chain(
 
 # --- personal data outside the chain ----------------------------------------------------------
 
-PERSONAL_KEYS = ("location", "note", "lost_reason")
-"""Event data keys that hold personal data in every event type (the customer's place, notes)."""
-FREE_TEXT_REASONS = frozenset({"withdrawn", "voided"})
+PERSONAL_KEYS = ("location", "note", "lost_reason", "lost_note")
+"""Event data keys that hold personal data in every event type (the customer's place, notes;
+`lost_reason` was free text before the fixed list of issue 15, `lost_note` is)."""
+FREE_TEXT_REASONS = frozenset({"withdrawn", "voided", "progress_undone"})
 """Event types whose `reason` is free text a person typed (a decline's reason is a code)."""
 SEALED = "sealed"
 """The key of the marker that stands for a personal value in the hashed data:

@@ -71,7 +71,7 @@ def erase_lead(
     lead.wechat_key = lead.wechat_key or wechat_key(lead.wechat_id)
     lead.customer_name = ""
     lead.phone = lead.wechat_id = lead.notes = lead.address = None
-    lead.lost_reason = lead.void_reason = None
+    lead.lost_note = lead.void_reason = None  # the lost reason is a code: it stays
     _coarsen_point(lead)
     lead.erased_at = now
     db.session.execute(

@@ -109,7 +109,8 @@ def test_the_chain_verifies_before_and_after_erasure(app, client, world):
         lead["id"],
         "progress",
         status="lost",
-        lost_reason="客户张三去了别家",
+        lost_reason="other",
+        lost_note="客户张三去了别家",
     )
     assert _verify(client, world, lead["id"])["ok"] is True
 
@@ -123,14 +124,14 @@ def test_the_chain_verifies_before_and_after_erasure(app, client, world):
     events = {e["type"]: e["data"] for e in trail["events"]}
     when = iso_z(utcnow())[:10]
     assert events["posted"]["location"]["erased_at"].startswith(when)
-    assert events["lost"]["lost_reason"]["erased_at"].startswith(when)
+    assert events["lost"]["lost_note"]["erased_at"].startswith(when)
     assert events["erased"]["why"] == "customer_request"
     assert events["erased"]["reference"] == "REQ-2026-001"
     assert events["erased"]["reason"] == "客户来电要求删除"
     shown = client.get(f"/api/v1/leads/{lead['id']}", headers=world.headers["tianhe"]).json
     assert shown["customer"]["phone"] is None and shown["customer"]["name"] == ""
     assert shown["notes"] is None and shown["location"]["address"] is None
-    assert shown["lost_reason"] is None
+    assert shown["lost_note"] is None and shown["lost_reason"] == "other"  # a code stays
     assert shown["location"]["district"] == "天河区"  # aggregates keep the district
     with app.app_context():
         row = db.session.scalar(select(Lead).where(Lead.public_id == lead["id"]))

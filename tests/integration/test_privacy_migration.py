@@ -16,7 +16,7 @@ from leadshare.leads.chain import GENESIS_HASH, event_hash, event_payload, is_se
 from .. import TEST_SECRET_KEY
 from .scratch import scratch_database
 
-BEFORE = "0010_wecom"
+BEFORE = "0017_privacy-1"  # the revision just before it
 AT = datetime(2025, 3, 1, 8, 0, 0, 123456)
 
 
