@@ -530,6 +530,11 @@ def routed_message(lead: Lead) -> tuple[str, str]:
             "Shared: no store was free to take it, so it is on the board for every eligible "
             "store to claim."
         ), "success"
+    if lead.status == LeadStatus.NEEDS_LOCATION and lead.location_candidates:
+        return _(
+            "Saved, but several cities have a district of that name: tap the customer's city "
+            "below and the lead will be routed."
+        ), "warning"
     if lead.status == LeadStatus.NEEDS_LOCATION:
         return _(
             "Saved, but not shared yet: the address could not be located. Add a clearer address "

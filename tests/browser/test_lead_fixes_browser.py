@@ -17,6 +17,7 @@ from .test_browser import (
     screenshot,
     sign_in,
     submit,
+    tap,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
@@ -39,7 +40,7 @@ def test_a_lead_nobody_could_route_is_corrected_and_a_step_undone(live_server, d
     # The brand box may be a text box or a select of the group's brands: set it either way.
     driver.execute_script("document.getElementById('brand').value = '奥迪'")
     Select(driver.find_element(By.ID, "channel")).select_by_value("livestream")
-    driver.find_element(By.ID, "consent").click()
+    tap(driver, driver.find_element(By.ID, "consent"))
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
     flash = driver.find_element(By.CSS_SELECTOR, ".flash")
     assert "warning" in flash.get_attribute("class") and "尚未分享" in flash.text

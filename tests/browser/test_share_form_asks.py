@@ -13,7 +13,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 
 from . import test_browser as story
-from .test_browser import flash_text, page_errors, screenshot, sign_in, submit, wait
+from .test_browser import flash_text, page_errors, screenshot, sign_in, submit, tap, wait
 
 live_server, driver = story.live_server, story.driver  # the staff story's fixtures
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
@@ -42,7 +42,7 @@ def test_share_form_offers_brands_and_asks_which_city(live_server, driver):
     assert width <= 390  # nothing sticks out at phone width
     brand.select_by_value("大众")
     Select(driver.find_element(By.ID, "channel")).select_by_value("short_video")
-    driver.find_element(By.ID, "consent").click()
+    tap(driver, driver.find_element(By.ID, "consent"))
     screenshot(driver, "15-share-which-city")
 
     choices[0].click()  # one tap: the city is written in front of the address
@@ -59,7 +59,7 @@ def test_share_form_offers_brands_and_asks_which_city(live_server, driver):
     driver.find_element(By.ID, "address").send_keys("朝阳区建国路99号")
     Select(driver.find_element(By.ID, "brand")).select_by_value("奥迪")
     Select(driver.find_element(By.ID, "channel")).select_by_value("walk_in")
-    driver.find_element(By.ID, "consent").click()
+    tap(driver, driver.find_element(By.ID, "consent"))
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
     assert "请在下方点选客户所在城市" in flash_text(driver)
     question = driver.find_element(By.CSS_SELECTOR, "[data-which-city]")

@@ -288,6 +288,7 @@ def _exercise(bases, apps, workers, readiness, engine, receiver, tmp_path, start
     # /readyz sees the killed worker go (it stops beating) while the app stays ready
     _until("/readyz to notice the killed worker", lambda: _alive(readiness, "b") == 1, 30)
 
+    receiver.gate.clear()  # answers wait: the surviving worker is caught mid-delivery below
     with engine.begin() as conn:  # time passes for half of the leads: their offers fall due
         due = conn.scalars(
             sa.text(
@@ -299,8 +300,19 @@ def _exercise(bases, apps, workers, readiness, engine, receiver, tmp_path, start
         ).all()
     assert len(due) >= 5, due
 
-    time.sleep(1.5)  # the surviving worker is sweeping and sending: stop it cleanly ...
-    assert workers[2].stop(timeout=60) == 0, workers[2].log.read_text()[-3000:]
+    def delivering() -> bool:  # the surviving worker holds a batch of the new offers' messages
+        with engine.connect() as conn:
+            return bool(
+                conn.scalar(
+                    sa.text("SELECT count(*) FROM notifications WHERE claimed_by IS NOT NULL")
+                )
+            )
+
+    _until("the surviving worker to be sending", delivering, 60)
+    workers[2].signal(signal.SIGTERM)  # ... stop it cleanly while a message is in flight
+    time.sleep(0.5)
+    receiver.gate.set()
+    assert workers[2].popen.wait(timeout=60) == 0, workers[2].log.read_text()[-3000:]
     clean_restart_at = time.monotonic()
     replacement = Process("worker-3", workers[2].argv, workers[2].env, tmp_path / "worker-3.log")
     started.append(replacement.start())
