@@ -4,8 +4,9 @@ shares, and its balance with each partner store.
 Who sees which stores is `auth.scope.league_view`: an OEM auditor its brands' stores in every
 group (counting its brands' leads), a group admin its group's, a manager its own store beside the
 median of its group's active stores. Rewards earned are the group's ledger: never shown to an
-OEM auditor. Voided leads are left out. Four aggregate queries (leads by holder, leads by
-referrer and holder, offers by store, reward credits by store), none with a row per lead.
+OEM auditor. Voided leads are left out. Five aggregate queries (leads by holder, leads by
+referrer and holder, offers by store, first-contact timers by holder, reward credits by store),
+none with a row per lead.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from collections.abc import Mapping
 from statistics import median
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from ..auth.models import User
 from ..auth.scope import audited_stores, league_view
 from ..brands import service as brands
 from ..csvsafe import Table, cells
 from ..extensions import db
+from ..hours.enums import SlaKind, SlaState
+from ..hours.models import SlaTimer
 from ..leads.enums import LeadStatus, OfferStatus
 from ..leads.models import Lead
 from ..leads.states import PROGRESS_LADDER
@@ -52,6 +55,8 @@ FIGURES = (
     "visit_rate",
     "delivery_rate",
     "lost_without_contact",
+    "contacted_in_sla_rate",
+    "median_open_minutes_to_contact",
     "shared",
     "given",
     "taken",
@@ -110,6 +115,37 @@ def _by_holder(conditions) -> dict[int, dict[str, Any]]:
     return found
 
 
+def _contact(conditions) -> dict[int, dict[str, Any]]:
+    """Per holder, its first-contact timers (hours/sla.py) of the counted leads: met and missed
+    within the SLA, and the median open minutes to first contact; one aggregate query (on
+    SQLite, whose SQL has no percentile, the minutes come sorted per holder)."""
+    join = [SlaTimer.lead_id == Lead.id, SlaTimer.kind == SlaKind.CONTACT]
+    columns = [
+        SlaTimer.dealer_id.label("store"),
+        func.count().filter(SlaTimer.state == SlaState.MET).label("met"),
+        func.count().filter(SlaTimer.state == SlaState.MISSED).label("missed"),
+    ]
+    if is_postgresql():
+        columns.append(
+            func.percentile_cont(0.5).within_group(SlaTimer.open_minutes).label("median")
+        )
+    query = select(*columns).join(Lead, and_(*join)).where(*conditions).group_by(SlaTimer.dealer_id)
+    found = {row["store"]: dict(row) for row in db.session.execute(query).mappings()}
+    if not is_postgresql():
+        values: dict[int, list[float]] = defaultdict(list)
+        ordered = (
+            select(SlaTimer.dealer_id, SlaTimer.open_minutes)
+            .join(Lead, and_(*join))
+            .where(*conditions, SlaTimer.open_minutes.is_not(None))
+            .order_by(SlaTimer.dealer_id, SlaTimer.open_minutes)
+        )
+        for dealer_id, value in db.session.execute(ordered):
+            values[dealer_id].append(value)
+        for dealer_id, figures in found.items():
+            figures["median"] = percentile(values.get(dealer_id, []), 0.5)
+    return found
+
+
 def _pairs(conditions) -> dict[tuple[int, int | None], int]:
     """Leads per (referrer, holder); holder None: not accepted by anyone (yet)."""
     query = (
@@ -148,10 +184,12 @@ def _row(
     store: Dealer,
     holder: Mapping[str, Any] | None,
     offers: Mapping[str, int] | None,
+    contact: Mapping[str, Any] | None,
     shared: int,
     partner_of: Mapping[int, dict[int, list[int]]],
 ) -> dict[str, Any]:
-    holder, offers = holder or {}, offers or {}
+    holder, offers, contact = holder or {}, offers or {}, contact or {}
+    met, missed = contact.get("met", 0), contact.get("missed", 0)
     held = holder.get("held", 0)
     accepted, declined, expired = (offers.get(k, 0) for k in ("accepted", "declined", "expired"))
     partners = partner_of.get(store.id, {})
@@ -170,6 +208,8 @@ def _row(
         "visit_rate": rate(holder.get("visited", 0), held),
         "delivery_rate": rate(holder.get("delivered", 0), held),
         "lost_without_contact": holder.get("lost_without_contact", 0),
+        "contacted_in_sla_rate": rate(met, met + missed),
+        "median_open_minutes_to_contact": minutes(contact.get("median")),
         "shared": shared,
         "given": given,
         "taken": taken,
@@ -222,6 +262,7 @@ def league_report(
     tune_for_reports()
     stores = _stores(actor)
     holders, pairs, offers = _by_holder(conditions), _pairs(conditions), _offers(conditions)
+    contacts = _contact(conditions)
     refs = {s.id: ref(s.id, s.code, s.name) for s in stores}
     partner_of: dict[int, dict[int, list[int]]] = defaultdict(dict)
     shared: dict[int, int] = defaultdict(int)  # leads each store shared, one pass over the pairs
@@ -231,7 +272,10 @@ def league_report(
             continue
         partner_of[referrer].setdefault(holder, [0, 0])[0] += n  # referrer gave
         partner_of[holder].setdefault(referrer, [0, 0])[1] += n  # holder took
-    rows = [_row(s, holders.get(s.id), offers.get(s.id), shared[s.id], partner_of) for s in stores]
+    rows = [
+        _row(s, holders.get(s.id), offers.get(s.id), contacts.get(s.id), shared[s.id], partner_of)
+        for s in stores
+    ]
     missing = {p for r in rows for p in (x["store"] for x in r["partners"]) if p not in refs}
     if missing:
         for dealer in db.session.scalars(select(Dealer).where(Dealer.id.in_(sorted(missing)))):

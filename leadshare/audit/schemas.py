@@ -379,6 +379,13 @@ class LeagueRowSchema(ma.Schema):
     visit_rate = fields.Float(allow_none=True)
     delivery_rate = fields.Float(allow_none=True)
     lost_without_contact = fields.Integer()
+    contacted_in_sla_rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "share of decided first-contact timers met within the SLA"},
+    )
+    median_open_minutes_to_contact = fields.Float(
+        allow_none=True, metadata={"description": "median open minutes from claim to contact"}
+    )
     shared = fields.Integer()
     given = fields.Integer()
     taken = fields.Integer()
@@ -399,6 +406,13 @@ class LeagueMedianSchema(ma.Schema):
     visit_rate = fields.Float(allow_none=True)
     delivery_rate = fields.Float(allow_none=True)
     lost_without_contact = fields.Float(allow_none=True)
+    contacted_in_sla_rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "share of decided first-contact timers met within the SLA"},
+    )
+    median_open_minutes_to_contact = fields.Float(
+        allow_none=True, metadata={"description": "median open minutes from claim to contact"}
+    )
     shared = fields.Float(allow_none=True)
     given = fields.Float(allow_none=True)
     taken = fields.Float(allow_none=True)

@@ -315,3 +315,27 @@ def test_our_leads_tab_counts_the_held_leads_whose_follow_up_is_due(app_ctx, cli
         staff = db.session.get(type(world.users["tianhe"]), world.users["tianhe"].id)
         assert due_count(staff) == 1
     assert fresh
+
+
+def test_the_store_league_shows_each_stores_first_contact(app, app_ctx, client, make, auth):
+    world = build_world(make, auth, contact_sla_minutes=60)
+    set_hours(client, world, world.tianhe, every_day(0, 24 * 60))  # open around the clock
+    contacted, missed = held_lead(client, world), held_lead(client, world)
+    progress(client, world, contacted, status="contacted")
+    with app_ctx:
+        lead_id = db.session.scalar(select(Lead.id).where(Lead.public_id == missed))
+        db.session.execute(
+            update(SlaTimer).where(SlaTimer.lead_id == lead_id).values(state="missed")
+        )
+        db.session.commit()
+    sweep(app, utcnow())  # counts the open minutes to contact of the met timer
+    league = client.get("/api/v1/audit/league", headers=world.headers["admin"])
+    assert league.status_code == 200, league.json
+    row = next(r for r in league.json["rows"] if r["store"]["id"] == world.tianhe.id)
+    assert row["contacted_in_sla_rate"] == 0.5  # one met, one missed
+    assert row["median_open_minutes_to_contact"] is not None
+    assert 0 <= row["median_open_minutes_to_contact"] < 5
+    others = [r for r in league.json["rows"] if r["store"]["id"] != world.tianhe.id]
+    assert all(r["contacted_in_sla_rate"] is None for r in others)  # they claimed nothing
+    csv = client.get("/api/v1/audit/league?format=csv", headers=world.headers["admin"])
+    assert "contacted_in_sla_rate" in csv.get_data(as_text=True).splitlines()[0]
