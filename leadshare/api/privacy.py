@@ -57,6 +57,7 @@ def erase(data):
 @blp.get("/access")
 @blp.arguments(AccessQueryArgsSchema, location="query")
 @blp.response(200, AccessListSchema)
+@refusals(blp, {404: "No lead or user of that id in your scope; reason: not_found."})
 def access(args):
     """Who was shown a contact: the access records of one lead or one user, newest first."""
     return {"items": service.list_access(current_actor(), args)}
