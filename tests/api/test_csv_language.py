@@ -135,6 +135,8 @@ def test_statement_times_follow_the_groups_time_zone(client, make, auth):
 def test_the_statement_page_downloads_with_the_pages_language(app, client, world, make):
     _credited(client, world)
     manager = make.user(Role.MANAGER, dealer=world.referrer)
+    page = Browser(app, manager).get(f"/store/statement?month={MONTH}").text
+    assert "客**" in page and "十二月结算" in page  # the page's lines: masked customer, memo
     path = f"/store/statement?month={MONTH}&format=csv"
     assert _rows(Browser(app, manager).get(path))[0] == STATEMENT_ZH  # Chinese is the default
     assert _rows(Browser(app, manager, lang="en").get(path))[0] == list(STATEMENT_HEADER)
