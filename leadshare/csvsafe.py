@@ -14,9 +14,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,3 +69,12 @@ def csv_chunks(table: Table) -> Iterator[str]:
 def csv_text(table: Table) -> str:
     """The whole table as one CSV text, BOM first."""
     return "".join(csv_chunks(table))
+
+
+def zoned(moment: datetime | None, zone: str) -> str:
+    """A stored (naive UTC) time in the time zone `zone` with its offset written, as Excel and
+    people read it: `2026-12-04 19:30:00+08:00`; empty for None."""
+    if moment is None:
+        return ""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(ZoneInfo(zone)).replace(microsecond=0).isoformat(sep=" ")

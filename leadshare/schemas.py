@@ -148,3 +148,12 @@ class Date(fields.Date):
 def format_arg() -> fields.String:
     """`format=json` (the default) or `format=csv`."""
     return fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+def lang_arg() -> fields.String:
+    """`lang=en` (the default: stable English CSV headers) or `lang=zh` (Chinese headers)."""
+    return fields.String(
+        load_default="en",
+        validate=validate.OneOf(("en", "zh")),
+        metadata={"description": "CSV header language: `en` (stable keys) or `zh`"},
+    )

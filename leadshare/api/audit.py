@@ -2,7 +2,10 @@
 
 Read-only. An OEM auditor reads its OEM's brands across every group, a group admin its own
 group; every other role answers 403. Contact details are masked in every output. Each report
-answers JSON, or with `format=csv` a UTF-8 CSV (with BOM, for Excel) as an attachment.
+answers JSON, or with `format=csv` a UTF-8 CSV (with BOM, for Excel) as an attachment: stable
+English column keys, or Chinese column labels with `lang=zh` (the pages' download links ask for
+the page's language); times in each lead's group time zone with the offset
+(`2026-12-04 19:30:00+08:00`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from ..audit.trends import speed_report, trend_report
 from ..audit.verify import verify_range
 from ..auth.current import current_actor
 from ..clock import utcnow
+from ..csv_headers import in_language
 from ..csvsafe import Table, csv_chunks
 from ..responses import csv_attachment
 from ..schemas import page_of
@@ -48,10 +52,11 @@ blp = Blueprint(
 # --- views ---------------------------------------------------------------------------------
 
 
-def csv_download(name: str, table: Table) -> Response:
-    """Stream a table as an Excel-ready CSV attachment named after the report and the time."""
+def csv_download(name: str, table: Table, lang: str = "en") -> Response:
+    """Stream a table as an Excel-ready CSV attachment named after the report and the time,
+    its header in `lang` (the API's English keys unless `lang=zh`)."""
     filename = f"leadshare-{name}-{utcnow():%Y%m%d-%H%M%S}.csv"
-    return csv_attachment(stream_with_context(csv_chunks(table)), filename)
+    return csv_attachment(stream_with_context(csv_chunks(in_language(name, table, lang))), filename)
 
 
 @blp.route("/leads")
@@ -68,8 +73,9 @@ def leads(args):
     to acceptance. `format=csv` exports every matching lead (no paging).
     """
     actor = current_actor()
+    lang = args.pop("lang")
     if args.pop("format") == "csv":
-        return csv_download("leads", export.lead_table(iter_audit_leads(actor, args)))
+        return csv_download("leads", export.lead_table(iter_audit_leads(actor, args)), lang)
     return filtered_page(list_audit_leads, args)
 
 
@@ -104,8 +110,8 @@ def funnel(args):
     if args["format"] != "csv":
         return report
     if args["table"] == "lost_by_holder":
-        return csv_download("lost-by-holder", export.lost_by_holder_table(report))
-    return csv_download("funnel", export.funnel_table(report))
+        return csv_download("lost-by-holder", export.lost_by_holder_table(report), args["lang"])
+    return csv_download("funnel", export.funnel_table(report), args["lang"])
 
 
 @blp.route("/flows")
@@ -130,8 +136,8 @@ def flows(args):
         return flow_report(actor, args, level, args["limit"])
     report = flow_report(actor, args, level, parts=(args["table"],))
     if args["table"] == "reciprocity":
-        return csv_download("reciprocity", export.reciprocity_table(report))
-    return csv_download("flows", export.flow_table(report))
+        return csv_download("reciprocity", export.reciprocity_table(report), args["lang"])
+    return csv_download("flows", export.flow_table(report), args["lang"])
 
 
 @blp.route("/verify")
@@ -147,7 +153,7 @@ def verify(args):
     """
     report = verify_range(current_actor(), args["created_from"], args["created_to"])
     if args["format"] == "csv":
-        return csv_download("verify", export.verify_table(report))
+        return csv_download("verify", export.verify_table(report), args["lang"])
     return report
 
 
@@ -204,5 +210,5 @@ def league(args):
     sort, order, limit = args.pop("sort"), args.pop("order"), args.pop("limit")
     report = league_report(actor, args, sort, order, None if fmt == "csv" else limit)
     if fmt == "csv":
-        return csv_download("league", league_table(report))
+        return csv_download("league", league_table(report), args["lang"])
     return report

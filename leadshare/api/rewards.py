@@ -6,6 +6,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
+from ..csv_headers import in_language
+from ..csvsafe import csv_text
 from ..leads.schemas import LeadSchema
 from ..responses import csv_attachment
 from ..rewards import alerts, books, credits, programs
@@ -27,7 +29,7 @@ from ..rewards.schemas import (
     StatementSchema,
     VoidSchema,
 )
-from ..rewards.statements import statement, statement_csv
+from ..rewards.statements import statement, statement_table
 from ..schemas import PageArgsSchema, page_of
 from .common import CSV_DOC, filtered_page
 from .leads import presented
@@ -125,11 +127,16 @@ def payouts(data):
 @blp.response(200, StatementSchema)
 @blp.alt_response(200, success=True, **CSV_DOC)
 def dealer_statement(args, dealer_id):
-    """A dealer's monthly reward statement (format=csv for Excel)."""
+    """A dealer's monthly reward statement (format=csv for Excel).
+
+    Each line carries the lead, its customer's name masked, the program, the event and the memo.
+    The CSV's columns are English keys unless `lang=zh` (Chinese labels); its times are in the
+    group's time zone with the offset written (`2026-12-04 19:30:00+08:00`)."""
     data = statement(current_actor(), dealer_id, args["month"])
     if args["format"] == "csv":
+        table = in_language("statement", statement_table(data), args["lang"])
         return csv_attachment(
-            statement_csv(data), f"statement-{data['dealer']['code']}-{args['month']}.csv"
+            csv_text(table), f"statement-{data['dealer']['code']}-{args['month']}.csv"
         )
     return data
 

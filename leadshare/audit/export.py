@@ -1,5 +1,8 @@
 """CSV forms of the audit reports as tables for leadshare.csvsafe (BOM, CRLF, formula-like text
-made inert, so a lost reason typed by a store cannot run on an auditor's machine). Times are UTC.
+made inert, so a lost reason typed by a store cannot run on an auditor's machine). Times are
+in each lead's group time zone with the offset written (`2026-12-04 19:30:00+08:00`), so a
+cross-group auditor file reads every row in its own group's clock. The columns are stable English
+keys; their page labels are in leadshare.csv_headers.
 """
 
 from __future__ import annotations
@@ -7,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ..csvsafe import Table, cell, cells
+from ..csvsafe import Table, cell, cells, zoned
 from .figures import COUNTS, OFFER_OUTCOMES, RATES
 
 
@@ -36,7 +39,7 @@ def _reasons(reasons: Iterable[Mapping[str, Any]]) -> str:
 
 LEAD_HEADER = (
     "id",
-    "created_at_utc",
+    "created_at",
     "group_code",
     "group_name",
     "brand",
@@ -57,10 +60,10 @@ LEAD_HEADER = (
     "customer_phone",
     "customer_wechat_id",
     "offers_made",
-    "accepted_at_utc",
+    "accepted_at",
     "minutes_to_accept",
     "lost_reason",
-    "voided_at_utc",
+    "voided_at",
     "void_reason",
 )
 
@@ -72,10 +75,11 @@ def lead_table(leads: Iterable[Mapping[str, Any]]) -> Table:
         for lead in leads:
             referrer, holder = lead["referrer"] or {}, lead["holder"] or {}
             customer, location = lead["customer"], lead["location"]
+            zone = lead["timezone"]
             yield cells(
                 [
                     lead["id"],
-                    lead["created_at"],
+                    zoned(lead["created_at"], zone),
                     lead["group"]["code"],
                     lead["group"]["name"],
                     lead["brand"],
@@ -96,10 +100,10 @@ def lead_table(leads: Iterable[Mapping[str, Any]]) -> Table:
                     customer["phone"],
                     customer["wechat_id"],
                     lead["offers_made"],
-                    lead["accepted_at"],
+                    zoned(lead["accepted_at"], zone),
                     lead["minutes_to_accept"],
                     lead["lost_reason"],
-                    lead["voided_at"],
+                    zoned(lead["voided_at"], zone),
                     lead["void_reason"],
                 ]
             )

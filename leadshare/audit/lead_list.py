@@ -76,6 +76,7 @@ def audit_lead(lead: Lead) -> dict[str, Any]:
         "channel": lead.channel,
         "campaign": lead.campaign,
         "group": ref(lead.group.id, lead.group.code, lead.group.name),
+        "timezone": lead.group.timezone,
         "referrer": _dealer_ref(lead.referrer),
         "holder": _dealer_ref(lead.holder),
         "customer": {

@@ -12,7 +12,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ..clock import utcnow
 from ..leads.enums import LeadStatus
 from ..leads.schemas import CHANNELS, CustomerSchema, LeadBaseSchema, PlaceSchema
-from ..schemas import PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg
+from ..schemas import PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg, lang_arg
 from .flows import LEVELS
 from .grouping import GROUP_BYS
 from .league import SORTS
@@ -44,6 +44,7 @@ class AuditFilterArgsSchema(ForwardRangeSchema):
     created_from = UTCDateTime()
     created_to = UTCDateTime()
     format = format_arg()
+    lang = lang_arg()
 
 
 class AuditLeadArgsSchema(AuditFilterArgsSchema, PageArgsSchema):
@@ -68,6 +69,7 @@ class VerifyArgsSchema(ForwardRangeSchema):
     created_from = UTCDateTime(required=True, data_key="from")
     created_to = UTCDateTime(required=True, data_key="to")
     format = format_arg()
+    lang = lang_arg()
 
 
 # --- output --------------------------------------------------------------------------------

@@ -278,6 +278,18 @@ def net_earnings(dealer_id: int | None, lead_ids: list[str]) -> dict[str, int]:
     return totals
 
 
+def store_earnings_total(dealer_id: int | None) -> int:
+    """Everything the dealer's shared leads earned it (credits not reversed), in minor units."""
+    if dealer_id is None:
+        return 0
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(RewardCredit.amount_minor), 0)).where(
+            RewardCredit.dealer_id == dealer_id, RewardCredit.reversal_entry_id.is_(None)
+        )
+    )
+    return int(total or 0)  # Decimal on PostgreSQL
+
+
 def credits_due(lead: Lead, stages: Iterable[str]) -> list[dict[str, object]]:
     """What a step reaching `stages` would credit the referrer, per program (a read, for a page
     to confirm first; a budget or a monthly cap may still skip a credit when it is made)."""

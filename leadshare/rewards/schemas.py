@@ -9,7 +9,15 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..leads.schemas import CHANNELS
-from ..schemas import Date, InputSchema, PageArgsSchema, QueryArgsSchema, UTCDateTime, format_arg
+from ..schemas import (
+    Date,
+    InputSchema,
+    PageArgsSchema,
+    QueryArgsSchema,
+    UTCDateTime,
+    format_arg,
+    lang_arg,
+)
 from .enums import AccountKind, AlertKind, EntryKind, RewardEvent
 from .money import format_amount, parse_amount
 
@@ -177,6 +185,7 @@ class StatementArgsSchema(QueryArgsSchema):
         ),
     )
     format = format_arg()
+    lang = lang_arg()
 
 
 class StatementLineSchema(ma.Schema):
@@ -186,6 +195,9 @@ class StatementLineSchema(ma.Schema):
         metadata={"enum": ["pending", "available"], "description": "the money the line moves"}
     )
     lead_id = fields.String(allow_none=True)
+    customer = fields.String(
+        allow_none=True, metadata={"description": "the lead's customer name, masked (`张**`)"}
+    )
     program = fields.String(allow_none=True)
     event = fields.String(allow_none=True)
     amount = fields.String()
@@ -200,6 +212,7 @@ class StatementSchema(ma.Schema):
     dealer = fields.Dict()
     month = fields.String()
     currency = fields.String()
+    timezone = fields.String(metadata={"description": "the group's time zone (CSV times)"})
     opening_balance = fields.String(metadata={"description": "available money at the start"})
     opening_pending = fields.String(metadata={"description": "money on hold at the start"})
     lines = fields.List(fields.Nested(StatementLineSchema))

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from ..auth.models import User
 from ..auth.scope import statement_dealer
 from ..clock import month_bounds
-from ..csvsafe import cell, cells, csv_text
+from ..csvsafe import Table, cell, cells, zoned
 from ..extensions import db
+from ..leads.contact import mask_name
 from ..leads.models import Lead
 from ..tenancy.models import Dealer
 from .enums import AccountKind, EntryKind
@@ -53,6 +54,7 @@ def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
             LedgerAccount.key,
             LedgerEntry,
             Lead.public_id,
+            Lead.customer_name,
             RewardProgram.name,
             RewardCredit.held_until,
         )
@@ -71,7 +73,7 @@ def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
     opening = _balances_before(keys, start)
     closing = dict(opening)
     lines = []
-    for amount, key, entry, lead_id, program, held_until in rows:
+    for amount, key, entry, lead_id, customer, program, held_until in rows:
         name = keys[key]
         closing[name] += amount
         lines.append(
@@ -80,6 +82,7 @@ def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
                 "kind": entry.kind,
                 "account": name,
                 "lead_id": lead_id,
+                "customer": mask_name(customer) if customer else None,
                 "program": program,
                 "event": entry.event,
                 "amount": format_amount(amount),
@@ -91,6 +94,7 @@ def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
         "dealer": {"id": dealer.id, "code": dealer.code, "name": dealer.name},
         "month": month,
         "currency": dealer.group.currency,
+        "timezone": dealer.group.timezone,
         "opening_balance": format_amount(opening["available"]),
         "opening_pending": format_amount(opening["pending"]),
         "lines": lines,
@@ -99,32 +103,49 @@ def statement(actor: User, dealer_id: int, month: str) -> dict[str, Any]:
     }
 
 
-HEADER = ("date", "kind", "account", "lead", "program", "event", "amount", "releases_at", "memo")
+HEADER = (
+    "date",
+    "kind",
+    "account",
+    "lead",
+    "customer",
+    "program",
+    "event",
+    "amount",
+    "releases_at",
+    "memo",
+)
+"""The statement CSV's columns (their page labels: leadshare.csv_headers.STATEMENT)."""
 
 
 def _balance_row(kind: str, account: str, amount: str) -> tuple[str, ...]:
-    return ("", kind, account, "", "", "", amount, "", "")
+    return ("", kind, account, "", "", "", "", amount, "", "")
 
 
-def statement_csv(data: dict[str, Any]) -> str:
-    """The statement as CSV for Excel (BOM, header row). Program names and memos are typed by
-    people, so text goes through `cells`; amounts are the service's own decimals, kept readable.
-    Opening and closing rows come for both the pending and the available money."""
+def statement_table(data: dict[str, Any]) -> Table:
+    """The statement as a CSV table for Excel. Program names and memos are typed by people, so
+    text goes through `cells`; amounts are the service's own decimals, kept readable; times are
+    in the group's time zone with the offset. Opening and closing rows come for both the pending
+    and the available money."""
+    zone = data["timezone"]
     rows = [
         _balance_row("opening_balance", "pending", data["opening_pending"]),
         _balance_row("opening_balance", "available", data["opening_balance"]),
     ]
     for line in data["lines"]:
-        text = cells((line["at"], line["kind"], line["account"], line["lead_id"], line["program"]))
+        text = cells(
+            (line["kind"], line["account"], line["lead_id"], line["customer"], line["program"])
+        )
         rows.append(
             (
+                zoned(line["at"], zone),
                 *text,
                 cell(line["event"]),
                 line["amount"],
-                cell(line["releases_at"]),
+                zoned(line["releases_at"], zone),
                 cell(line["memo"]),
             )
         )
     rows.append(_balance_row("closing_balance", "pending", data["closing_pending"]))
     rows.append(_balance_row("closing_balance", "available", data["closing_balance"]))
-    return csv_text((HEADER, rows))
+    return HEADER, rows

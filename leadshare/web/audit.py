@@ -25,7 +25,7 @@ from ..routing.geocode import Gazetteer
 from ..tenancy.models import Dealer
 from ..vocabulary import Role
 from . import blp
-from .i18n import label
+from .i18n import current_language, label
 from .leads import date_box
 from .lookups import actor, group_brands, oem_brands, store_label
 from .views import roles_required
@@ -59,8 +59,11 @@ def _filters() -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _api_link(path: str, filters: dict[str, Any], *, csv: bool = True, **extra: str) -> str:
-    """The API's CSV export (or JSON) of the same report (the API takes the session for GET)."""
-    query: dict[str, str] = {"format": "csv", **extra} if csv else dict(extra)
+    """The API's CSV export (or JSON) of the same report (the API takes the session for GET);
+    a CSV's header is in the page's language."""
+    query: dict[str, str] = (
+        {"format": "csv", "lang": current_language(), **extra} if csv else dict(extra)
+    )
     if filters.get("brand"):
         query["brand"] = filters["brand"]
     for name in ("created_from", "created_to"):

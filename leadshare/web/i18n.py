@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..clock import iso_z
+from ..csv_headers import FUNNEL_STAGE
 
 DEFAULT_LOCALE = "zh_Hans_CN"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -205,15 +206,6 @@ ENTRY = {
 MONEY = {
     "pending": _l("On hold"),
     "available": _l("Available"),
-}
-FUNNEL_STAGE = {
-    "posted": _l("Posted"),
-    "offered": _l("Offered or claimed"),
-    "accepted": _l("Accepted"),
-    "contacted": _l("Contacted"),
-    "visited": _l("Visited"),
-    "ordered": _l("Ordered"),
-    "delivered": _l("Delivered"),
 }
 RETURN_REASON = {
     "invalid_contact": _l("Contact details do not work"),

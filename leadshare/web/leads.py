@@ -15,6 +15,7 @@ from ..audit.lead_list import groups_in_scope, iter_audit_leads
 from ..auth import scope
 from ..auth.models import User
 from ..clock import local_midnight, parse_iso, utcnow
+from ..csv_headers import in_language
 from ..csvsafe import csv_chunks
 from ..errors import Conflict, Invalid, NotFound
 from ..leads import access, intake, offers, search
@@ -51,7 +52,7 @@ from .forms import (
     load,
     next_moves,
 )
-from .i18n import DEFAULT_TIMEZONE, LABELS, label, select_timezone
+from .i18n import DEFAULT_TIMEZONE, LABELS, current_language, label, select_timezone
 from .lookups import actor, dealer_names, group_brands, oem_brands
 from .messages import domain_message, vin_problem
 from .returns import return_details, return_panel
@@ -694,4 +695,5 @@ def _audit_csv(user: User, filters: dict[str, Any]):
         iter_audit_leads(user, {k: v for k, v in filters.items() if k in wanted})
     )
     filename = f"leadshare-leads-{utcnow():%Y%m%d-%H%M%S}.csv"
+    table = in_language("leads", table, current_language())
     return csv_attachment(stream_with_context(csv_chunks(table)), filename)

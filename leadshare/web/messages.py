@@ -23,7 +23,7 @@ from ..leads.vin import (
     normalize_vin,
     vin_error,
 )
-from .i18n import label
+from .i18n import current_language, label
 
 REASONS = {
     "consent_required": _l(
@@ -111,6 +111,15 @@ SCHEMA_MESSAGES = {
     "Give a brand, a model or a location to correct.": _l(
         "Give a brand, a model or a location to correct."
     ),
+    "Not a valid date.": _l("Enter a date as YYYY-MM-DD."),
+    "Not a valid datetime.": _l("Enter a date and time, e.g. 2026-12-04 19:30."),
+    "Not a valid boolean.": _l("Choose yes or no."),
+    "Give the customer's phone or WeChat ID.": _l("Give a phone number or a WeChat ID."),
+    "The program cannot end before it starts.": _l("The program cannot end before it starts."),
+    "Unknown time zone; use an IANA name like Asia/Shanghai.": _l(
+        "Unknown time zone; use a name like Asia/Shanghai."
+    ),
+    "A store has one code per OEM.": _l("A store has one code per OEM."),
 }
 _SCHEMA_PREFIXES = (
     ("Length must be", _l("Too long or too short.")),
@@ -119,12 +128,24 @@ _SCHEMA_PREFIXES = (
     ("Must be greater", _l("Out of the allowed range.")),
     ("Must be less", _l("Out of the allowed range.")),
     ("Must be one of", _l("Choose one of the listed options.")),
+    ("Use a date between", _l("This date is outside the allowed range.")),
+    ("Use a time between", _l("This time is outside the allowed range.")),
+    ("At most ", _l("Too many days at once for this period.")),
+    ("Not a valid", _l("This value is not valid.")),
+)
+_SCHEMA_PARTS = (
+    (": amounts must be positive", _l("Amounts must be more than 0.")),
+    ("is too large: at most", _l("This amount is too large.")),
+    ("has more than 2 decimal places", _l("Amounts have at most 2 decimal places.")),
+    ("is not an amount", _l("Enter an amount, e.g. 200.00.")),
+    (" must be after ", _l("The end must be after the start.")),
 )
 _PHONE_HINTS = ("not a phone number", "not a valid phone number", "carries an extension")
 
 
 def schema_message(message: str) -> str:
-    """A marshmallow message in the reader's language (the English original when unknown)."""
+    """A marshmallow message in the reader's language (an unknown one: the English original for
+    English readers, a general sentence for the others)."""
     known = SCHEMA_MESSAGES.get(message)
     if known is not None:
         return str(known)
@@ -133,7 +154,12 @@ def schema_message(message: str) -> str:
     for prefix, text in _SCHEMA_PREFIXES:
         if message.startswith(prefix):
             return str(text)
-    return message
+    for part, text in _SCHEMA_PARTS:
+        if part in message:
+            return str(text)
+    # a message no one translated yet: English readers get it as it is, others a sentence in
+    # their language (never developer English on a Chinese page)
+    return message if current_language() == "en" else _("This value is not valid.")
 
 
 def flatten_errors(messages: Mapping[str, Any], prefix: str = "") -> dict[str, list[str]]:

@@ -13,6 +13,8 @@ from wtforms import BooleanField, SelectField, StringField
 
 from ..auth.models import User
 from ..clock import utcnow
+from ..csv_headers import in_language
+from ..csvsafe import csv_text
 from ..errors import Conflict, Invalid
 from ..leads import access
 from ..responses import csv_attachment
@@ -30,13 +32,13 @@ from ..rewards.schemas import (
     StatementArgsSchema,
     VoidSchema,
 )
-from ..rewards.statements import statement, statement_csv
+from ..rewards.statements import statement, statement_table
 from ..tenancy.models import Dealer
 from ..vocabulary import Role
 from . import blp
 from .confirm import confirmed, credit_lines, render_confirm
 from .forms import compact, load, load_or_flash, store_choices, whole_number
-from .i18n import localtime
+from .i18n import current_language, localtime
 from .leads import page_number, refuse
 from .lookups import actor, group_dealers, store_label, store_names
 from .messages import flatten_errors
@@ -402,9 +404,8 @@ def _statement_page(user: User, dealer_id: int | None, dealers: list[Dealer] | N
         flash(_("Choose a month as YYYY-MM, e.g. 2026-11; showing this month."), "error")
     data = statement(user, dealer_id, month) if dealer_id is not None else None
     if data is not None and request.args.get("format") == "csv":
-        return csv_attachment(
-            statement_csv(data), f"statement-{data['dealer']['code']}-{month}.csv"
-        )
+        table = in_language("statement", statement_table(data), current_language())
+        return csv_attachment(csv_text(table), f"statement-{data['dealer']['code']}-{month}.csv")
     return render_template(
         "rewards/statement.html",
         data=data,

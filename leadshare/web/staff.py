@@ -18,6 +18,8 @@ from ..leads import access, intake
 from ..leads.presenter import present_lead, shown_km
 from ..leads.schemas import LeadCreateSchema
 from ..privacy.notice import notice_version
+from ..rewards import credits
+from ..rewards.money import format_amount
 from ..routing.geo import haversine_km
 from ..tenancy.schemas import DealerWriteSchema
 from ..tenancy.service import group_brands, update_dealer
@@ -199,6 +201,8 @@ def referrals():
         page=page,
         status=status,
         earnings=referral_earnings(user, leads),
+        earnings_total=format_amount(credits.store_earnings_total(user.dealer_id)),
+        currency=user.group.currency,
         search=search_box(user, request.args, keep=("status",)),
     )
 

@@ -119,7 +119,10 @@ def test_statement_csv_opens_in_excel_with_chinese_intact(client, world):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith("\ufeff".encode())
     text = response.data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "date,kind,account,lead,program,event,amount,releases_at,memo"
+    assert (
+        text.splitlines()[0]
+        == "date,kind,account,lead,customer,program,event,amount,releases_at,memo"
+    )
     assert (
         "2026 转介绍奖励" in text
         and "80.00" in text

@@ -60,7 +60,7 @@ def test_auditor_sees_the_flow_matrix_and_a_link_to_the_map(app, world, auditor)
     assert 'class="heat-4"' in html
     assert "<svg" not in html and "style=" not in html  # the map is its own page now
     assert 'href="/audit/map"' in html
-    assert "/api/v1/audit/flows?format=csv&amp;level=dealer" in html
+    assert "/api/v1/audit/flows?format=csv&amp;lang=zh&amp;level=dealer" in html
     by_province = auditor.get("/audit/flows?level=province").text
     assert 'aria-current="true">省份' in by_province
     assert "level=province" in by_province
