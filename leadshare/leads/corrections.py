@@ -20,7 +20,7 @@ from ..vocabulary import DEALER_ROLES, brand_key
 from .access import visible
 from .enums import EventType, LeadStatus
 from .events import append_event
-from .intake import ambiguous, locate, location_data, not_shareable, set_place, share_reason
+from .intake import locate, location_data, not_shareable, refuse_ambiguous, set_place, share_reason
 from .models import Lead
 from .offers import route_next
 from .states import CorrectionRefusal, correction_refusal
@@ -41,14 +41,8 @@ def correct_lead(
     _may_correct(actor, shown)
     if data.get("brand"):  # through the group's catalogue: an alias, or 422 unknown_brand
         data = {**data, "brand": brands.group_brand(shown.group_id, data["brand"])}
-    candidates = ambiguous(data["location"]) if data.get("location") else []
-    if candidates:
-        raise Invalid(
-            "location.address",
-            "Several cities have a district of this name: write the city too.",
-            reason="ambiguous_address",
-            candidates=candidates,
-        )
+    if data.get("location"):
+        refuse_ambiguous(data["location"], "location.address")
     place = locate(data["location"]) if data.get("location") else None
     if data.get("location") and place is None:
         raise Invalid(

@@ -314,6 +314,19 @@ def _consent(group: Group, consent: Mapping[str, Any]) -> dict[str, Any]:
     return {k: consent[k] for k in ("text_version", "channel") if consent.get(k)}
 
 
+def refuse_ambiguous(location: Mapping[str, Any], field: str) -> None:
+    """422 `ambiguous_address` with the candidates when an address that must settle a place
+    names a district several cities share (a fix or a correction, where nothing is stored)."""
+    candidates = ambiguous(location)
+    if candidates:
+        raise Invalid(
+            field,
+            "Several cities have a district of this name: write the city too.",
+            reason="ambiguous_address",
+            candidates=candidates,
+        )
+
+
 def set_location(
     actor: User, public_id: str, location: Mapping[str, Any], now: datetime | None = None
 ) -> Lead:
@@ -324,14 +337,7 @@ def set_location(
     """
     now = now or utcnow()
     _may_locate(actor, visible(actor, public_id))
-    candidates = ambiguous(location)
-    if candidates:
-        raise Invalid(
-            "address",
-            "Several cities have a district of this name: write the city too.",
-            reason="ambiguous_address",
-            candidates=candidates,
-        )
+    refuse_ambiguous(location, "address")
     place = locate(location)
     with unit_of_work():
         lead = visible(actor, public_id, lock=True)

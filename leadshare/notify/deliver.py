@@ -39,7 +39,7 @@ from ..settings import NotifySettings
 from ..tenancy.models import Dealer
 from ..uow import in_unit_of_work, unit_of_work
 from .enums import NotificationEvent, NotificationStatus
-from .formats import Message, is_wecom_robot, render, wecom_digest_body
+from .formats import Message, base_headers, is_wecom_robot, render, wecom_digest_body
 from .models import Notification, RobotSend
 from .outbox import has_webhook
 from .robots import RATE_LIMIT_ERRCODES, ROBOT_PER_MINUTE, WINDOW, lock_number, plan, robot_key
@@ -310,7 +310,6 @@ def _robot_batch(
 def _digest(rows: list[Notification], url: str, settings: NotifySettings) -> Outgoing:
     """One WeCom message carrying several: sent, retried and recorded as one."""
     first = rows[0]
-    _single, headers = render(message_of(first, settings.public_base_url), url, None)
     body = wecom_digest_body(
         [message_of(row, settings.public_base_url) for row in rows], ROBOT_PER_MINUTE
     )
@@ -319,7 +318,7 @@ def _digest(rows: list[Notification], url: str, settings: NotifySettings) -> Out
         first.message_id,
         url,
         body,
-        headers,
+        base_headers(),
         True,
         max(row.attempts for row in rows),
         first.request_id,

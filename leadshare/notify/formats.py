@@ -207,9 +207,14 @@ def wecom_digest_body(messages: list[Message], robot_limit: int) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def base_headers() -> dict[str, str]:
+    """The headers of every webhook POST (a WeCom robot's get no others)."""
+    return {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+
+
 def render(message: Message, url: str, secret: str | None) -> tuple[bytes, dict[str, str]]:
     """(body, headers) for this URL: markdown for a WeCom robot, else JSON signed with `secret`."""
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+    headers = base_headers()
     if is_wecom_robot(url):
         return wecom_body(message), headers
     body = json_body(message)

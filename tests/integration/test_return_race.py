@@ -31,7 +31,7 @@ from leadshare.rewards.models import RewardCredit
 from .. import TEST_SECRET_KEY
 from ..api.lead_world import build_world, lead_payload
 from ..factories import Factory, token_headers
-from ..ledger import assert_ledger_balanced
+from ..services.reward_world import assert_ledger_balanced
 from .scratch import scratch_database
 
 pytestmark = [pytest.mark.no_rollback]
