@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# pytest-xdist processes for `make test` and `make test-pg` (one database each on PostgreSQL).
+TEST_WORKERS ?= auto
 
 .PHONY: install run test test-slow test-pg test-fuzz lint format bench bench-audit bench-intake bench-geocoders screenshots
 
@@ -33,7 +35,7 @@ run: install
 	$(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Multi-process stories (claim races through live gunicorn, parallel deliverers, throttling
 # across two servers) and the browser stories (headless Chromium): kept out of `make test` so it
@@ -43,7 +45,7 @@ test-slow: install
 
 # The same suite against PostgreSQL (TEST_DATABASE_URL, default the machine's `test` database).
 test-pg: install
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m 'not fuzz'
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -n $(TEST_WORKERS) -m 'not fuzz'
 
 # schemathesis over the OpenAPI document, every operation as every role (about a minute);
 # on TEST_DATABASE_URL when set, else SQLite. `make test` leaves it out.

@@ -10,6 +10,7 @@ import os
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
@@ -28,11 +29,33 @@ def reset_database(url: str) -> None:
         engine.dispose()
 
 
+def worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, `<dbname>_<worker>`
+    (made on first use), and the scratch databases of its tests are named after that one."""
+    suite = make_url(url)
+    name = f"{suite.database}_{worker}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if found.scalar() is None:
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        engine.dispose()
+    own = suite.set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_DATABASE_URL"] = own  # read by tests/integration/scratch.py
+    return own
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and url.startswith("postgresql"):
+        url = worker_database(url, worker)
     reset_database(url)
     return url
 
