@@ -142,6 +142,8 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.admin_import_dealers": {"GET": frozenset({GA}), "POST": frozenset({GA})},
     "web.admin_webhooks": {"GET": frozenset({GA})},
     "web.admin_webhook_retry": {"POST": frozenset({GA})},
+    "web.admin_notices": {"GET": frozenset({GA})},
+    "web.admin_notices_read": {"POST": frozenset({GA})},
     "web.platform_groups": {"GET": frozenset({PA})},
     "web.platform_group": {"GET": frozenset({PA}), "POST": frozenset({PA})},
     "web.platform_oems": {"GET": frozenset({PA}), "POST": frozenset({PA})},
