@@ -44,7 +44,7 @@ from ..extensions import db
 from ..leads.enums import OfferStatus
 from ..leads.models import Offer
 from ..settings import NotifySettings, WecomSettings, current_settings
-from ..tenancy.models import Dealer
+from ..tenancy.models import Dealer, Group
 from ..uow import in_unit_of_work, unit_of_work
 from ..vocabulary import Role
 from ..wecom.client import (
@@ -165,9 +165,18 @@ def message_of(row: Notification, public_base_url: str) -> Message:
     )
 
 
+def url_of(row: Notification) -> str:
+    """Where a webhook row goes: its store's webhook URL, or the group's admin robot."""
+    if row.channel == NotificationChannel.ADMIN_ROBOT:
+        return (db.session.get(Group, row.group_id).admin_robot_url or "").strip()
+    return (row.dealer.webhook_url or "").strip() if row.dealer else ""
+
+
 def _cancel_reason(row: Notification, now: datetime) -> str | None:
     if row.channel == NotificationChannel.WECOM_APP:
         return None  # its app and recipients are read as it is rendered (`_app_outgoing`)
+    if row.channel == NotificationChannel.ADMIN_ROBOT:
+        return None if url_of(row) else "The group has no admin robot URL any more."
     if not has_webhook(row.dealer):
         return "The store has no webhook URL any more."
     if row.event == NotificationEvent.OFFER_EXPIRING and row.offer_id is not None:
@@ -178,7 +187,7 @@ def _cancel_reason(row: Notification, now: datetime) -> str | None:
 
 
 def _outgoing(row: Notification, settings: NotifySettings) -> Outgoing:
-    url = row.dealer.webhook_url.strip()
+    url = url_of(row)
     wecom = is_wecom_robot(url)
     secret = None if wecom else webhook_secret(row.dealer_id).secret
     body, headers = render(message_of(row, settings.public_base_url), url, secret)
@@ -296,8 +305,8 @@ def claim_batch(
                     cancelled += 1
                 else:
                     outgoing.append(out)
-            elif is_wecom_robot(row.dealer.webhook_url.strip()):
-                robots.setdefault(row.dealer.webhook_url.strip(), []).append(row)
+            elif is_wecom_robot(url_of(row)):
+                robots.setdefault(url_of(row), []).append(row)
             else:
                 outgoing.append(_outgoing(row, settings))
         waiting = 0
@@ -367,14 +376,15 @@ def _robot_batch(
             )
         )
     )
-    same_robot = (
-        _due(now)
-        & (Notification.channel == NotificationChannel.WEBHOOK)
-        & Notification.id.not_in([r.id for r in rows])
-        & Notification.dealer_id.in_(
-            select(Dealer.id).where(func.trim(Dealer.webhook_url) == url).scalar_subquery()
-        )
+    stores = select(Dealer.id).where(func.trim(Dealer.webhook_url) == url)
+    groups = select(Group.id).where(func.trim(Group.admin_robot_url) == url)
+    to_store = (Notification.channel == NotificationChannel.WEBHOOK) & Notification.dealer_id.in_(
+        stores.scalar_subquery()
     )
+    to_admins = (Notification.channel == NotificationChannel.ADMIN_ROBOT) & (
+        Notification.group_id.in_(groups.scalar_subquery())
+    )
+    same_robot = _due(now) & Notification.id.not_in([r.id for r in rows]) & (to_store | to_admins)
     others = session.scalar(select(func.count()).where(same_robot)) or 0
     decided = plan(len(rows) + others, recent, now)
     if decided.wait_until is not None:  # no room this minute: wait, not an attempt

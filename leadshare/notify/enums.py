@@ -38,11 +38,12 @@ ADMIN_EVENTS: tuple[NotificationEvent, ...] = (
 
 
 class NotificationChannel(StrEnum):
-    """How an outbox row travels: to a store's webhook URL, or as a WeCom app message to people
-    (a store's members, one consultant, or the group's admins)."""
+    """How an outbox row travels: to a store's webhook URL, as a WeCom app message to people
+    (a store's members, one consultant, or the group's admins), or to the group's admin robot."""
 
     WEBHOOK = "webhook"
     WECOM_APP = "wecom_app"
+    ADMIN_ROBOT = "admin_robot"  # the group's admin robot (Group.admin_robot_url)
 
 
 PROGRESS_EVENTS: tuple[NotificationEvent, ...] = (

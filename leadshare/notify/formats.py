@@ -129,9 +129,13 @@ def _money(data: Mapping[str, Any]) -> str:
 
 
 def markdown_text(message: Message) -> str:
-    """The Chinese text of a WeCom markdown message, ending with a link to the lead page."""
+    """The Chinese text of a WeCom markdown message, ending with a link to the lead page (the
+    notices page for what group admins are told)."""
     data, tz = message.data, message.timezone
-    if message.event == NotificationEvent.OFFERED:
+    told = _admin_lines(message)
+    if told is not None:
+        lines = [f"**{told[0]}**", *(f"> {line}" for line in told[1])]
+    elif message.event == NotificationEvent.OFFERED:
         lines = [
             "**新线索待接单**",
             f"> 门店：{_name(data.get('dealer'))}",
@@ -175,7 +179,7 @@ def markdown_text(message: Message) -> str:
     else:
         lines = [f"**线索通知：{inert(message.event)}**", *_customer_lines(data)]
     if message.lead_url:
-        lines.append(f"[查看线索]({message.lead_url})")
+        lines.append(f"[查看{'通知' if told else '线索'}]({message.lead_url})")
     return "\n".join(lines)
 
 
@@ -226,15 +230,9 @@ def _cut(text: str, limit: int) -> str:
     return text
 
 
-def _app_lines(message: Message) -> tuple[str, list[str]]:
-    """The title and the lines of a WeCom app message (plain text, the same facts as a robot's)."""
-    data, tz = message.data, message.timezone
-    if message.event == NotificationEvent.SLA_REMINDER:
-        sla = SLA_NAMES.get(data.get("sla") or "", inert(data.get("sla")))
-        return APP_TITLES[message.event], [
-            *(line.removeprefix("> ") for line in _customer_lines(data)),
-            f"{sla}时限：{_local(data.get('due_at'), tz)}",
-        ]
+def _admin_lines(message: Message) -> tuple[str, list[str]] | None:
+    """The title and lines of what group admins are told; None for any other message."""
+    data = message.data
     if message.event == NotificationEvent.BUDGET_LOW:
         return APP_TITLES[message.event], [
             f"奖励计划：{inert(data.get('program'))}",
@@ -253,6 +251,21 @@ def _app_lines(message: Message) -> tuple[str, list[str]]:
             f"{inert(data.get('day'))} 查看了 {inert(data.get('views'))} 位非本店客户的联系方式"
             f"（提醒阈值 {inert(data.get('threshold'))}）",
         ]
+    return None
+
+
+def _app_lines(message: Message) -> tuple[str, list[str]]:
+    """The title and the lines of a WeCom app message (plain text, the same facts as a robot's)."""
+    data, tz = message.data, message.timezone
+    if message.event == NotificationEvent.SLA_REMINDER:
+        sla = SLA_NAMES.get(data.get("sla") or "", inert(data.get("sla")))
+        return APP_TITLES[message.event], [
+            *(line.removeprefix("> ") for line in _customer_lines(data)),
+            f"{sla}时限：{_local(data.get('due_at'), tz)}",
+        ]
+    told = _admin_lines(message)
+    if told is not None:
+        return told
     title, *lines = markdown_text(message).split("\n")
     lines = [line for line in lines if not line.startswith("[")]  # the link is the card's
     return MARKUP.sub("", title), [MARKUP.sub("", line).removeprefix("> ") for line in lines]

@@ -4,8 +4,9 @@ A notice is written in the unit of work of its cause (a credit that takes a budg
 alert amount, a credit skipped for lack of budget), or by the sweep (a user who opened more
 contacts of leads their store does not hold than the group allows in a day: once per user and
 local day, a unique key deciding between sweepers). Each notice is shown to every group admin
-until that admin marks it read, and, when the group has a WeCom app, goes to the admins as an
-app message through the outbox (retried like any message).
+until that admin marks it read; through the outbox (retried like any message) it goes to the
+admins as a WeCom app message when the group has a WeCom app, and to the group's admin robot
+(`admin_robot_url`) when it has one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ..uow import transactional, unit_of_work
 from ..vocabulary import Role
 from .enums import NotificationEvent
 from .models import AdminNotice, AdminNoticeRead
-from .outbox import admin_app_notification
+from .outbox import admin_notifications
 
 
 def tell_admins(
@@ -50,9 +51,7 @@ def tell_admins(
                 db.session.add(notice)
         except IntegrityError:  # made already, by an earlier sweep or another sweeper
             return None
-    message = admin_app_notification(group.id, kind, data, group.timezone, at)
-    if message is not None:
-        db.session.add(message)
+    db.session.add_all(admin_notifications(group, kind, data, at))
     return notice
 
 

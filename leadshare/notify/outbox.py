@@ -37,7 +37,7 @@ from ..leads.states import ROUTED
 from ..observability.context import current_request_id
 from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
-from ..tenancy.models import Dealer
+from ..tenancy.models import Dealer, Group
 from ..uow import unit_of_work
 from ..wecom.models import WecomApp
 from .enums import PROGRESS_EVENTS, NotificationChannel, NotificationEvent, NotificationStatus
@@ -153,20 +153,22 @@ def app_notification(
     )
 
 
-def admin_app_notification(
-    group_id: int, event: NotificationEvent, data: dict[str, Any], timezone: str, at: datetime
-) -> Notification | None:
-    """A WeCom app message to the group's admins, opening their notices page; None when the
-    group has no WeCom app."""
-    if not has_wecom_app(group_id):
-        return None
-    return _row(
-        NotificationChannel.WECOM_APP,
-        event,
-        group_id=group_id,
-        payload={"path": ADMIN_NOTICES_PATH, "timezone": timezone, "data": data},
-        occurred_at=at,
-    )
+def admin_notifications(
+    group: Group, event: NotificationEvent, data: dict[str, Any], at: datetime
+) -> list[Notification]:
+    """What tells the group's admins beside their notices page: a WeCom app message to them
+    (when the group has a WeCom app) and a message to the group's admin robot (when it has one),
+    each opening the notices page."""
+    payload = {"path": ADMIN_NOTICES_PATH, "timezone": group.timezone, "data": data}
+    channels = []
+    if has_wecom_app(group.id):
+        channels.append(NotificationChannel.WECOM_APP)
+    if (group.admin_robot_url or "").strip():
+        channels.append(NotificationChannel.ADMIN_ROBOT)
+    return [
+        _row(channel, event, group_id=group.id, payload=dict(payload), occurred_at=at)
+        for channel in channels
+    ]
 
 
 def _offer_data(lead: Lead, offer: Offer) -> dict[str, Any]:

@@ -14,6 +14,9 @@ from .formats import SIGNATURE_HEADER
 class NotificationSchema(ma.Schema):
     id = fields.String(attribute="message_id")
     event = fields.String()
+    channel = fields.String(
+        metadata={"description": "`webhook`, `wecom_app` (to people) or `admin_robot`"}
+    )
     status = fields.String()
     dealer = fields.Function(lambda n: dealer_ref(n.dealer))
     lead_id = fields.Function(lambda n: (n.payload or {}).get("lead_id"))
@@ -22,6 +25,10 @@ class NotificationSchema(ma.Schema):
     next_attempt_at = UTCDateTime()
     last_status_code = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True)
+    invalid_users = fields.String(
+        allow_none=True,
+        metadata={"description": "WeCom members an app message did not reach (`a|b`)"},
+    )
     occurred_at = UTCDateTime()
     created_at = UTCDateTime()
     sent_at = UTCDateTime(allow_none=True)

@@ -284,3 +284,96 @@ def test_many_contact_views_reach_the_admins_once_per_user_and_day(app, client, 
     with app.app_context():
         [notice] = db.session.scalars(select(AdminNotice)).all()
     assert notice.data["user_id"] == world.users["referrer"].id and notice.data["views"] == 3
+
+
+# --- the group's admin robot ---------------------------------------------------------------------
+
+
+def test_a_group_admin_sets_an_admin_robot_and_is_told_there_too(app, client, world, fake_wecom):
+    with Receiver() as robot:
+        url = robot.wecom_url("admins")
+        answer = client.patch(
+            f"/api/v1/groups/{world.group.id}",
+            json={"admin_robot_url": url},
+            headers=world.headers["admin"],
+        )
+        assert answer.status_code == 200, answer.json
+        assert answer.json["admin_robot_url"] == url
+        create_program(client, world, budget="100.00", hold_days=0)
+        claim(client, world, shared_lead(client, world, n=1))
+        claim(client, world, shared_lead(client, world, n=2))  # skipped: 20 left, 80 due
+        deliver(app)
+        [told] = [r for r in robot.requests if "admins" in r.path]
+        content = told.json["markdown"]["content"]
+        assert content.startswith("**奖励因预算不足未发放**")
+        assert f"[查看通知]({BASE}/admin/notices)" in content
+    assert len(titled(fake_wecom, "奖励因预算不足未发放")) == 1  # and the app message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/admins",  # not a WeCom group robot
+        "ftp://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+        "https://qyapi.weixin.qq.com/cgi-bin/message/send?key=k",
+    ],
+)
+def test_an_admin_robot_url_that_is_no_robot_is_422(client, world, url):
+    answer = client.patch(
+        f"/api/v1/groups/{world.group.id}",
+        json={"admin_robot_url": url},
+        headers=world.headers["admin"],
+    )
+    assert answer.status_code == 422, answer.json
+    assert "admin_robot_url" in str(answer.json)
+
+
+def test_an_admin_robot_on_a_private_address_is_refused(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "ALLOW_PRIVATE_WEBHOOKS", False)
+    answer = client.patch(
+        f"/api/v1/groups/{world.group.id}",
+        json={"admin_robot_url": "http://127.0.0.1/cgi-bin/webhook/send?key=k"},
+        headers=world.headers["admin"],
+    )
+    assert answer.status_code == 422, answer.json
+
+
+def test_store_staff_neither_set_nor_see_the_admin_robot(client, world):
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret"
+    set_it = client.patch(
+        f"/api/v1/groups/{world.group.id}",
+        json={"admin_robot_url": url},
+        headers=world.headers["admin"],
+    )
+    assert set_it.status_code == 200
+    refused = client.patch(
+        f"/api/v1/groups/{world.group.id}",
+        json={"admin_robot_url": None},
+        headers=world.headers["tianhe2"],
+    )
+    assert refused.status_code == 403
+    seen = client.get(f"/api/v1/groups/{world.group.id}", headers=world.headers["tianhe"])
+    assert seen.status_code == 200 and seen.json["admin_robot_url"] is None  # it carries a key
+
+
+def test_an_admin_robot_removed_before_delivery_cancels_its_message(app, client, world):
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=admins"
+    client.patch(
+        f"/api/v1/groups/{world.group.id}",
+        json={"admin_robot_url": url},
+        headers=world.headers["admin"],
+    )
+    create_program(client, world, budget="100.00", hold_days=0)
+    claim(client, world, shared_lead(client, world, n=1))
+    claim(client, world, shared_lead(client, world, n=2))
+    client.patch(
+        f"/api/v1/groups/{world.group.id}",
+        json={"admin_robot_url": None},
+        headers=world.headers["admin"],
+    )
+    deliver(app)
+    with app.app_context():
+        [row] = db.session.scalars(
+            select(Notification).where(Notification.channel == NotificationChannel.ADMIN_ROBOT)
+        ).all()
+    assert row.status == NotificationStatus.CANCELLED and "admin robot" in row.last_error
