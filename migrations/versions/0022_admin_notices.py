@@ -38,7 +38,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_admin_notice_reads_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('notice_id', 'user_id', name=op.f('pk_admin_notice_reads'))
     )
-    with op.batch_alter_table('groups', schema=None) as batch_op:
+    # Altered in place: rebuilding groups (SQLite's batch mode) would break the rows that refer
+    # to it.
+    with op.batch_alter_table('groups', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('admin_robot_url', sa.String(length=1000), nullable=True))
     # Existing rows are all webhook messages: the channel's default says so.
     with op.batch_alter_table('notifications', schema=None) as batch_op:
@@ -63,7 +65,7 @@ def downgrade():
         batch_op.drop_column('invalid_users')
         batch_op.drop_column('user_id')
         batch_op.drop_column('channel')
-    with op.batch_alter_table('groups', schema=None) as batch_op:
+    with op.batch_alter_table('groups', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('admin_robot_url')
     op.drop_table('admin_notice_reads')
     with op.batch_alter_table('admin_notices', schema=None) as batch_op:
