@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from ..leads.presenter import dealer_ref
 from ..schemas import PageArgsSchema, UTCDateTime
-from .enums import NotificationEvent, NotificationStatus
+from .enums import NotificationChannel, NotificationEvent, NotificationStatus
 from .formats import SIGNATURE_HEADER
 
 
@@ -40,6 +40,9 @@ class NotificationQueryArgsSchema(PageArgsSchema):
     event = fields.String(validate=validate.OneOf([event.value for event in NotificationEvent]))
     dealer_id = fields.Integer()
     lead_id = fields.String(validate=validate.Length(max=32))
+    channel = fields.String(
+        validate=validate.OneOf([channel.value for channel in NotificationChannel])
+    )
 
 
 class WebhookSecretSchema(ma.Schema):

@@ -377,3 +377,24 @@ def test_an_admin_robot_removed_before_delivery_cancels_its_message(app, client,
             select(Notification).where(Notification.channel == NotificationChannel.ADMIN_ROBOT)
         ).all()
     assert row.status == NotificationStatus.CANCELLED and "admin robot" in row.last_error
+
+
+def test_admins_list_the_app_messages_by_channel_with_whom_wecom_did_not_reach(
+    app, client, world, fake_wecom
+):
+    fake_wecom.known[CORP].discard("lisi")
+    post_lead(client, world)
+    deliver(app)
+    listed = client.get(
+        "/api/v1/notifications",
+        query_string={"channel": "wecom_app"},
+        headers=world.headers["admin"],
+    )
+    assert listed.status_code == 200, listed.json
+    [item] = listed.json["items"]
+    assert (item["channel"], item["status"], item["invalid_users"]) == ("wecom_app", "sent", "lisi")
+    assert item["dealer"]["id"] == world.tianhe.id
+    bad = client.get(
+        "/api/v1/notifications", query_string={"channel": "pigeon"}, headers=world.headers["admin"]
+    )
+    assert bad.status_code == 422
