@@ -113,8 +113,8 @@ def _utc(value: str | None) -> datetime | None:
 @click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
 def sweep(as_of: str | None) -> None:
     """Expire offers whose time is up and route their leads on, accept returns left unanswered
-    past their dispute window, release held credits, run the service-level timers, queue offer
-    reminders; safe on many hosts at once."""
+    past their dispute window, release held credits, run the service-level timers, tell admins of
+    users over their daily contact views, queue offer reminders; safe on many hosts at once."""
     from .notify.outbox import enqueue_reminders
     from .settings import current_settings
     from .worker import sweep_once
@@ -126,7 +126,8 @@ def sweep(as_of: str | None) -> None:
         f"{done.expired} offers expired on {done.leads} leads; {done.returns_accepted} returns "
         f"accepted; {done.released} held credits released; {reminders} reminders queued; "
         f"SLA: {done.sla_reminded} reminded, {done.sla_missed} missed, {done.sla_released} "
-        f"released; {done.appointments} appointments reminded."
+        f"released; {done.appointments} appointments reminded; {done.contact_alerts} contact "
+        "alerts."
     )
 
 

@@ -29,6 +29,7 @@ from .hours.sla import sweep_slas
 from .leads.disputes import sweep_returns
 from .leads.offers import sweep
 from .notify.deliver import BATCH_SIZE, DeliveryReport, deliver_pending, worker_id
+from .notify.notices import alert_contact_views
 from .notify.outbox import enqueue_reminders
 from .observability.context import start_counting
 from .observability.health import beat
@@ -69,16 +70,19 @@ class SweepRound:
     sla_missed: int = 0
     sla_released: int = 0
     appointments: int = 0
+    contact_alerts: int = 0  # users told to their group's admins for opening many contacts
 
 
 def sweep_once(now: datetime | None = None) -> SweepRound:
     """One sweep of every timer, each in its own short units of work, safe on many hosts at
-    once: offers, returns, held credits, then the service-level timers. The worker runs it
-    every `sweep_every` seconds; `flask leadshare sweep` runs it once (`--as-of` for tests)."""
+    once: offers, returns, held credits, the service-level timers, then the contact-view alerts.
+    The worker runs it every `sweep_every` seconds; `flask leadshare sweep` runs it once
+    (`--as-of` for tests)."""
     offers = sweep(now)
     returns = sweep_returns(now)
     released = release_due_credits(now)
     slas = sweep_slas(now)
+    contact_alerts = alert_contact_views(now)
     return SweepRound(
         expired=offers.expired,
         leads=offers.leads,
@@ -88,6 +92,7 @@ def sweep_once(now: datetime | None = None) -> SweepRound:
         sla_missed=slas.missed,
         sla_released=slas.released,
         appointments=slas.appointments,
+        contact_alerts=contact_alerts,
     )
 
 

@@ -1,9 +1,11 @@
 """A fake WeCom on 127.0.0.1: gettoken, auth/getuserinfo and message/send, and an authorize
 page that sends a browser straight back with a code for `visitor` (as WeCom does inside its app).
 
-It knows corps (`corp(...)`), OAuth codes (`code(...)`, each usable once, as in WeCom), issues
-numbered access tokens, can expire them (`expire_tokens()`: the next call answers 42001) and
-can be told to answer any errcode (`fail_next(path, errcode)`). Every request is recorded.
+It knows corps (`corp(...)`), their members (`members(...)`: whom message/send reaches; others
+are answered in `invaliduser`, and 81013 when nobody is reached), OAuth codes (`code(...)`, each
+usable once, as in WeCom), issues numbered access tokens, can expire them (`expire_tokens()`: the
+next call answers 42001) and can be told to answer any errcode (`fail_next(path, errcode)`).
+Every request is recorded.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class FakeWecom:
     def __init__(self, expires_in: int = 7200) -> None:
         self.expires_in = expires_in
         self.secrets: dict[str, str] = {}
+        self.known: dict[str, set[str]] = {}  # corp id -> userids message/send reaches
+        self.messages: list[dict] = []  # the app messages accepted (errcode 0)
         self.codes: dict[str, dict[str, str]] = {}
         self.tokens: dict[str, str] = {}  # live token -> corp id
         self.calls: list[Call] = []
@@ -98,6 +102,9 @@ class FakeWecom:
     def corp(self, corp_id: str, secret: str) -> None:
         self.secrets[corp_id] = secret
 
+    def members(self, corp_id: str, *userids: str) -> None:
+        self.known.setdefault(corp_id, set()).update(userids)
+
     def code(self, code: str, corp_id: str, userid: str | None = None, **extra: str) -> None:
         """A code WeCom handed out for a visitor of `corp_id`'s app: a member (`userid`),
         a downstream member (`corpid=` in `extra`) or a visitor who is no member (`openid=`)."""
@@ -141,8 +148,18 @@ class FakeWecom:
             answer = {k: v for k, v in found.items() if k != "app_corp"}
             return {"errcode": 0, "errmsg": "ok", **answer}
         if path == "message/send":
-            return {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
+            return self._message(self.tokens[token], body or {})
         return {"errcode": 404, "errmsg": f"no such API {path}"}
+
+    def _message(self, corp_id: str, body: dict) -> dict:
+        if body.get("msgtype") not in ("text", "textcard") or not body.get("agentid"):
+            return {"errcode": 40008, "errmsg": "invalid message type"}
+        touser = [u for u in str(body.get("touser") or "").split("|") if u]
+        invalid = [u for u in touser if u not in self.known.get(corp_id, set())]
+        if len(invalid) == len(touser):
+            return {"errcode": 81013, "errmsg": "user & party & tag all invalid"}
+        self.messages.append(body)
+        return {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid)}
 
     def __enter__(self) -> FakeWecom:
         self._thread.start()

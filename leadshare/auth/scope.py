@@ -142,6 +142,8 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.admin_import_dealers": {"GET": frozenset({GA}), "POST": frozenset({GA})},
     "web.admin_webhooks": {"GET": frozenset({GA})},
     "web.admin_webhook_retry": {"POST": frozenset({GA})},
+    "web.admin_notices": {"GET": frozenset({GA})},
+    "web.admin_notices_read": {"POST": frozenset({GA})},
     "web.platform_groups": {"GET": frozenset({PA})},
     "web.platform_group": {"GET": frozenset({PA}), "POST": frozenset({PA})},
     "web.platform_oems": {"GET": frozenset({PA}), "POST": frozenset({PA})},
@@ -221,8 +223,16 @@ GROUP_PRIVACY_FIELDS = frozenset(
 )
 """Privacy settings (issue 20), which the group's own admins may change too."""
 
+GROUP_NOTICE_FIELDS = frozenset({"admin_robot_url"})
+"""Where the group's admins are told of budgets and contact views: theirs to choose."""
+
 GROUP_RETURN_FIELDS = frozenset({"return_window_days", "dispute_window_hours", "max_return_rate"})
 """The group's return and dispute settings (issue 17): its own admins decide the disputes."""
+
+GROUP_ADMIN_FIELDS = (
+    GROUP_CLOCK_FIELDS | GROUP_PRIVACY_FIELDS | GROUP_NOTICE_FIELDS | GROUP_RETURN_FIELDS
+)
+"""Every group setting the group's own admins may change."""
 
 
 def require_group_admin(actor: User, group_id: int) -> None:
@@ -237,7 +247,7 @@ def require_group_change(actor: User, group_id: int, fields: set[str]) -> None:
     if actor.role == Role.PLATFORM_ADMIN:
         return
     require_group_admin(actor, group_id)
-    if fields - GROUP_CLOCK_FIELDS - GROUP_RETURN_FIELDS - GROUP_PRIVACY_FIELDS:
+    if fields - GROUP_ADMIN_FIELDS:
         raise Forbidden(
             "A group admin may change only the group's hours, SLA and return settings.",
             reason="field_not_allowed",

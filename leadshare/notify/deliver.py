@@ -8,6 +8,13 @@ open, so a slow receiver holds no lock. A deliverer that dies mid-batch leaves i
 once the lease runs out another deliverer sends them again: delivery is at least once, and
 receivers de-duplicate on the message id. Delivery only ever happens here, in the deliverer
 process, never in a web request.
+
+A WeCom app message (channel `wecom_app`) is sent through WeCom's message/send with the
+group's app and its access token (cached until it expires, renewed on errcode 40014/42001). Its
+recipients are read when it is claimed: active users linked to a WeCom member of the app's corp.
+WeCom's `invaliduser` (members it could not reach) is recorded on a sent message; a message
+none of whose recipients WeCom knows (81013) is dead at once, not retried; WeCom's rate limits
+(45009, 45033) make it wait a minute without counting as an attempt.
 """
 
 from __future__ import annotations
@@ -31,15 +38,34 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from ..auth.models import User
 from ..clock import utcnow
 from ..extensions import db
 from ..leads.enums import OfferStatus
 from ..leads.models import Offer
-from ..settings import NotifySettings
-from ..tenancy.models import Dealer
+from ..settings import NotifySettings, WecomSettings, current_settings
+from ..tenancy.models import Dealer, Group
 from ..uow import in_unit_of_work, unit_of_work
-from .enums import NotificationEvent, NotificationStatus
-from .formats import Message, base_headers, is_wecom_robot, render, wecom_digest_body
+from ..vocabulary import Role
+from ..wecom.client import (
+    ALL_RECIPIENTS_INVALID,
+    RATE_LIMITED,
+    App,
+    WecomClient,
+    WecomError,
+    WecomUnavailable,
+)
+from ..wecom.models import WecomMember
+from ..wecom.service import app_credentials
+from .enums import NotificationChannel, NotificationEvent, NotificationStatus
+from .formats import (
+    Message,
+    app_message,
+    base_headers,
+    is_wecom_robot,
+    render,
+    wecom_digest_body,
+)
 from .models import Notification, RobotSend
 from .outbox import has_webhook
 from .robots import RATE_LIMIT_ERRCODES, ROBOT_PER_MINUTE, WINDOW, lock_number, plan, robot_key
@@ -74,6 +100,8 @@ class Outgoing:
     attempts: int
     request_id: str | None = None
     merged: tuple[int, ...] = ()  # a WeCom digest: the other messages it carries
+    app: App | None = None  # a WeCom app message: sent with this app, `document` its body
+    document: dict[str, Any] | None = None
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -86,6 +114,8 @@ class Outcome:
     status_code: int | None = None
     error: str | None = None
     throttled: bool = False  # WeCom said the robot is over its limit: not a failed attempt
+    final: bool = False  # failed for good (no recipient WeCom knows): dead, not retried
+    invalid_users: str | None = None  # members WeCom could not reach (`a|b`)
 
 
 @dataclass
@@ -122,19 +152,31 @@ def backoff_seconds(attempt: int, rng: Callable[[], float] = random.random) -> f
 def message_of(row: Notification, public_base_url: str) -> Message:
     payload = row.payload or {}
     lead_id = payload.get("lead_id")
+    path = f"/leads/{lead_id}" if lead_id else payload.get("path")
     return Message(
         message_id=row.message_id,
         event=row.event,
         occurred_at=row.occurred_at,
         lead_id=lead_id,
         lead_status=payload.get("lead_status"),
-        lead_url=f"{public_base_url}/leads/{lead_id}" if lead_id else None,
+        lead_url=f"{public_base_url}{path}" if path else None,
         data=payload.get("data") or {},
         timezone=payload.get("timezone") or "Asia/Shanghai",
     )
 
 
+def url_of(row: Notification) -> str:
+    """Where a webhook row goes: its store's webhook URL, or the group's admin robot."""
+    if row.channel == NotificationChannel.ADMIN_ROBOT:
+        return (db.session.get(Group, row.group_id).admin_robot_url or "").strip()
+    return (row.dealer.webhook_url or "").strip() if row.dealer else ""
+
+
 def _cancel_reason(row: Notification, now: datetime) -> str | None:
+    if row.channel == NotificationChannel.WECOM_APP:
+        return None  # its app and recipients are read as it is rendered (`_app_outgoing`)
+    if row.channel == NotificationChannel.ADMIN_ROBOT:
+        return None if url_of(row) else "The group has no admin robot URL any more."
     if not has_webhook(row.dealer):
         return "The store has no webhook URL any more."
     if row.event == NotificationEvent.OFFER_EXPIRING and row.offer_id is not None:
@@ -145,11 +187,60 @@ def _cancel_reason(row: Notification, now: datetime) -> str | None:
 
 
 def _outgoing(row: Notification, settings: NotifySettings) -> Outgoing:
-    url = row.dealer.webhook_url.strip()
+    url = url_of(row)
     wecom = is_wecom_robot(url)
     secret = None if wecom else webhook_secret(row.dealer_id).secret
     body, headers = render(message_of(row, settings.public_base_url), url, secret)
     return Outgoing(row.id, row.message_id, url, body, headers, wecom, row.attempts, row.request_id)
+
+
+def recipients(row: Notification, corp_id: str) -> list[str]:
+    """The userids an app message goes to: its user, else its store's members, else the
+    group's admins; active users linked to a member of the app's corp, in a fixed order."""
+    query = (
+        select(WecomMember.userid)
+        .join(User, User.id == WecomMember.user_id)
+        .where(WecomMember.corp_id == corp_id, User.is_active_user.is_(True))
+        .order_by(WecomMember.userid)
+    )
+    if row.user_id is not None:
+        query = query.where(User.id == row.user_id)
+    elif row.dealer_id is not None:
+        query = query.where(User.dealer_id == row.dealer_id)
+    else:
+        query = query.where(User.group_id == row.group_id, User.role == Role.GROUP_ADMIN)
+    return list(dict.fromkeys(db.session.scalars(query)))
+
+
+def _app_outgoing(
+    row: Notification, settings: NotifySettings, wecom: WecomSettings
+) -> Outgoing | str:
+    """The WeCom app message of a row, or why it is cancelled instead."""
+    app = app_credentials(row.group_id, wecom)
+    if app is None:
+        return "The group has no usable WeCom app (none configured, or no secret)."
+    touser = recipients(row, app.corp_id)
+    if not touser:
+        return "Nobody to send to: no active user here is linked to a WeCom member."
+    document = app_message(message_of(row, settings.public_base_url), app.agent_id, touser)
+    body = json.dumps(document, ensure_ascii=False).encode()
+    return Outgoing(
+        row.id,
+        row.message_id,
+        wecom.api_base,
+        body,
+        {},
+        True,
+        row.attempts,
+        row.request_id,
+        app=app,
+        document=document,
+    )
+
+
+def _cancel(row: Notification, reason: str) -> None:
+    row.status, row.last_error = NotificationStatus.CANCELLED, reason
+    row.claimed_by = row.claimed_until = None
 
 
 def _due(now: datetime):
@@ -162,7 +253,12 @@ def _due(now: datetime):
 
 
 def claim(
-    worker: str, now: datetime, settings: NotifySettings, *, limit: int = BATCH_SIZE
+    worker: str,
+    now: datetime,
+    settings: NotifySettings,
+    *,
+    limit: int = BATCH_SIZE,
+    wecom: WecomSettings | None = None,
 ) -> tuple[list[Outgoing], int]:
     """Lease up to `limit` due messages to `worker` and render them, as one unit of work.
 
@@ -170,14 +266,20 @@ def claim(
     webhook URL, or a reminder's offer was answered meanwhile). Messages to a WeCom robot keep
     its limit (`claim_batch`).
     """
-    outgoing, cancelled, _waiting = claim_batch(worker, now, settings, limit=limit)
+    outgoing, cancelled, _waiting = claim_batch(worker, now, settings, limit=limit, wecom=wecom)
     return outgoing, cancelled
 
 
 def claim_batch(
-    worker: str, now: datetime, settings: NotifySettings, *, limit: int = BATCH_SIZE
+    worker: str,
+    now: datetime,
+    settings: NotifySettings,
+    *,
+    limit: int = BATCH_SIZE,
+    wecom: WecomSettings | None = None,
 ) -> tuple[list[Outgoing], int, int]:
-    """`claim`, and how many robot messages were put back to wait for room in the minute."""
+    """`claim`, and how many robot messages were put back to wait for room in the minute.
+    `wecom` (default: the app's) names the WeCom API that app messages are sent to."""
     due = _due(now)
     with unit_of_work() as session:
         ids = list(
@@ -196,8 +298,15 @@ def claim_batch(
         robots: dict[str, list[Notification]] = {}
         outgoing = []
         for row in kept:
-            if is_wecom_robot(row.dealer.webhook_url.strip()):
-                robots.setdefault(row.dealer.webhook_url.strip(), []).append(row)
+            if row.channel == NotificationChannel.WECOM_APP:
+                out = _app_outgoing(row, settings, wecom or current_settings().wecom)
+                if isinstance(out, str):
+                    _cancel(row, out)
+                    cancelled += 1
+                else:
+                    outgoing.append(out)
+            elif is_wecom_robot(url_of(row)):
+                robots.setdefault(url_of(row), []).append(row)
             else:
                 outgoing.append(_outgoing(row, settings))
         waiting = 0
@@ -236,8 +345,7 @@ def _not_cancelled(rows: list[Notification], now: datetime) -> tuple[list[Notifi
         if reason is None:
             kept.append(row)
             continue
-        row.status, row.last_error = NotificationStatus.CANCELLED, reason
-        row.claimed_by = row.claimed_until = None
+        _cancel(row, reason)
         cancelled += 1
     return kept, cancelled
 
@@ -268,13 +376,15 @@ def _robot_batch(
             )
         )
     )
-    same_robot = (
-        _due(now)
-        & Notification.id.not_in([r.id for r in rows])
-        & Notification.dealer_id.in_(
-            select(Dealer.id).where(func.trim(Dealer.webhook_url) == url).scalar_subquery()
-        )
+    stores = select(Dealer.id).where(func.trim(Dealer.webhook_url) == url)
+    groups = select(Group.id).where(func.trim(Group.admin_robot_url) == url)
+    to_store = (Notification.channel == NotificationChannel.WEBHOOK) & Notification.dealer_id.in_(
+        stores.scalar_subquery()
     )
+    to_admins = (Notification.channel == NotificationChannel.ADMIN_ROBOT) & (
+        Notification.group_id.in_(groups.scalar_subquery())
+    )
+    same_robot = _due(now) & Notification.id.not_in([r.id for r in rows]) & (to_store | to_admins)
     others = session.scalar(select(func.count()).where(same_robot)) or 0
     decided = plan(len(rows) + others, recent, now)
     if decided.wait_until is not None:  # no room this minute: wait, not an attempt
@@ -366,10 +476,30 @@ def _answer_error(out: Outgoing, status: int, raw: bytes) -> str | None:
     return None
 
 
+def send_app(out: Outgoing, timeout: float) -> Outcome:
+    """Send a WeCom app message through message/send; never raises."""
+    client = WecomClient(out.url, timeout)
+    try:
+        answer = client.send_message(out.app, out.document)
+    except WecomError as exc:
+        if exc.errcode in RATE_LIMITED:
+            return Outcome(False, 200, str(exc), throttled=True)
+        if exc.errcode == ALL_RECIPIENTS_INVALID:
+            touser = (out.document or {}).get("touser")
+            return Outcome(False, 200, str(exc), final=True, invalid_users=touser)
+        return Outcome(False, 200, str(exc))
+    except WecomUnavailable as exc:
+        return Outcome(False, None, str(exc)[:500])
+    invalid = str(answer.get("invaliduser") or "") or None
+    return Outcome(True, 200, None, invalid_users=invalid)
+
+
 def send(
     out: Outgoing, *, timeout: float, allow_private: bool, resolver: Resolver = system_resolver
 ) -> Outcome:
     """POST one message; never raises. `timeout` bounds the whole exchange after the lookup."""
+    if out.app is not None:
+        return send_app(out, timeout)
     try:
         scheme, host, port, address = resolve_for_sending(
             out.url, allow_private=allow_private, resolver=resolver
@@ -425,9 +555,9 @@ def record(
     settings: NotifySettings,
     rng: Callable[[], float] = random.random,
 ) -> NotificationStatus:
-    """Mark the message sent, due again after a backoff, or dead after the last attempt; a WeCom
-    robot over its limit (errcode 45009) is tried again in a minute, not counted as an attempt.
-    A digest records every message it carries."""
+    """Mark the message sent, due again after a backoff, or dead after the last attempt (or at
+    once when it cannot succeed); WeCom over its limit (errcode 45009) is tried again in a
+    minute, not counted as an attempt. A digest records every message it carries."""
     attempts = out.attempts + (0 if outcome.throttled else 1)
     values: dict[str, Any] = {
         "attempts": Notification.attempts + (0 if outcome.throttled else 1),
@@ -435,6 +565,7 @@ def record(
         "claimed_until": None,
         "last_status_code": outcome.status_code,
         "last_error": outcome.error[:500] if outcome.error else None,
+        "invalid_users": outcome.invalid_users[:500] if outcome.invalid_users else None,
     }
     if outcome.ok:
         status = NotificationStatus.SENT
@@ -442,7 +573,7 @@ def record(
     elif outcome.throttled:
         status = NotificationStatus.PENDING
         values["next_attempt_at"] = now + WINDOW
-    elif attempts >= settings.max_attempts:
+    elif outcome.final or attempts >= settings.max_attempts:
         status = NotificationStatus.DEAD
         values["dead_at"] = now
     else:
@@ -494,6 +625,7 @@ def deliver_pending(
     batch: int = BATCH_SIZE,
     stop: threading.Event | None = None,
     resolver: Resolver = system_resolver,
+    wecom: WecomSettings | None = None,
 ) -> DeliveryReport:
     """Send everything that is due, batch after batch, until nothing is due or `stop` is set.
 
@@ -503,9 +635,12 @@ def deliver_pending(
     if in_unit_of_work():
         raise RuntimeError("deliver_pending sends webhooks: call it outside any unit of work")
     worker = worker or worker_id()
+    wecom = wecom or current_settings().wecom
     report = DeliveryReport()
     while not (stop and stop.is_set()):
-        outgoing, cancelled, waiting = claim_batch(worker, now or utcnow(), settings, limit=batch)
+        outgoing, cancelled, waiting = claim_batch(
+            worker, now or utcnow(), settings, limit=batch, wecom=wecom
+        )
         report.cancelled += cancelled
         if not outgoing and not cancelled and not waiting:
             break
@@ -515,7 +650,7 @@ def deliver_pending(
                 return report
             outcome = send(
                 out,
-                timeout=settings.timeout,
+                timeout=wecom.timeout if out.app else settings.timeout,
                 allow_private=settings.allow_private,
                 resolver=resolver,
             )

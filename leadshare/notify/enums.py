@@ -24,6 +24,26 @@ class NotificationEvent(StrEnum):
     SLA_REMINDER = "sla_reminder"
     SLA_MISSED = "sla_missed"
     FOLLOW_UP_DUE = "follow_up_due"
+    BUDGET_LOW = "budget_low"
+    CREDIT_SKIPPED = "credit_skipped"
+    CONTACT_VIEWS = "contact_views"
+
+
+ADMIN_EVENTS: tuple[NotificationEvent, ...] = (
+    NotificationEvent.BUDGET_LOW,
+    NotificationEvent.CREDIT_SKIPPED,
+    NotificationEvent.CONTACT_VIEWS,
+)
+"""What group admins are told (an admin notice, and a WeCom app message to them)."""
+
+
+class NotificationChannel(StrEnum):
+    """How an outbox row travels: to a store's webhook URL, as a WeCom app message to people
+    (a store's members, one consultant, or the group's admins), or to the group's admin robot."""
+
+    WEBHOOK = "webhook"
+    WECOM_APP = "wecom_app"
+    ADMIN_ROBOT = "admin_robot"  # the group's admin robot (Group.admin_robot_url)
 
 
 PROGRESS_EVENTS: tuple[NotificationEvent, ...] = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -128,9 +129,13 @@ def _money(data: Mapping[str, Any]) -> str:
 
 
 def markdown_text(message: Message) -> str:
-    """The Chinese text of a WeCom markdown message, ending with a link to the lead page."""
+    """The Chinese text of a WeCom markdown message, ending with a link to the lead page (the
+    notices page for what group admins are told)."""
     data, tz = message.data, message.timezone
-    if message.event == NotificationEvent.OFFERED:
+    told = _admin_lines(message)
+    if told is not None:
+        lines = [f"**{told[0]}**", *(f"> {line}" for line in told[1])]
+    elif message.event == NotificationEvent.OFFERED:
         lines = [
             "**新线索待接单**",
             f"> 门店：{_name(data.get('dealer'))}",
@@ -174,7 +179,7 @@ def markdown_text(message: Message) -> str:
     else:
         lines = [f"**线索通知：{inert(message.event)}**", *_customer_lines(data)]
     if message.lead_url:
-        lines.append(f"[查看线索]({message.lead_url})")
+        lines.append(f"[查看{'通知' if told else '线索'}]({message.lead_url})")
     return "\n".join(lines)
 
 
@@ -205,6 +210,85 @@ def wecom_digest_body(messages: list[Message], robot_limit: int) -> bytes:
         content = "\n".join([heading, *lines[:kept], rest])
     document = {"msgtype": "markdown", "markdown": {"content": content}}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+APP_TITLES = {
+    NotificationEvent.SLA_REMINDER: "服务时限即将到期",
+    NotificationEvent.BUDGET_LOW: "奖励预算低于提醒金额",
+    NotificationEvent.CREDIT_SKIPPED: "奖励因预算不足未发放",
+    NotificationEvent.CONTACT_VIEWS: "员工查看客户联系方式过多",
+}
+SLA_NAMES = {"contact": "联系客户", "visit": "邀约到店"}
+APP_TITLE_MAX_BYTES = 128
+APP_DESCRIPTION_MAX_BYTES = 512
+MARKUP = re.compile(r"</?font[^>]*>|\*\*")
+
+
+def _cut(text: str, limit: int) -> str:
+    while len(text.encode()) > limit:
+        text = text[:-1]
+    return text
+
+
+def _admin_lines(message: Message) -> tuple[str, list[str]] | None:
+    """The title and lines of what group admins are told; None for any other message."""
+    data = message.data
+    if message.event == NotificationEvent.BUDGET_LOW:
+        return APP_TITLES[message.event], [
+            f"奖励计划：{inert(data.get('program'))}",
+            f"剩余预算：{_money({**data, 'amount': data.get('remaining')})}",
+            f"提醒金额：{_money({**data, 'amount': data.get('alert_below')})}",
+        ]
+    if message.event == NotificationEvent.CREDIT_SKIPPED:
+        return APP_TITLES[message.event], [
+            f"奖励计划：{inert(data.get('program'))}",
+            f"未发放金额：{_money(data)}",
+            f"剩余预算：{_money({**data, 'amount': data.get('remaining')})}",
+        ]
+    if message.event == NotificationEvent.CONTACT_VIEWS:
+        return APP_TITLES[message.event], [
+            f"员工：{inert(data.get('user'))}",
+            f"{inert(data.get('day'))} 查看了 {inert(data.get('views'))} 位非本店客户的联系方式"
+            f"（提醒阈值 {inert(data.get('threshold'))}）",
+        ]
+    return None
+
+
+def _app_lines(message: Message) -> tuple[str, list[str]]:
+    """The title and the lines of a WeCom app message (plain text, the same facts as a robot's)."""
+    data, tz = message.data, message.timezone
+    if message.event == NotificationEvent.SLA_REMINDER:
+        sla = SLA_NAMES.get(data.get("sla") or "", inert(data.get("sla")))
+        return APP_TITLES[message.event], [
+            *(line.removeprefix("> ") for line in _customer_lines(data)),
+            f"{sla}时限：{_local(data.get('due_at'), tz)}",
+        ]
+    told = _admin_lines(message)
+    if told is not None:
+        return told
+    title, *lines = markdown_text(message).split("\n")
+    lines = [line for line in lines if not line.startswith("[")]  # the link is the card's
+    return MARKUP.sub("", title), [MARKUP.sub("", line).removeprefix("> ") for line in lines]
+
+
+def app_message(message: Message, agent_id: int, touser: list[str]) -> dict[str, Any]:
+    """The body of WeCom's message/send for app members: a text card that opens `url` (the lead
+    page, which signs a member in on the way), or plain text when there is no page to open."""
+    title, lines = _app_lines(message)
+    document: dict[str, Any] = {"touser": "|".join(touser), "agentid": agent_id}
+    if message.lead_url:
+        description = _cut("\n".join(lines), APP_DESCRIPTION_MAX_BYTES)
+        document["msgtype"] = "textcard"
+        document["textcard"] = {
+            "title": _cut(title, APP_TITLE_MAX_BYTES),
+            "description": description,
+            "url": message.lead_url,
+            "btntxt": "查看",
+        }
+    else:
+        document["msgtype"] = "text"
+        document["text"] = {"content": _cut("\n".join([title, *lines]), 2048)}
+    return document
 
 
 def base_headers() -> dict[str, str]:

@@ -5,8 +5,10 @@ offer has used NOTIFY_REMIND_AT of its time (the store's open minutes, as its ex
 the sweep (and the deliverer, on every poll) adds a reminder for the offered store. A service-level
 reminder goes to the holder, a missed one (`sla_missed`) to the holder and the referrer. The
 handlers run inside the change's unit of work and commit nothing. Only stores with a webhook_url
-get rows. A change that rolls back takes its rows with it, and a row that is committed is
-delivered at least once.
+get webhook rows. When the group has a WeCom app, an offer is also a WeCom app message to the
+offered store's members and a service-level reminder one to the lead's consultant (channel
+`wecom_app`); group admins' messages are added by notify.notices. A change that rolls back
+takes its rows with it, and a row that is committed is delivered at least once.
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ from ..leads.states import ROUTED
 from ..observability.context import current_request_id
 from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
-from ..tenancy.models import Dealer
+from ..tenancy.models import Dealer, Group
 from ..uow import unit_of_work
-from .enums import PROGRESS_EVENTS, NotificationEvent, NotificationStatus
+from ..wecom.models import WecomApp
+from .enums import PROGRESS_EVENTS, NotificationChannel, NotificationEvent, NotificationStatus
 from .models import Notification
+
+ADMIN_NOTICES_PATH = "/admin/notices"
 
 
 def new_message_id() -> str:
@@ -80,38 +85,107 @@ def new_notification(
     """The outbox row for one store, or None when the store has no webhook URL."""
     if not has_webhook(recipient):
         return None
-    return Notification(
-        message_id=new_message_id(),
+    return _row(
+        NotificationChannel.WEBHOOK,
+        event,
         group_id=recipient.group_id,
         dealer_id=recipient.id,
+        payload=_lead_payload(lead, lead_status, data),
+        occurred_at=occurred_at,
         lead_id=lead.id,
         offer_id=offer_id,
+    )
+
+
+def _lead_payload(lead: Lead, lead_status: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lead_id": lead.public_id,
+        "lead_status": str(lead_status),
+        "timezone": lead.group.timezone,
+        "data": data,
+    }
+
+
+def _row(channel: NotificationChannel, event: NotificationEvent, **values: Any) -> Notification:
+    return Notification(
+        message_id=new_message_id(),
+        channel=channel,
         event=event,
-        payload={
-            "lead_id": lead.public_id,
-            "lead_status": str(lead_status),
-            "timezone": lead.group.timezone,
-            "data": data,
-        },
-        occurred_at=occurred_at,
         status=NotificationStatus.PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
         request_id=current_request_id(),  # the worker's log lines for it name the request
+        **values,
     )
+
+
+def has_wecom_app(group_id: int) -> bool:
+    """The group configured a WeCom app: its people get app messages too."""
+    found = db.session.scalar(select(WecomApp.id).where(WecomApp.group_id == group_id).limit(1))
+    return found is not None
+
+
+def app_notification(
+    event: NotificationEvent,
+    *,
+    lead: Lead,
+    lead_status: str,
+    occurred_at: datetime,
+    data: dict[str, Any],
+    dealer_id: int | None = None,
+    user_id: int | None = None,
+    offer_id: int | None = None,
+) -> Notification | None:
+    """A WeCom app message about a lead: to a store's members (`dealer_id`) or to one person
+    (`user_id`); None when the group has no WeCom app."""
+    if not has_wecom_app(lead.group_id):
+        return None
+    return _row(
+        NotificationChannel.WECOM_APP,
+        event,
+        group_id=lead.group_id,
+        dealer_id=dealer_id,
+        user_id=user_id,
+        payload=_lead_payload(lead, lead_status, data),
+        occurred_at=occurred_at,
+        lead_id=lead.id,
+        offer_id=offer_id,
+    )
+
+
+def admin_notifications(
+    group: Group, event: NotificationEvent, data: dict[str, Any], at: datetime
+) -> list[Notification]:
+    """What tells the group's admins beside their notices page: a WeCom app message to them
+    (when the group has a WeCom app) and a message to the group's admin robot (when it has one),
+    each opening the notices page."""
+    payload = {"path": ADMIN_NOTICES_PATH, "timezone": group.timezone, "data": data}
+    channels = []
+    if has_wecom_app(group.id):
+        channels.append(NotificationChannel.WECOM_APP)
+    if (group.admin_robot_url or "").strip():
+        channels.append(NotificationChannel.ADMIN_ROBOT)
+    return [
+        _row(channel, event, group_id=group.id, payload=dict(payload), occurred_at=at)
+        for channel in channels
+    ]
+
+
+def _offer_data(lead: Lead, offer: Offer) -> dict[str, Any]:
+    return {
+        "dealer": dealer_ref(offer.dealer),
+        **lead_data(db.session, lead),
+        "distance_km": shown_km(offer.distance_km, unmasked=False),  # not the holder yet
+        "offered_at": iso_z(offer.offered_at),
+        "expires_at": iso_z(offer.expires_at),
+    }
 
 
 def _offer_notification(
     lead: Lead, offer: Offer, event: NotificationEvent, at: datetime
 ) -> Notification | None:
     recipient = offer.dealer
-    data = {
-        "dealer": dealer_ref(recipient),
-        **lead_data(db.session, lead),
-        "distance_km": shown_km(offer.distance_km, unmasked=False),  # not the holder yet
-        "offered_at": iso_z(offer.offered_at),
-        "expires_at": iso_z(offer.expires_at),
-    }
+    data = _offer_data(lead, offer)
     return new_notification(
         recipient,
         event,
@@ -133,15 +207,29 @@ def _offered(lead: Lead, dealer_id: int) -> Offer:
 
 @on_event
 def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
-    """Offer -> the offered store; claim and progress (not the skipped stages) -> the referrer."""
+    """Offer -> the offered store (its webhook, and its members by WeCom app message); claim
+    and progress (not the skipped stages) -> the referrer."""
     row = None
     if event.type == EventType.OFFERED:
         recipient = db.session.get(Dealer, event.dealer_id)
-        if not has_webhook(recipient):
+        to_members = has_wecom_app(lead.group_id)
+        if not (to_members or has_webhook(recipient)):
             return
         offer = _offered(lead, event.dealer_id)
         offer.dealer = recipient  # linked: the answer shows the store without reading it again
         row = _offer_notification(lead, offer, NotificationEvent.OFFERED, event.at)
+        if to_members:
+            db.session.add(
+                app_notification(
+                    NotificationEvent.OFFERED,
+                    lead=lead,
+                    lead_status=LeadStatus.OFFERED,
+                    occurred_at=event.at,
+                    data=_offer_data(lead, offer),
+                    dealer_id=recipient.id,
+                    offer_id=offer.id,
+                )
+            )
     elif event.type == EventType.CLAIMED or (
         event.type in PROGRESS_EVENTS and not (event.data or {}).get("skipped")
     ):
@@ -181,15 +269,29 @@ def sla_data(details: dict[str, Any]) -> dict[str, Any]:
 
 
 def sla_notification(lead: Lead, timer: SlaTimer, holder: Dealer | None) -> Notification | None:
-    """The holder's reminder that a service level is about to pass."""
+    """The holder's reminder that a service level is about to pass (returned, for its webhook);
+    the timer's consultant gets it as a WeCom app message, added here to the caller's unit."""
     details = {"sla": timer.kind, "due_at": iso_z(timer.due_at), "released": False}
+    data = {**lead_data(db.session, lead), **sla_data(details)}
+    at = timer.reminded_at or utcnow()
+    if timer.consultant_id is not None:
+        to_consultant = app_notification(
+            NotificationEvent.SLA_REMINDER,
+            lead=lead,
+            lead_status=lead.status,
+            occurred_at=at,
+            data=data,
+            user_id=timer.consultant_id,
+        )
+        if to_consultant is not None:
+            db.session.add(to_consultant)
     return new_notification(
         holder,
         NotificationEvent.SLA_REMINDER,
         lead=lead,
         lead_status=lead.status,
-        occurred_at=timer.reminded_at or utcnow(),
-        data={**lead_data(db.session, lead), **sla_data(details)},
+        occurred_at=at,
+        data=data,
     )
 
 
@@ -280,6 +382,7 @@ def enqueue_reminders(remind_at: float, now: datetime | None = None) -> int:
     reminded = exists().where(
         Notification.offer_id == Offer.id,
         Notification.event == NotificationEvent.OFFER_EXPIRING,
+        Notification.channel == NotificationChannel.WEBHOOK,
     )
     with unit_of_work() as session:
         offers = session.scalars(

@@ -7,13 +7,16 @@ from marshmallow import fields, validate
 
 from ..leads.presenter import dealer_ref
 from ..schemas import PageArgsSchema, UTCDateTime
-from .enums import NotificationEvent, NotificationStatus
+from .enums import NotificationChannel, NotificationEvent, NotificationStatus
 from .formats import SIGNATURE_HEADER
 
 
 class NotificationSchema(ma.Schema):
     id = fields.String(attribute="message_id")
     event = fields.String()
+    channel = fields.String(
+        metadata={"description": "`webhook`, `wecom_app` (to people) or `admin_robot`"}
+    )
     status = fields.String()
     dealer = fields.Function(lambda n: dealer_ref(n.dealer))
     lead_id = fields.Function(lambda n: (n.payload or {}).get("lead_id"))
@@ -22,6 +25,10 @@ class NotificationSchema(ma.Schema):
     next_attempt_at = UTCDateTime()
     last_status_code = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True)
+    invalid_users = fields.String(
+        allow_none=True,
+        metadata={"description": "WeCom members an app message did not reach (`a|b`)"},
+    )
     occurred_at = UTCDateTime()
     created_at = UTCDateTime()
     sent_at = UTCDateTime(allow_none=True)
@@ -33,6 +40,9 @@ class NotificationQueryArgsSchema(PageArgsSchema):
     event = fields.String(validate=validate.OneOf([event.value for event in NotificationEvent]))
     dealer_id = fields.Integer()
     lead_id = fields.String(validate=validate.Length(max=32))
+    channel = fields.String(
+        validate=validate.OneOf([channel.value for channel in NotificationChannel])
+    )
 
 
 class WebhookSecretSchema(ma.Schema):

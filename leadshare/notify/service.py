@@ -82,7 +82,7 @@ def list_notifications(actor: User, filters: Mapping[str, Any], page: int, per_p
     query = select(Notification).order_by(Notification.id.desc())
     if actor.role == Role.GROUP_ADMIN:
         query = query.where(Notification.group_id == actor.group_id)
-    query = matching(query, Notification, filters, ("status", "event", "dealer_id"))
+    query = matching(query, Notification, filters, ("status", "event", "dealer_id", "channel"))
     return paginate(query, page, per_page)
 
 

@@ -2,20 +2,24 @@
 
 Presenters note what they showed (`note_shown`); at the end of the request the notes are written
 in one short transaction of their own (`uow.unit_of_work_apart`): the one write a read makes.
-Alerts are read from these records (privacy.service.contact_alerts), so nothing else is written.
+Alerts are read from these records (`views_over_threshold`): the alert page asks them as it is
+shown, and the sweep (notify.notices) tells the group's admins once per user and day, so a read
+writes nothing else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import Response, g, has_request_context, request
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from ..auth.models import User
-from ..clock import utcnow
+from ..clock import local_midnight, utcnow
+from ..extensions import db
 from ..leads.models import Lead
+from ..tenancy.models import Group
 from ..uow import unit_of_work_apart
 from .models import ContactAccess
 
@@ -104,3 +108,23 @@ def write_access(shown: list[Shown], now: datetime | None = None) -> None:
     ]
     with unit_of_work_apart() as session:
         session.execute(insert(ContactAccess), rows)  # one statement for a whole page
+
+
+def views_over_threshold(group: Group, day: date) -> list[tuple[int, int]]:
+    """(user id, leads) of the group's users who opened the contacts of more leads their store
+    does not hold than the group's contact_views_alert_per_day on that local day, most first."""
+    start = local_midnight(day, group.timezone)
+    views = func.count(func.distinct(ContactAccess.lead_id))
+    rows = db.session.execute(
+        select(ContactAccess.user_id, views.label("views"))
+        .where(
+            ContactAccess.group_id == group.id,
+            ContactAccess.is_held.is_(False),
+            ContactAccess.at >= start,
+            ContactAccess.at < start + timedelta(days=1),
+        )
+        .group_by(ContactAccess.user_id)
+        .having(views > group.contact_views_alert_per_day)
+        .order_by(views.desc(), ContactAccess.user_id)
+    ).all()
+    return [(row.user_id, int(row.views)) for row in rows]

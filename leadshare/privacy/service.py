@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..auth.scope import ADMINS, require_role
-from ..clock import iso_z, local_midnight, utcnow
+from ..clock import iso_z, utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..leads.chain import canonical_json, is_sealed, legacy_head, unseal
@@ -25,7 +25,7 @@ from ..routing.geocode.gazetteer import Gazetteer
 from ..tenancy.models import Group
 from ..uow import transactional, unit_of_work
 from ..vocabulary import Role
-from .access_log import note_shown, shown_fields
+from .access_log import note_shown, shown_fields, views_over_threshold
 from .keys import phone_key, wechat_key
 from .models import AdminChange, ContactAccess, PersonalDatum
 
@@ -367,32 +367,18 @@ def contact_alerts(actor: User, day: date, group_id: int | None = None) -> list[
     """The users of the group who opened more contacts of leads their store does not hold than
     the group's contact_views_alert_per_day on that local day (read from the access log)."""
     group = db.session.get(Group, _group_of(actor, group_id))
-    start = local_midnight(day, group.timezone)
-    views = func.count(func.distinct(ContactAccess.lead_id))
-    rows = db.session.execute(
-        select(ContactAccess.user_id, views.label("views"))
-        .where(
-            ContactAccess.group_id == group.id,
-            ContactAccess.is_held.is_(False),
-            ContactAccess.at >= start,
-            ContactAccess.at < start + timedelta(days=1),
-        )
-        .group_by(ContactAccess.user_id)
-        .having(views > group.contact_views_alert_per_day)
-        .order_by(views.desc())
-    ).all()
+    rows = views_over_threshold(group, day)
     users = {
-        u.id: u
-        for u in db.session.scalars(select(User).where(User.id.in_([r.user_id for r in rows])))
+        u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in rows])))
     }
     return [
         {
-            "user": users[row.user_id],
+            "user": users[user_id],
             "day": day,
-            "views": row.views,
+            "views": views,
             "threshold": group.contact_views_alert_per_day,
         }
-        for row in rows
+        for user_id, views in rows
     ]
 
 

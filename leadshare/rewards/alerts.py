@@ -2,9 +2,11 @@
 its `alert_below` amount and when a credit was skipped for lack of budget.
 
 An alert is a row written in the unit of work of the credit (or skip) that caused it, so a
-rolled-back change tells no one. The admins read them as a list (their notifications) and as a
-banner on the reward pages while the cause lasts: the budget is still below the alert amount,
-or credits were skipped since the program was last funded.
+rolled-back change tells no one; with it goes an admin notice (notify.notices: a count in the
+admins' navigation, and a WeCom app message to them when the group has a WeCom app). The
+admins read them as a list (their notifications) and as a banner on the reward pages while the
+cause lasts: the budget is still below the alert amount, or credits were skipped since the
+program was last funded.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from ..auth.scope import require_role
 from ..extensions import db
 from ..leads.access import matching
 from ..leads.models import Lead
+from ..notify.enums import NotificationEvent
 from ..pagination import Page, paginate
+from ..tenancy.models import Group
 from ..vocabulary import Role
 from .enums import AccountKind, AlertKind, EntryKind
 from .ledger import account_key, crossed_below
 from .models import LedgerAccount, LedgerEntry, RewardAlert, RewardProgram
+from .money import format_amount
 
 
 def budget_fell(program: RewardProgram, before_minor: int, after_minor: int, at: datetime) -> None:
@@ -45,6 +50,13 @@ def budget_fell(program: RewardProgram, before_minor: int, after_minor: int, at:
                 created_at=at,
             )
         )
+        _tell(
+            program,
+            NotificationEvent.BUDGET_LOW,
+            at,
+            remaining=format_amount(after_minor),
+            alert_below=format_amount(program.alert_below_minor),
+        )
 
 
 def credit_skipped(
@@ -63,6 +75,22 @@ def credit_skipped(
             created_at=at,
         )
     )
+    _tell(
+        program,
+        NotificationEvent.CREDIT_SKIPPED,
+        at,
+        amount=format_amount(amount_minor),
+        remaining=format_amount(remaining_minor),
+        lead_id=lead.public_id,
+    )
+
+
+def _tell(program: RewardProgram, kind: NotificationEvent, at: datetime, **facts: Any) -> None:
+    from ..notify.notices import tell_admins  # the outbox reads rewards: imported when used
+
+    group = db.session.get(Group, program.group_id)
+    data = {"program_id": program.id, "program": program.name, "currency": group.currency}
+    tell_admins(group, kind, {**data, **facts}, at)
 
 
 def list_alerts(actor: User, filters: Mapping[str, Any], page: int, per_page: int) -> Page:

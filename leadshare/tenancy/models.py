@@ -40,6 +40,8 @@ class Group(db.Model):
     retention_days: Mapped[int] = mapped_column(default=365)
     contact_views_alert_per_day: Mapped[int] = mapped_column(default=20)
     consent_required: Mapped[bool] = mapped_column(default=False)
+    # Admin notices (issue 16/17/20): a WeCom group robot the group's admins are told through.
+    admin_robot_url: Mapped[str | None] = mapped_column(String(1000))
 
     dealers: Mapped[list[Dealer]] = relationship(back_populates="group")
 

@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from ..auth.scope import is_group_admin_of
 from ..hours.schemas import OpeningHoursSchema
+from ..notify.formats import is_wecom_robot
 from ..notify.urls import UnsafeUrl, check_url
 from ..schemas import InputSchema, PageArgsSchema, UTCDateTime, brand_list
 from ..settings import current_settings
@@ -53,6 +54,24 @@ class GroupSchema(ma.Schema):
     retention_days = fields.Integer()
     contact_views_alert_per_day = fields.Integer()
     consent_required = fields.Boolean()
+    admin_robot_url = fields.Function(
+        lambda group: _admin_robot_url(group),
+        metadata={"description": "shown to the group's admins only (the URL carries its key)"},
+    )
+
+
+def _admin_robot_url(group) -> str | None:
+    actor = g.get("actor")
+    return group.admin_robot_url if actor and is_group_admin_of(actor, group.id) else None
+
+
+def safe_webhook_url(value: str | None) -> None:
+    """No loopback or private hosts unless ALLOW_PRIVATE_WEBHOOKS (see notify/urls.py)."""
+    if value is not None:
+        try:
+            check_url(value, allow_private=current_settings().notify.allow_private)
+        except UnsafeUrl as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class GroupWriteSchema(InputSchema):
@@ -105,6 +124,23 @@ class GroupWriteSchema(InputSchema):
     consent_required = fields.Boolean(
         metadata={"description": "the intake must carry consent.text_version and consent.channel"}
     )
+    admin_robot_url = fields.URL(
+        allow_none=True,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=1000),
+        metadata={
+            "description": "a WeCom group robot (…/cgi-bin/webhook/send?key=…) the group's admins"
+            " are told through, beside their notices page; null: none"
+        },
+    )
+
+    @validates("admin_robot_url")
+    def admin_robot_url_is_a_safe_robot(self, value, **kwargs):
+        """A WeCom group robot's URL, checked like a store's webhook URL."""
+        if value is not None and not is_wecom_robot(value):
+            raise ValidationError("Give a WeCom group robot URL (…/cgi-bin/webhook/send?key=…).")
+        safe_webhook_url(value)
 
 
 class OemSchema(ma.Schema):
@@ -178,11 +214,7 @@ class DealerWriteSchema(InputSchema):
     @validates("webhook_url")
     def webhook_url_is_safe(self, value, **kwargs):
         """No loopback or private hosts unless ALLOW_PRIVATE_WEBHOOKS (see notify/urls.py)."""
-        if value is not None:
-            try:
-                check_url(value, allow_private=current_settings().notify.allow_private)
-            except UnsafeUrl as exc:
-                raise ValidationError(str(exc)) from exc
+        safe_webhook_url(value)
 
     @validates_schema
     def coordinates_come_in_pairs(self, data, partial=None, **kwargs):

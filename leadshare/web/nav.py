@@ -49,6 +49,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web.referrals", _l("My referrals"), DEALER),
     NavItem("web.store_settings", _l("Store settings"), MANAGER),
     NavItem("web.leads", _l("Leads"), READERS),
+    NavItem("web.admin_notices", _l("Notices"), GROUP_ADMIN, count="notices"),
     NavItem("web.admin_dealers", _l("Stores"), GROUP_ADMIN),
     NavItem("web.admin_users", _l("Users"), GROUP_ADMIN),
     NavItem("web.admin_hours", _l("Hours and holidays"), GROUP_ADMIN),
@@ -142,7 +143,14 @@ def _sla_due(user: User) -> int | None:
     return None if counter is None else counter(user)
 
 
+def _notices(user: User) -> int | None:
+    from ..notify.notices import unread_count
+
+    return unread_count(user)
+
+
 register_counter("offers", _offers)
+register_counter("notices", _notices)
 register_counter("board", _board)
 register_counter("sla_due", _sla_due)
 

@@ -1,4 +1,5 @@
-"""The WeCom server API: the corp access token (cached until it expires) and OAuth code -> member.
+"""The WeCom server API: the corp access token (cached until it expires), OAuth code -> member,
+and app messages to members (message/send).
 
 Base URLs come from settings (WECOM_API_BASE), so the tests talk to a fake WeCom on 127.0.0.1.
 A token WeCom calls invalid or expired (errcode 40014, 42001) is dropped and fetched once more.
@@ -18,6 +19,10 @@ from typing import Any
 
 TOKEN_INVALID = frozenset({40014, 42001})
 """errcode for an invalid (40014) or expired (42001) access token: fetch a new one and retry."""
+RATE_LIMITED = frozenset({45009, 45033})
+"""errcode for calls over the API's frequency (45009) or concurrency (45033) limit: wait."""
+ALL_RECIPIENTS_INVALID = 81013
+"""errcode of message/send when none of the recipients is a member the app can reach."""
 CODE_INVALID = frozenset({40029, 50001})
 """errcode for a bad, used or expired OAuth code (40029), or an untrusted domain (50001)."""
 TOKEN_MARGIN_SECONDS = 300
@@ -144,3 +149,9 @@ class WecomClient:
         if not userid:
             return None
         return Member(corp_id=str(answer.get("corpid") or app.corp_id), userid=str(userid))
+
+    def send_message(self, app: App, document: dict[str, Any]) -> dict:
+        """message/send: an app message (`touser`, `msgtype`, ... with the app's `agentid`).
+        WeCom answers errcode 0 when some recipients were reached; the others are named in
+        `invaliduser` (`a|b`)."""
+        return self._call(app, "message/send", {}, {**document, "agentid": app.agent_id})

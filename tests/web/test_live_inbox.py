@@ -98,7 +98,8 @@ def test_navigation_counts_offers_and_the_board(app, client, make, auth):
 
 def test_counts_of_other_roles_are_not_polled(app, world):
     page = Browser(app, world.users["admin"]).get("/leads").text
-    assert "data-live=" not in page and 'data-count="' not in page
+    assert "data-live=" not in page  # the admin's count of unread notices is shown, not polled
+    assert set(re.findall(r'data-count="(\w+)"', page)) == {"notices"}
 
 
 def test_held_leads_show_the_sla_count_once_a_counter_exists(app, world, monkeypatch):
