@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, extract, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, extract, func, literal, select
 
 from ..auth.models import User
 from ..clock import local_date, local_midnight, utcnow
@@ -24,7 +24,7 @@ from ..hours.enums import SlaKind, SlaState
 from ..hours.models import SlaTimer
 from ..leads.models import Lead
 from .figures import LADDER, minutes, percentile, rate
-from .grouping import key_refs
+from .grouping import in_sets, key_refs
 from .query import counted_conditions, dealer_refs, is_postgresql, ref, tune_for_reports
 
 PERIODS = ("week", "month")
@@ -250,21 +250,29 @@ def _elapsed(start: ColumnElement, end: ColumnElement) -> ColumnElement:
     return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000.0) / 60_000.0
 
 
-def contact_timers() -> list[ColumnElement[bool]]:
-    """Join each counted lead to its holder's first-contact timer (hours/sla.py): the claim
-    starts it, the first `contacted` stamps `met_at`."""
-    return [
-        SlaTimer.lead_id == Lead.id,
-        SlaTimer.kind == SlaKind.CONTACT,
-        SlaTimer.dealer_id == Lead.holder_id,
-    ]
+def _contact_join() -> ColumnElement[bool]:
+    """Each counted lead's first-contact timers (hours/sla.py): the claim starts one for the
+    claiming store, the first `contacted` stamps `met_at`."""
+    return and_(SlaTimer.lead_id == Lead.id, SlaTimer.kind == SlaKind.CONTACT)
 
 
-def _histogram(conditions, start: ColumnElement, end: ColumnElement) -> dict[str, Any]:
+def _timers(*columns: ColumnElement) -> Select:
+    """Select from the contact timers JOINed to their leads (explicit: no cartesian product)."""
+    return select(*columns).select_from(SlaTimer).join(Lead, _contact_join())
+
+
+def _histogram(conditions, start: ColumnElement, end: ColumnElement, timers: bool) -> dict:
     """Leads per time band from start to end, with the median and p90, in one aggregate scan
-    (SQLite has no percentile_cont: there the sorted minutes of the leads are fetched)."""
+    (SQLite has no percentile_cont: there the sorted minutes of the leads are fetched). With
+    timers, over the holders' contact timers of the leads."""
     elapsed = _elapsed(start, end)
     done = [*conditions, end.is_not(None)]
+    if timers:
+        done.append(SlaTimer.dealer_id == Lead.holder_id)
+
+    def scan(*columns: ColumnElement) -> Select:
+        return (_timers(*columns) if timers else select(*columns)).where(*done)
+
     counts = []
     lower = None
     for upper, _label in SPEED_BINS:
@@ -279,11 +287,11 @@ def _histogram(conditions, start: ColumnElement, end: ColumnElement) -> dict[str
             func.percentile_cont(0.5).within_group(elapsed).label("median"),
             func.percentile_cont(0.9).within_group(elapsed).label("p90"),
         ]
-    row = db.session.execute(select(*columns).where(*done)).mappings().one()
+    row = db.session.execute(scan(*columns)).mappings().one()
     if is_postgresql():
         median, p90 = row["median"], row["p90"]
     else:
-        ordered = list(db.session.scalars(select(elapsed).where(*done).order_by(elapsed)))
+        ordered = list(db.session.scalars(scan(elapsed).order_by(elapsed)))
         median, p90 = percentile(ordered, 0.5), percentile(ordered, 0.9)
     return {
         "leads": row["n"],
@@ -296,81 +304,113 @@ def _histogram(conditions, start: ColumnElement, end: ColumnElement) -> dict[str
     }
 
 
-def _spread(values: list[float]) -> dict[str, float | None]:
-    ordered = sorted(values)
+SPEED_MEASURES = ("accept_wall", "accept_open", "contact_wall", "contact_open")
+"""To accept and to first contact, on the wall clock and in the store's open minutes."""
+
+
+def _speed_values() -> dict[str, ColumnElement]:
+    """Each SPEED_MEASURES value of one contact timer, in minutes; NULL where it has none (a
+    timer not met yet has no contact time; open minutes wait for the sweep)."""
     return {
-        "median_minutes": minutes(percentile(ordered, 0.5)),
-        "p90_minutes": minutes(percentile(ordered, 0.9)),
+        "accept_wall": _elapsed(Lead.created_at, SlaTimer.started_at),
+        "accept_open": SlaTimer.accept_open_minutes,
+        "contact_wall": _elapsed(SlaTimer.started_at, SlaTimer.met_at),
+        "contact_open": SlaTimer.open_minutes,
     }
 
 
-def _speeds(rows: list[Any]) -> dict[str, Any]:
+def _timer_figures(conditions) -> dict[int | None, dict[str, Any]]:
+    """Per store that claimed counted leads (key None: every store): contact timers, met and
+    missed, and the median and p90 of each SPEED_MEASURES; one aggregate query on PostgreSQL
+    (GROUPING SETS, percentile_cont). SQLite, without percentiles, gets the counts the same way
+    and each measure's minutes sorted per store."""
+    values = _speed_values()
+    columns = [
+        func.count().label("claimed"),
+        func.count().filter(SlaTimer.state == SlaState.MET).label("met"),
+        func.count().filter(SlaTimer.state == SlaState.MISSED).label("missed"),
+    ]
+    if is_postgresql():
+        for name, value in values.items():
+            columns += [
+                func.percentile_cont(0.5).within_group(value).label(f"{name}_median"),
+                func.percentile_cont(0.9).within_group(value).label(f"{name}_p90"),
+            ]
+        query, _, place = in_sets(_timers(*columns).where(*conditions), [None, SlaTimer.dealer_id])
+        found: dict[int | None, dict[str, Any]] = {}
+        for row in db.session.execute(query).mappings():
+            for position, value in place(row):
+                found[value if position else None] = dict(row)
+        return found
+    found = {None: dict(db.session.execute(_timers(*columns).where(*conditions)).mappings().one())}
+    per_store = _timers(SlaTimer.dealer_id.label("key"), *columns).where(*conditions)
+    for row in db.session.execute(per_store.group_by(SlaTimer.dealer_id)).mappings():
+        found[row["key"]] = dict(row)
+    for name, value in values.items():
+        ordered: dict[int | None, list[float]] = {}
+        query = _timers(SlaTimer.dealer_id, value).where(*conditions, value.is_not(None))
+        for dealer_id, minutes_ in db.session.execute(query.order_by(SlaTimer.dealer_id, value)):
+            ordered.setdefault(dealer_id, []).append(minutes_)
+        every = sorted(v for store in ordered.values() for v in store)
+        for key, figures in found.items():
+            sample = every if key is None else ordered.get(key, [])
+            figures[f"{name}_median"] = percentile(sample, 0.5)
+            figures[f"{name}_p90"] = percentile(sample, 0.9)
+    return found
+
+
+def _spread(figures: Mapping[str, Any], name: str) -> dict[str, float | None]:
+    return {
+        "median_minutes": minutes(figures.get(f"{name}_median")),
+        "p90_minutes": minutes(figures.get(f"{name}_p90")),
+    }
+
+
+def _speeds(figures: Mapping[str, Any]) -> dict[str, Any]:
     """Median and p90 to accept and to first contact, in the store's open minutes and on the
     wall clock, over contact timers (one per store that claimed a lead)."""
-    accept_wall = [(r.started_at - r.created_at).total_seconds() / 60 for r in rows]
-    contact_wall = [(r.met_at - r.started_at).total_seconds() / 60 for r in rows if r.met_at]
     return {
         "to_accept": {
-            "wall": _spread(accept_wall),
-            "open": _spread(
-                [r.accept_open_minutes for r in rows if r.accept_open_minutes is not None]
-            ),
+            "wall": _spread(figures, "accept_wall"),
+            "open": _spread(figures, "accept_open"),
         },
         "to_contact": {
-            "wall": _spread(contact_wall),
-            "open": _spread([r.open_minutes for r in rows if r.open_minutes is not None]),
+            "wall": _spread(figures, "contact_wall"),
+            "open": _spread(figures, "contact_open"),
         },
     }
 
 
-def _store_speeds(rows: list[Any]) -> list[dict[str, Any]]:
+def _store_speeds(found: Mapping[int | None, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per store that claimed leads: its speeds and the share of its decided contact timers
     (met or missed; running and closed ones are not decided) met within the SLA."""
-    by_store: dict[int, list[Any]] = {}
-    for row in rows:
-        by_store.setdefault(row.dealer_id, []).append(row)
-    refs = dealer_refs(by_store)
-    stores = []
-    for dealer_id, store_rows in by_store.items():
-        met = sum(r.state == SlaState.MET for r in store_rows)
-        missed = sum(r.state == SlaState.MISSED for r in store_rows)
-        stores.append(
-            {
-                "store": refs.get(dealer_id),
-                "claimed": len(store_rows),
-                "contacted_in_sla": met,
-                "missed_sla": missed,
-                "share_in_sla": rate(met, met + missed),
-                "speeds": _speeds(store_rows),
-            }
-        )
+    stores_of = {key: figures for key, figures in found.items() if key is not None}
+    refs = dealer_refs(stores_of)
+    stores = [
+        {
+            "store": refs.get(dealer_id),
+            "claimed": figures["claimed"],
+            "contacted_in_sla": figures["met"],
+            "missed_sla": figures["missed"],
+            "share_in_sla": rate(figures["met"], figures["met"] + figures["missed"]),
+            "speeds": _speeds(figures),
+        }
+        for dealer_id, figures in stores_of.items()
+    ]
     return sorted(stores, key=lambda s: (-s["claimed"], (s["store"] or {}).get("code") or ""))
 
 
 def speed_report(actor: User, filters: Mapping[str, Any]) -> dict[str, Any]:
     """Time from posting to acceptance as a histogram with median and p90, and from acceptance
     to first contact the same way (the holder's contact timer); both again in the store's open
-    minutes, overall and per store with each store's share contacted within the SLA."""
+    minutes, overall and per store with each store's share contacted within the SLA. Every
+    figure is an aggregate: no row per lead or timer leaves PostgreSQL."""
     conditions = counted_conditions(actor, filters)
     tune_for_reports()
-    timers = list(
-        db.session.execute(
-            select(
-                SlaTimer.dealer_id,
-                SlaTimer.state,
-                SlaTimer.started_at,
-                SlaTimer.met_at,
-                SlaTimer.accept_open_minutes,
-                SlaTimer.open_minutes,
-                Lead.created_at,
-            ).where(*conditions, SlaTimer.lead_id == Lead.id, SlaTimer.kind == SlaKind.CONTACT)
-        )
-    )
+    timers = _timer_figures(conditions)
     return {
-        "to_accept": _histogram(conditions, Lead.created_at, Lead.accepted_at),
-        "to_contact": _histogram(
-            [*conditions, *contact_timers()], SlaTimer.started_at, SlaTimer.met_at
-        ),
-        "speeds": _speeds(timers),
+        "to_accept": _histogram(conditions, Lead.created_at, Lead.accepted_at, timers=False),
+        "to_contact": _histogram(conditions, SlaTimer.started_at, SlaTimer.met_at, timers=True),
+        "speeds": _speeds(timers.get(None, {})),
         "stores": _store_speeds(timers),
     }
