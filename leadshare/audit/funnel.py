@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, extract, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ..auth.models import User
 from ..auth.scope import audited_brand_keys
@@ -28,7 +28,14 @@ from .figures import (
     rate,
 )
 from .grouping import Key, by_key, in_sets, key_refs, lead_key
-from .query import counted_conditions, dealer_refs, is_postgresql, tune_for_reports, with_offers
+from .query import (
+    counted_conditions,
+    dealer_refs,
+    is_postgresql,
+    pg_minutes,
+    tune_for_reports,
+    with_offers,
+)
 
 TOP_REASONS = len(LostReason)
 """Every reason of the fixed list can show: the list is short."""
@@ -36,7 +43,7 @@ TOP_REASONS = len(LostReason)
 
 def _minutes_to_accept() -> ColumnElement:
     if is_postgresql():
-        return extract("epoch", Lead.accepted_at - Lead.created_at) / 60.0
+        return pg_minutes(Lead.created_at, Lead.accepted_at)
     return (func.julianday(Lead.accepted_at) - func.julianday(Lead.created_at)) * 1440.0
 
 

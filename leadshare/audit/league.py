@@ -36,6 +36,7 @@ from .query import (
     counted_conditions,
     filter_conditions,
     is_postgresql,
+    pg_minutes,
     ref,
     tune_for_reports,
     with_offers,
@@ -84,7 +85,7 @@ def _stores(actor: User) -> list[Dealer]:
 
 def _elapsed() -> ColumnElement:
     if is_postgresql():
-        return func.extract("epoch", Lead.accepted_at - Lead.created_at) / 60.0
+        return pg_minutes(Lead.created_at, Lead.accepted_at)
     return (func.julianday(Lead.accepted_at) - func.julianday(Lead.created_at)) * 1440.0
 
 

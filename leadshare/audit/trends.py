@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 
 from ..auth.models import User
 from ..clock import local_date, local_midnight, utcnow
@@ -25,7 +25,7 @@ from ..hours.models import SlaTimer
 from ..leads.models import Lead
 from .figures import LADDER, minutes, percentile, rate
 from .grouping import in_sets, key_refs
-from .query import counted_conditions, dealer_refs, is_postgresql, ref, tune_for_reports
+from .query import counted_conditions, dealer_refs, is_postgresql, pg_minutes, ref, tune_for_reports
 
 PERIODS = ("week", "month")
 BYS = ("none", "brand", "group", "province")
@@ -245,7 +245,7 @@ def _change(now: int, before: int) -> float | None:
 
 def _elapsed(start: ColumnElement, end: ColumnElement) -> ColumnElement:
     if is_postgresql():
-        return extract("epoch", end - start) / 60.0
+        return pg_minutes(start, end)
     # julianday's float is off by microseconds: round to the millisecond, so 30 min is 30.
     return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000.0) / 60_000.0
 
@@ -261,6 +261,39 @@ def _timers(*columns: ColumnElement) -> Select:
     return select(*columns).select_from(SlaTimer).join(Lead, _contact_join())
 
 
+def _histogram_columns(m: ColumnElement, prefix: str = "") -> list[ColumnElement]:
+    """Values of m counted per SPEED_BINS band (NULLs in none), with the median and p90 on
+    PostgreSQL (percentile_cont skips NULLs)."""
+    counts = []
+    lower = None
+    for upper, _label in SPEED_BINS:
+        band = [] if lower is None else [m >= lower]
+        if upper is not None:
+            band.append(m < upper)
+        counts.append(func.count().filter(*band))
+        lower = upper
+    columns = [func.count(m).label(f"{prefix}n")]
+    columns += [c.label(f"{prefix}b{i}") for i, c in enumerate(counts)]
+    if is_postgresql():
+        columns += [
+            func.percentile_cont(0.5).within_group(m).label(f"{prefix}median"),
+            func.percentile_cont(0.9).within_group(m).label(f"{prefix}p90"),
+        ]
+    return columns
+
+
+def _histogram_of(row: Mapping[str, Any], median, p90, prefix: str = "") -> dict[str, Any]:
+    return {
+        "leads": row[f"{prefix}n"],
+        "median_minutes": minutes(median),
+        "p90_minutes": minutes(p90),
+        "bins": [
+            {"label": label, "upper_minutes": upper, "count": row[f"{prefix}b{i}"]}
+            for i, (upper, label) in enumerate(SPEED_BINS)
+        ],
+    }
+
+
 def _histogram(conditions, start: ColumnElement, end: ColumnElement, timers: bool) -> dict:
     """Leads per time band from start to end, with the median and p90, in one aggregate scan
     (SQLite has no percentile_cont: there the sorted minutes of the leads are fetched). With
@@ -269,39 +302,13 @@ def _histogram(conditions, start: ColumnElement, end: ColumnElement, timers: boo
     done = [*conditions, end.is_not(None)]
     if timers:
         done.append(SlaTimer.dealer_id == Lead.holder_id)
-
-    def scan(*columns: ColumnElement) -> Select:
-        return (_timers(*columns) if timers else select(*columns)).where(*done)
-
-    counts = []
-    lower = None
-    for upper, _label in SPEED_BINS:
-        band = [] if lower is None else [elapsed >= lower]
-        if upper is not None:
-            band.append(elapsed < upper)
-        counts.append(func.count().filter(*band) if band else func.count())
-        lower = upper
-    columns = [func.count().label("n"), *(c.label(f"b{i}") for i, c in enumerate(counts))]
+    source = (_timers(elapsed.label("m")) if timers else select(elapsed.label("m"))).where(*done)
+    m = source.subquery("elapsed").c.m  # computed once per lead, not once per band
+    row = db.session.execute(select(*_histogram_columns(m))).mappings().one()
     if is_postgresql():
-        columns += [
-            func.percentile_cont(0.5).within_group(elapsed).label("median"),
-            func.percentile_cont(0.9).within_group(elapsed).label("p90"),
-        ]
-    row = db.session.execute(scan(*columns)).mappings().one()
-    if is_postgresql():
-        median, p90 = row["median"], row["p90"]
-    else:
-        ordered = list(db.session.scalars(scan(elapsed).order_by(elapsed)))
-        median, p90 = percentile(ordered, 0.5), percentile(ordered, 0.9)
-    return {
-        "leads": row["n"],
-        "median_minutes": minutes(median),
-        "p90_minutes": minutes(p90),
-        "bins": [
-            {"label": label, "upper_minutes": upper, "count": row[f"b{i}"]}
-            for i, (upper, label) in enumerate(SPEED_BINS)
-        ],
-    }
+        return _histogram_of(row, row["median"], row["p90"])
+    ordered = list(db.session.scalars(select(m).order_by(m)))
+    return _histogram_of(row, percentile(ordered, 0.5), percentile(ordered, 0.9))
 
 
 SPEED_MEASURES = ("accept_wall", "accept_open", "contact_wall", "contact_open")
@@ -330,13 +337,30 @@ def _timer_figures(conditions) -> dict[int | None, dict[str, Any]]:
         func.count().filter(SlaTimer.state == SlaState.MET).label("met"),
         func.count().filter(SlaTimer.state == SlaState.MISSED).label("missed"),
     ]
-    if is_postgresql():
-        for name, value in values.items():
+    if is_postgresql():  # the values computed once per timer, below the aggregate
+        holders = case((SlaTimer.dealer_id == Lead.holder_id, values["contact_wall"]))
+        timer = (
+            _timers(
+                SlaTimer.dealer_id,
+                SlaTimer.state,
+                *(value.label(name) for name, value in values.items()),
+                holders.label("holder_contact"),  # the contact histogram's: holders' timers
+            )
+            .where(*conditions)
+            .subquery("timer")
+        )
+        columns = [
+            func.count().label("claimed"),
+            func.count().filter(timer.c.state == SlaState.MET).label("met"),
+            func.count().filter(timer.c.state == SlaState.MISSED).label("missed"),
+        ]
+        for name in values:
             columns += [
-                func.percentile_cont(0.5).within_group(value).label(f"{name}_median"),
-                func.percentile_cont(0.9).within_group(value).label(f"{name}_p90"),
+                func.percentile_cont(0.5).within_group(timer.c[name]).label(f"{name}_median"),
+                func.percentile_cont(0.9).within_group(timer.c[name]).label(f"{name}_p90"),
             ]
-        query, _, place = in_sets(_timers(*columns).where(*conditions), [None, SlaTimer.dealer_id])
+        columns += _histogram_columns(timer.c.holder_contact, "contact_")
+        query, _, place = in_sets(select(*columns), [None, timer.c.dealer_id])
         found: dict[int | None, dict[str, Any]] = {}
         for row in db.session.execute(query).mappings():
             for position, value in place(row):
@@ -408,9 +432,14 @@ def speed_report(actor: User, filters: Mapping[str, Any]) -> dict[str, Any]:
     conditions = counted_conditions(actor, filters)
     tune_for_reports()
     timers = _timer_figures(conditions)
+    every = timers.get(None)
+    if is_postgresql() and every is not None:  # counted with the timers, in the same scan
+        to_contact = _histogram_of(every, every["contact_median"], every["contact_p90"], "contact_")
+    else:
+        to_contact = _histogram(conditions, SlaTimer.started_at, SlaTimer.met_at, timers=True)
     return {
         "to_accept": _histogram(conditions, Lead.created_at, Lead.accepted_at, timers=False),
-        "to_contact": _histogram(conditions, SlaTimer.started_at, SlaTimer.met_at, timers=True),
+        "to_contact": to_contact,
         "speeds": _speeds(timers.get(None, {})),
         "stores": _store_speeds(timers),
     }
