@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import random
 import warnings
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import exc, select
 
 from leadshare.audit.figures import minutes, percentile, rate
+from leadshare.clock import local_midnight
 from leadshare.extensions import db
 from leadshare.hours.enums import SlaKind, SlaState
 from leadshare.hours.models import SlaTimer
@@ -146,3 +147,30 @@ def test_speed_figures_are_the_aggregates_of_every_contact_timer(client, scene, 
         claimed = [s["claimed"] for s in body["stores"]]
         assert claimed == sorted(claimed, reverse=True)
         assert body["speeds"]["to_contact"]["open"]["median_minutes"] is not None
+
+
+def test_trend_periods_hold_the_leads_shared_between_their_local_midnights(client, scene, app_ctx):  # noqa: F811
+    """Each period's count (width_bucket on PostgreSQL, a CASE elsewhere) is the leads created
+    from its local midnight to the next period's; moved leads land in the period they moved to."""
+    with app_ctx:
+        group = scene.world.group
+        leads = db.session.scalars(select(Lead).where(Lead.group_id == group.id)).all()
+        for days, lead in zip((1, 8, 8, 15, 29, 30, 45), leads, strict=False):
+            lead.created_at -= timedelta(days=days)
+        db.session.commit()
+    body = client.get("/api/v1/audit/trends?period=week", headers=scene.headers["admin"]).json
+    zone = body["time_zone"]
+    starts = [date.fromisoformat(p["start"]) for p in body["points"]]
+    with app_ctx:
+        for point, day in zip(body["points"], starts, strict=True):
+            since, until = local_midnight(day, zone), local_midnight(day + timedelta(days=7), zone)
+            expected = db.session.scalar(
+                select(db.func.count()).where(
+                    Lead.group_id == scene.world.group.id,
+                    Lead.voided_at.is_(None),
+                    Lead.created_at >= since,
+                    Lead.created_at < until,
+                )
+            )
+            assert point["shared"] == expected, point["start"]
+    assert sum(1 for p in body["points"] if p["shared"]) >= 3
