@@ -10,6 +10,7 @@ import random
 import warnings
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import exc, select
 
 from leadshare.audit.figures import minutes, percentile, rate
@@ -174,3 +175,51 @@ def test_trend_periods_hold_the_leads_shared_between_their_local_midnights(clien
             )
             assert point["shared"] == expected, point["start"]
     assert sum(1 for p in body["points"] if p["shared"]) >= 3
+
+
+def _lost_counts(conditions) -> dict[str | None, list[dict]]:
+    """Lost leads per holder and reason, ranked by count then reason, straight from the rows."""
+    rows = db.session.execute(
+        select(Lead.holder_id, Lead.lost_reason, db.func.count())
+        .where(*conditions, Lead.status == "lost", Lead.voided_at.is_(None))
+        .group_by(Lead.holder_id, Lead.lost_reason)
+    ).all()
+    found: dict = {}
+    for holder, reason, n in rows:
+        found.setdefault(holder, []).append({"reason": reason, "count": n})
+    for reasons in found.values():
+        reasons.sort(key=lambda r: (-r["count"], r["reason"] or ""))
+    return found
+
+
+@pytest.mark.parametrize("off_list", [False, True])
+def test_lost_reasons_per_holder_and_in_total_are_the_lost_leads_counts(
+    client,
+    scene,  # noqa: F811
+    app_ctx,
+    off_list,
+):
+    """The lost reasons come from the lead figures' scan on PostgreSQL (one count per reason of
+    the fixed list); a reason off the list (an older row) is still counted, by its own query."""
+    with app_ctx:
+        group = scene.world.group.id
+        lost = db.session.scalars(
+            select(Lead).where(Lead.group_id == group, Lead.status == "lost")
+        ).all()
+        assert len(lost) >= 2
+        lost[0].lost_reason = "客户出国" if off_list else "price"
+        lost[1].lost_reason = "price"
+        db.session.commit()
+        expected = _lost_counts([Lead.group_id == group])
+    body = client.get("/api/v1/audit/funnel", headers=scene.headers["admin"]).json
+    holders = {h["holder"]["id"]: h["lost_reasons"] for h in body["lost_by_holder"]}
+    strip = {
+        k: [{"reason": r["reason"], "count": r["count"]} for r in v] for k, v in holders.items()
+    }
+    assert strip == expected
+    total: dict[str, int] = {}
+    for reasons in expected.values():
+        for r in reasons:
+            total[r["reason"]] = total.get(r["reason"], 0) + r["count"]
+    got = {r["reason"]: r["count"] for r in body["total"]["lost_reasons"]}
+    assert got == total and ("客户出国" in got) is off_list
