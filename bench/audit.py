@@ -712,7 +712,8 @@ class Measure:
     url: str
     who: str
     floor: str = "leads"
-    """What the report must read at least: the leads of its filters, their offers or events."""
+    """What the report must read at least: the leads of its filters, their offers, events or
+    first-contact timers (the speed report reads the timers, not the offers)."""
     seconds: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     floor_seconds: list[float] = field(default_factory=list)
@@ -754,7 +755,7 @@ def reports(world: World) -> list[Measure]:
             f"/api/v1/audit/trends?{brand}&period=month&by=province",
             "auditor",
         ),
-        Measure("speed to accept", f"/api/v1/audit/speed?{brand}", "auditor", "offers"),
+        Measure("speed to accept and contact", f"/api/v1/audit/speed?{brand}", "auditor", "timers"),
         Measure("store league", f"/api/v1/audit/league?{brand}", "auditor", "offers"),
         Measure(
             "group admin: trends, monthly, by brand",
@@ -785,6 +786,7 @@ def floor_query(measure: Measure, world: World) -> tuple[str, dict[str, Any]]:
         "leads": "leads l",
         "offers": "leads l JOIN offers o ON o.lead_id = l.id",
         "events": "leads l JOIN lead_events e ON e.lead_id = l.id",
+        "timers": "leads l JOIN sla_timers t ON t.lead_id = l.id AND t.kind = 'contact'",
     }[measure.floor]
     return f"SELECT count(*) FROM {source} WHERE {where}", params
 
@@ -869,7 +871,10 @@ def describe(measure: Measure, response) -> str:
         shared = body["totals"]["current"]["shared"], body["totals"]["previous"]["shared"]
         return f"{shared[0]:,} + {shared[1]:,} leads, {body['series_total']} series"
     if "to_accept" in body:
-        return f"{body['to_accept']['leads']:,} leads accepted"
+        return (
+            f"{body['to_accept']['leads']:,} leads accepted, "
+            f"{body['to_contact']['leads']:,} contacted"
+        )
     if "median" in body:  # the league
         return f"{body['rows_total']:,} stores"
     rows = f", {len(body['rows']):,} rows" if body["rows"] else ""

@@ -11,6 +11,7 @@ none with a row per lead.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Mapping
 from statistics import median
@@ -154,7 +155,8 @@ def _pairs(conditions) -> dict[tuple[int, int | None], int]:
         .where(*conditions)
         .group_by(Lead.referrer_id, Lead.holder_id)
     )
-    return {(row.referrer_id, row.holder_id): row.n for row in db.session.execute(query)}
+    # Tens of thousands of pairs in a large group: unpacked, not read by attribute name.
+    return {(referrer, holder): n for referrer, holder, n in db.session.execute(query)}
 
 
 def _offers(conditions) -> dict[int, dict[str, int]]:
@@ -183,6 +185,12 @@ def _rewards(conditions) -> dict[int, int]:
     return {row.dealer_id: int(row.minor or 0) for row in db.session.execute(query)}
 
 
+def _imbalance(partner: tuple[int, list[int]]) -> tuple[int, int, int]:
+    """A partner's rank: the most unbalanced first, then the most leads, then its id."""
+    store, (given, taken) = partner
+    return (-abs(given - taken), -given - taken, store)
+
+
 def _row(
     store: Dealer,
     holder: Mapping[str, Any] | None,
@@ -190,15 +198,16 @@ def _row(
     contact: Mapping[str, Any] | None,
     shared: int,
     partner_of: Mapping[int, dict[int, list[int]]],
+    totals: Mapping[int, tuple[int, int]],
 ) -> dict[str, Any]:
     holder, offers, contact = holder or {}, offers or {}, contact or {}
     met, missed = contact.get("met", 0), contact.get("missed", 0)
     held = holder.get("held", 0)
     accepted, declined, expired = (offers.get(k, 0) for k in ("accepted", "declined", "expired"))
     partners = partner_of.get(store.id, {})
-    given = sum(g for g, _t in partners.values())
-    taken = sum(t for _g, t in partners.values())
-    ranked = sorted(partners.items(), key=lambda p: (-abs(p[1][0] - p[1][1]), -sum(p[1]), p[0]))
+    given, taken = totals.get(store.id, (0, 0))
+    # The PARTNERS most unbalanced, as sorted()[:PARTNERS] would list them.
+    ranked = heapq.nsmallest(PARTNERS, partners.items(), key=_imbalance)
     return {
         "store": ref(store.id, store.code, store.name),
         "received": offers.get("received", 0),
@@ -275,8 +284,20 @@ def league_report(
             continue
         partner_of[referrer].setdefault(holder, [0, 0])[0] += n  # referrer gave
         partner_of[holder].setdefault(referrer, [0, 0])[1] += n  # holder took
+    totals = {
+        store: (sum(g for g, _t in partners.values()), sum(t for _g, t in partners.values()))
+        for store, partners in partner_of.items()
+    }
     rows = [
-        _row(s, holders.get(s.id), offers.get(s.id), contacts.get(s.id), shared[s.id], partner_of)
+        _row(
+            s,
+            holders.get(s.id),
+            offers.get(s.id),
+            contacts.get(s.id),
+            shared[s.id],
+            partner_of,
+            totals,
+        )
         for s in stores
     ]
     missing = {p for r in rows for p in (x["store"] for x in r["partners"]) if p not in refs}
