@@ -73,13 +73,13 @@ def _flow_cells(conditions, level: str, limit: int | None) -> tuple[int, list[di
             func.count()
             .filter(and_(accepted, Lead.progress_rank >= len(LADDER)))
             .label("delivered"),
-            func.count().over().label("cells_total"),
+            *([] if limit is None else [func.count().over().label("cells_total")]),
         )
         .group_by(source, target)
         .order_by(leads.desc(), accepted_count.desc(), source, target)
         .limit(limit)
     )
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(query).all()  # without a limit (CSV) every cell: no window
     ends = [end for row in rows for end in (row.source, row.target)]
     refs = dealer_refs(ends) if level == "dealer" else place_refs(ends, level)
     cells = [
@@ -94,7 +94,8 @@ def _flow_cells(conditions, level: str, limit: int | None) -> tuple[int, list[di
         }
         for row in rows
     ]
-    return (rows[0].cells_total if rows else 0), cells
+    total = len(rows) if limit is None else rows[0].cells_total if rows else 0
+    return total, cells
 
 
 def _reciprocity(conditions, limit: int | None) -> tuple[int, list[dict[str, Any]]]:
@@ -113,7 +114,7 @@ def _reciprocity(conditions, limit: int | None) -> tuple[int, list[dict[str, Any
             high,
             low_to_high.label("low_to_high"),
             high_to_low.label("high_to_low"),
-            func.count().over().label("pairs_total"),
+            *([] if limit is None else [func.count().over().label("pairs_total")]),
         )
         .where(*conditions, Lead.holder_id.is_not(None))
         .group_by(low, high)
@@ -136,7 +137,8 @@ def _reciprocity(conditions, limit: int | None) -> tuple[int, list[dict[str, Any
                 "balance": a_to_b - b_to_a,
             }
         )
-    return (rows[0].pairs_total if rows else 0), pairs
+    total = len(rows) if limit is None else rows[0].pairs_total if rows else 0
+    return total, pairs
 
 
 def flow_report(

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, extract, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ..auth.models import User
 from ..auth.scope import audited_brand_keys
@@ -28,7 +28,14 @@ from .figures import (
     rate,
 )
 from .grouping import Key, by_key, in_sets, key_refs, lead_key
-from .query import counted_conditions, dealer_refs, is_postgresql, tune_for_reports, with_offers
+from .query import (
+    counted_conditions,
+    dealer_refs,
+    is_postgresql,
+    pg_minutes,
+    tune_for_reports,
+    with_offers,
+)
 
 TOP_REASONS = len(LostReason)
 """Every reason of the fixed list can show: the list is short."""
@@ -36,7 +43,7 @@ TOP_REASONS = len(LostReason)
 
 def _minutes_to_accept() -> ColumnElement:
     if is_postgresql():
-        return extract("epoch", Lead.accepted_at - Lead.created_at) / 60.0
+        return pg_minutes(Lead.created_at, Lead.accepted_at)
     return (func.julianday(Lead.accepted_at) - func.julianday(Lead.created_at)) * 1440.0
 
 
@@ -69,16 +76,22 @@ def _lead_figures(conditions, keys: Sequence[Key]) -> list[dict[Any, dict[str, A
             _percentiles_in_python(found, conditions, key, elapsed)
             results[position] = found
         return results
+    lost = Lead.status == LeadStatus.LOST
     query, _, place = in_sets(
         select(
             *_count_columns(),  # percentile_cont skips the NULL minutes of leads never accepted
             func.percentile_cont(0.5).within_group(elapsed).label("median"),
             func.percentile_cont(0.9).within_group(elapsed).label("p90"),
+            *(
+                func.count().filter(lost, Lead.lost_reason == reason.value).label(f"lost:{reason}")
+                for reason in LostReason
+            ),
         ).where(*conditions),
         keys,
     )
+    names = (*COUNTS, "median", "p90", *(f"lost:{reason}" for reason in LostReason))
     for row in db.session.execute(query).mappings():
-        figures = {name: row[name] for name in (*COUNTS, "median", "p90")}
+        figures = {name: row[name] for name in names}
         for position, value in place(row):
             results[position][value] = figures
     return results
@@ -98,6 +111,23 @@ def _percentiles_in_python(found, conditions, key: Key, elapsed) -> None:
     for value, figures in found.items():
         ordered = values.get(value, [])
         figures["median"], figures["p90"] = percentile(ordered, 0.5), percentile(ordered, 0.9)
+
+
+def _reasons_counted(figures: Sequence[Mapping[Any, Mapping[str, Any]]]):
+    """PostgreSQL: the lost reasons per key value as the lead figures counted them (one count
+    per reason of the fixed list, in the same scan), ranked as _lost_reasons ranks them; None
+    when some lost lead's reason is not on the list (older rows), for _lost_reasons to rank."""
+    results: list[dict[Any, list[dict[str, Any]]]] = []
+    for per_value in figures:
+        ranked: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        for value, counts in per_value.items():
+            found = [(str(r), counts[f"lost:{r}"]) for r in LostReason if counts[f"lost:{r}"]]
+            if sum(n for _, n in found) != counts["lost"]:
+                return None
+            found.sort(key=lambda item: (-item[1], item[0]))
+            ranked[value] = [{"reason": r, "count": n} for r, n in found[:TOP_REASONS]]
+        results.append(ranked)
+    return results
 
 
 def _lost_reasons(conditions, keys: Sequence[Key]) -> list[dict[Any, list[dict[str, Any]]]]:
@@ -246,7 +276,9 @@ def funnel_report(
     tune_for_reports()
     key = lead_key(group_by)
     keys = [None, Lead.holder_id, key]
-    figures, reasons = _lead_figures(conditions, keys), _lost_reasons(conditions, keys)
+    figures = _lead_figures(conditions, keys)
+    counted = _reasons_counted(figures) if is_postgresql() else None
+    reasons = counted if counted is not None else _lost_reasons(conditions, keys)
     offers = _offer_outcomes(conditions, "offered" if group_by == "dealer" else key)
     total_offers: tuple[Counter, Counter] = (Counter(), Counter())
     for outcomes, declines in offers.values():

@@ -11,6 +11,7 @@ none with a row per lead.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Mapping
 from statistics import median
@@ -36,6 +37,7 @@ from .query import (
     counted_conditions,
     filter_conditions,
     is_postgresql,
+    pg_minutes,
     ref,
     tune_for_reports,
     with_offers,
@@ -84,7 +86,7 @@ def _stores(actor: User) -> list[Dealer]:
 
 def _elapsed() -> ColumnElement:
     if is_postgresql():
-        return func.extract("epoch", Lead.accepted_at - Lead.created_at) / 60.0
+        return pg_minutes(Lead.created_at, Lead.accepted_at)
     return (func.julianday(Lead.accepted_at) - func.julianday(Lead.created_at)) * 1440.0
 
 
@@ -153,15 +155,18 @@ def _pairs(conditions) -> dict[tuple[int, int | None], int]:
         .where(*conditions)
         .group_by(Lead.referrer_id, Lead.holder_id)
     )
-    return {(row.referrer_id, row.holder_id): row.n for row in db.session.execute(query)}
+    # Tens of thousands of pairs in a large group: unpacked, not read by attribute name.
+    return {(referrer, holder): n for referrer, holder, n in db.session.execute(query)}
 
 
 def _offers(conditions) -> dict[int, dict[str, int]]:
-    """Offers per store offered (routed, and board claims): received leads and outcomes."""
+    """Offers per store offered (routed, and board claims): received leads and outcomes. A
+    store has at most one offer per lead (the offers' unique (lead_id, dealer_id)), so its
+    offers count its leads: no DISTINCT, whose sort cost more than the join."""
     query, offer = with_offers(select().select_from(Lead).where(*conditions))
     query = query.add_columns(
         offer.dealer_id.label("store"),
-        func.count(func.distinct(Lead.id)).label("received"),
+        func.count().label("received"),
         func.count().filter(offer.status == OfferStatus.ACCEPTED).label("accepted"),
         func.count().filter(offer.status == OfferStatus.DECLINED).label("declined"),
         func.count().filter(offer.status == OfferStatus.EXPIRED).label("expired"),
@@ -180,6 +185,12 @@ def _rewards(conditions) -> dict[int, int]:
     return {row.dealer_id: int(row.minor or 0) for row in db.session.execute(query)}
 
 
+def _imbalance(partner: tuple[int, list[int]]) -> tuple[int, int, int]:
+    """A partner's rank: the most unbalanced first, then the most leads, then its id."""
+    store, (given, taken) = partner
+    return (-abs(given - taken), -given - taken, store)
+
+
 def _row(
     store: Dealer,
     holder: Mapping[str, Any] | None,
@@ -187,15 +198,16 @@ def _row(
     contact: Mapping[str, Any] | None,
     shared: int,
     partner_of: Mapping[int, dict[int, list[int]]],
+    totals: Mapping[int, tuple[int, int]],
 ) -> dict[str, Any]:
     holder, offers, contact = holder or {}, offers or {}, contact or {}
     met, missed = contact.get("met", 0), contact.get("missed", 0)
     held = holder.get("held", 0)
     accepted, declined, expired = (offers.get(k, 0) for k in ("accepted", "declined", "expired"))
     partners = partner_of.get(store.id, {})
-    given = sum(g for g, _t in partners.values())
-    taken = sum(t for _g, t in partners.values())
-    ranked = sorted(partners.items(), key=lambda p: (-abs(p[1][0] - p[1][1]), -sum(p[1]), p[0]))
+    given, taken = totals.get(store.id, (0, 0))
+    # The PARTNERS most unbalanced, as sorted()[:PARTNERS] would list them.
+    ranked = heapq.nsmallest(PARTNERS, partners.items(), key=_imbalance)
     return {
         "store": ref(store.id, store.code, store.name),
         "received": offers.get("received", 0),
@@ -272,8 +284,20 @@ def league_report(
             continue
         partner_of[referrer].setdefault(holder, [0, 0])[0] += n  # referrer gave
         partner_of[holder].setdefault(referrer, [0, 0])[1] += n  # holder took
+    totals = {
+        store: (sum(g for g, _t in partners.values()), sum(t for _g, t in partners.values()))
+        for store, partners in partner_of.items()
+    }
     rows = [
-        _row(s, holders.get(s.id), offers.get(s.id), contacts.get(s.id), shared[s.id], partner_of)
+        _row(
+            s,
+            holders.get(s.id),
+            offers.get(s.id),
+            contacts.get(s.id),
+            shared[s.id],
+            partner_of,
+            totals,
+        )
         for s in stores
     ]
     missing = {p for r in rows for p in (x["store"] for x in r["partners"]) if p not in refs}

@@ -34,6 +34,14 @@ def is_postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
+def pg_minutes(start: ColumnElement, end: ColumnElement) -> ColumnElement[float]:
+    """PostgreSQL: the minutes from start to end as a double precision. EXTRACT answers a
+    numeric since PostgreSQL 14, and numeric division, comparison and sorting made the time to
+    accept cost ten times the scan of a brand's year; date_part's float is exact to the
+    microsecond over these spans."""
+    return func.date_part("epoch", end - start) / 60.0
+
+
 def tune_for_reports() -> None:
     """SET LOCAL the REPORT_SETTINGS (a read: nothing is written)."""
     if is_postgresql():

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, extract, func, literal, select
+from sqlalchemy import ColumnElement, DateTime, Select, and_, case, func, literal, select
+from sqlalchemy.dialects import postgresql
 
 from ..auth.models import User
 from ..clock import local_date, local_midnight, utcnow
@@ -24,8 +25,8 @@ from ..hours.enums import SlaKind, SlaState
 from ..hours.models import SlaTimer
 from ..leads.models import Lead
 from .figures import LADDER, minutes, percentile, rate
-from .grouping import key_refs
-from .query import counted_conditions, dealer_refs, is_postgresql, ref, tune_for_reports
+from .grouping import in_sets, key_refs
+from .query import counted_conditions, dealer_refs, is_postgresql, pg_minutes, ref, tune_for_reports
 
 PERIODS = ("week", "month")
 BYS = ("none", "brand", "group", "province")
@@ -99,7 +100,12 @@ def period_days(
 
 
 def _bucket(bounds: list[datetime]) -> ColumnElement:
-    """The index of the period a lead was shared in: bounds are the UTC starts, then the end."""
+    """The index of the period a lead was shared in: bounds are the UTC starts, then the end.
+    PostgreSQL: width_bucket's binary search over the bounds (the CASE tested every bound in
+    turn, 50 comparisons a lead for two years of months); elsewhere the CASE."""
+    if is_postgresql():
+        thresholds = postgresql.array([literal(b, DateTime()) for b in bounds[:-1]])
+        return func.width_bucket(Lead.created_at, thresholds) - 1
     return case(
         *((Lead.created_at < bound, literal(i - 1)) for i, bound in enumerate(bounds) if i),
         else_=literal(len(bounds) - 1),
@@ -245,132 +251,201 @@ def _change(now: int, before: int) -> float | None:
 
 def _elapsed(start: ColumnElement, end: ColumnElement) -> ColumnElement:
     if is_postgresql():
-        return extract("epoch", end - start) / 60.0
+        return pg_minutes(start, end)
     # julianday's float is off by microseconds: round to the millisecond, so 30 min is 30.
     return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000.0) / 60_000.0
 
 
-def contact_timers() -> list[ColumnElement[bool]]:
-    """Join each counted lead to its holder's first-contact timer (hours/sla.py): the claim
-    starts it, the first `contacted` stamps `met_at`."""
-    return [
-        SlaTimer.lead_id == Lead.id,
-        SlaTimer.kind == SlaKind.CONTACT,
-        SlaTimer.dealer_id == Lead.holder_id,
-    ]
+def _contact_join() -> ColumnElement[bool]:
+    """Each counted lead's first-contact timers (hours/sla.py): the claim starts one for the
+    claiming store, the first `contacted` stamps `met_at`."""
+    return and_(SlaTimer.lead_id == Lead.id, SlaTimer.kind == SlaKind.CONTACT)
 
 
-def _histogram(conditions, start: ColumnElement, end: ColumnElement) -> dict[str, Any]:
-    """Leads per time band from start to end, with the median and p90, in one aggregate scan
-    (SQLite has no percentile_cont: there the sorted minutes of the leads are fetched)."""
-    elapsed = _elapsed(start, end)
-    done = [*conditions, end.is_not(None)]
+def _timers(*columns: ColumnElement) -> Select:
+    """Select from the contact timers JOINed to their leads (explicit: no cartesian product)."""
+    return select(*columns).select_from(SlaTimer).join(Lead, _contact_join())
+
+
+def _histogram_columns(m: ColumnElement, prefix: str = "") -> list[ColumnElement]:
+    """Values of m counted per SPEED_BINS band (NULLs in none), with the median and p90 on
+    PostgreSQL (percentile_cont skips NULLs)."""
     counts = []
     lower = None
     for upper, _label in SPEED_BINS:
-        band = [] if lower is None else [elapsed >= lower]
+        band = [] if lower is None else [m >= lower]
         if upper is not None:
-            band.append(elapsed < upper)
-        counts.append(func.count().filter(*band) if band else func.count())
+            band.append(m < upper)
+        counts.append(func.count().filter(*band))
         lower = upper
-    columns = [func.count().label("n"), *(c.label(f"b{i}") for i, c in enumerate(counts))]
+    columns = [func.count(m).label(f"{prefix}n")]
+    columns += [c.label(f"{prefix}b{i}") for i, c in enumerate(counts)]
     if is_postgresql():
         columns += [
-            func.percentile_cont(0.5).within_group(elapsed).label("median"),
-            func.percentile_cont(0.9).within_group(elapsed).label("p90"),
+            func.percentile_cont(0.5).within_group(m).label(f"{prefix}median"),
+            func.percentile_cont(0.9).within_group(m).label(f"{prefix}p90"),
         ]
-    row = db.session.execute(select(*columns).where(*done)).mappings().one()
-    if is_postgresql():
-        median, p90 = row["median"], row["p90"]
-    else:
-        ordered = list(db.session.scalars(select(elapsed).where(*done).order_by(elapsed)))
-        median, p90 = percentile(ordered, 0.5), percentile(ordered, 0.9)
+    return columns
+
+
+def _histogram_of(row: Mapping[str, Any], median, p90, prefix: str = "") -> dict[str, Any]:
     return {
-        "leads": row["n"],
+        "leads": row[f"{prefix}n"],
         "median_minutes": minutes(median),
         "p90_minutes": minutes(p90),
         "bins": [
-            {"label": label, "upper_minutes": upper, "count": row[f"b{i}"]}
+            {"label": label, "upper_minutes": upper, "count": row[f"{prefix}b{i}"]}
             for i, (upper, label) in enumerate(SPEED_BINS)
         ],
     }
 
 
-def _spread(values: list[float]) -> dict[str, float | None]:
-    ordered = sorted(values)
+def _histogram(conditions, start: ColumnElement, end: ColumnElement, timers: bool) -> dict:
+    """Leads per time band from start to end, with the median and p90, in one aggregate scan
+    (SQLite has no percentile_cont: there the sorted minutes of the leads are fetched). With
+    timers, over the holders' contact timers of the leads."""
+    elapsed = _elapsed(start, end)
+    done = [*conditions, end.is_not(None)]
+    if timers:
+        done.append(SlaTimer.dealer_id == Lead.holder_id)
+    source = (_timers(elapsed.label("m")) if timers else select(elapsed.label("m"))).where(*done)
+    m = source.subquery("elapsed").c.m  # computed once per lead, not once per band
+    row = db.session.execute(select(*_histogram_columns(m))).mappings().one()
+    if is_postgresql():
+        return _histogram_of(row, row["median"], row["p90"])
+    ordered = list(db.session.scalars(select(m).order_by(m)))
+    return _histogram_of(row, percentile(ordered, 0.5), percentile(ordered, 0.9))
+
+
+SPEED_MEASURES = ("accept_wall", "accept_open", "contact_wall", "contact_open")
+"""To accept and to first contact, on the wall clock and in the store's open minutes."""
+
+
+def _speed_values() -> dict[str, ColumnElement]:
+    """Each SPEED_MEASURES value of one contact timer, in minutes; NULL where it has none (a
+    timer not met yet has no contact time; open minutes wait for the sweep)."""
     return {
-        "median_minutes": minutes(percentile(ordered, 0.5)),
-        "p90_minutes": minutes(percentile(ordered, 0.9)),
+        "accept_wall": _elapsed(Lead.created_at, SlaTimer.started_at),
+        "accept_open": SlaTimer.accept_open_minutes,
+        "contact_wall": _elapsed(SlaTimer.started_at, SlaTimer.met_at),
+        "contact_open": SlaTimer.open_minutes,
     }
 
 
-def _speeds(rows: list[Any]) -> dict[str, Any]:
+def _timer_figures(conditions) -> dict[int | None, dict[str, Any]]:
+    """Per store that claimed counted leads (key None: every store): contact timers, met and
+    missed, and the median and p90 of each SPEED_MEASURES; one aggregate query on PostgreSQL
+    (GROUPING SETS, percentile_cont). SQLite, without percentiles, gets the counts the same way
+    and each measure's minutes sorted per store."""
+    values = _speed_values()
+    columns = [
+        func.count().label("claimed"),
+        func.count().filter(SlaTimer.state == SlaState.MET).label("met"),
+        func.count().filter(SlaTimer.state == SlaState.MISSED).label("missed"),
+    ]
+    if is_postgresql():  # the values computed once per timer, below the aggregate
+        holders = case((SlaTimer.dealer_id == Lead.holder_id, values["contact_wall"]))
+        timer = (
+            _timers(
+                SlaTimer.dealer_id,
+                SlaTimer.state,
+                *(value.label(name) for name, value in values.items()),
+                holders.label("holder_contact"),  # the contact histogram's: holders' timers
+            )
+            .where(*conditions)
+            .subquery("timer")
+        )
+        columns = [
+            func.count().label("claimed"),
+            func.count().filter(timer.c.state == SlaState.MET).label("met"),
+            func.count().filter(timer.c.state == SlaState.MISSED).label("missed"),
+        ]
+        for name in values:
+            columns += [
+                func.percentile_cont(0.5).within_group(timer.c[name]).label(f"{name}_median"),
+                func.percentile_cont(0.9).within_group(timer.c[name]).label(f"{name}_p90"),
+            ]
+        columns += _histogram_columns(timer.c.holder_contact, "contact_")
+        query, _, place = in_sets(select(*columns), [None, timer.c.dealer_id])
+        found: dict[int | None, dict[str, Any]] = {}
+        for row in db.session.execute(query).mappings():
+            for position, value in place(row):
+                found[value if position else None] = dict(row)
+        return found
+    found = {None: dict(db.session.execute(_timers(*columns).where(*conditions)).mappings().one())}
+    per_store = _timers(SlaTimer.dealer_id.label("key"), *columns).where(*conditions)
+    for row in db.session.execute(per_store.group_by(SlaTimer.dealer_id)).mappings():
+        found[row["key"]] = dict(row)
+    for name, value in values.items():
+        ordered: dict[int | None, list[float]] = {}
+        query = _timers(SlaTimer.dealer_id, value).where(*conditions, value.is_not(None))
+        for dealer_id, minutes_ in db.session.execute(query.order_by(SlaTimer.dealer_id, value)):
+            ordered.setdefault(dealer_id, []).append(minutes_)
+        every = sorted(v for store in ordered.values() for v in store)
+        for key, figures in found.items():
+            sample = every if key is None else ordered.get(key, [])
+            figures[f"{name}_median"] = percentile(sample, 0.5)
+            figures[f"{name}_p90"] = percentile(sample, 0.9)
+    return found
+
+
+def _spread(figures: Mapping[str, Any], name: str) -> dict[str, float | None]:
+    return {
+        "median_minutes": minutes(figures.get(f"{name}_median")),
+        "p90_minutes": minutes(figures.get(f"{name}_p90")),
+    }
+
+
+def _speeds(figures: Mapping[str, Any]) -> dict[str, Any]:
     """Median and p90 to accept and to first contact, in the store's open minutes and on the
     wall clock, over contact timers (one per store that claimed a lead)."""
-    accept_wall = [(r.started_at - r.created_at).total_seconds() / 60 for r in rows]
-    contact_wall = [(r.met_at - r.started_at).total_seconds() / 60 for r in rows if r.met_at]
     return {
         "to_accept": {
-            "wall": _spread(accept_wall),
-            "open": _spread(
-                [r.accept_open_minutes for r in rows if r.accept_open_minutes is not None]
-            ),
+            "wall": _spread(figures, "accept_wall"),
+            "open": _spread(figures, "accept_open"),
         },
         "to_contact": {
-            "wall": _spread(contact_wall),
-            "open": _spread([r.open_minutes for r in rows if r.open_minutes is not None]),
+            "wall": _spread(figures, "contact_wall"),
+            "open": _spread(figures, "contact_open"),
         },
     }
 
 
-def _store_speeds(rows: list[Any]) -> list[dict[str, Any]]:
+def _store_speeds(found: Mapping[int | None, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per store that claimed leads: its speeds and the share of its decided contact timers
     (met or missed; running and closed ones are not decided) met within the SLA."""
-    by_store: dict[int, list[Any]] = {}
-    for row in rows:
-        by_store.setdefault(row.dealer_id, []).append(row)
-    refs = dealer_refs(by_store)
-    stores = []
-    for dealer_id, store_rows in by_store.items():
-        met = sum(r.state == SlaState.MET for r in store_rows)
-        missed = sum(r.state == SlaState.MISSED for r in store_rows)
-        stores.append(
-            {
-                "store": refs.get(dealer_id),
-                "claimed": len(store_rows),
-                "contacted_in_sla": met,
-                "missed_sla": missed,
-                "share_in_sla": rate(met, met + missed),
-                "speeds": _speeds(store_rows),
-            }
-        )
+    stores_of = {key: figures for key, figures in found.items() if key is not None}
+    refs = dealer_refs(stores_of)
+    stores = [
+        {
+            "store": refs.get(dealer_id),
+            "claimed": figures["claimed"],
+            "contacted_in_sla": figures["met"],
+            "missed_sla": figures["missed"],
+            "share_in_sla": rate(figures["met"], figures["met"] + figures["missed"]),
+            "speeds": _speeds(figures),
+        }
+        for dealer_id, figures in stores_of.items()
+    ]
     return sorted(stores, key=lambda s: (-s["claimed"], (s["store"] or {}).get("code") or ""))
 
 
 def speed_report(actor: User, filters: Mapping[str, Any]) -> dict[str, Any]:
     """Time from posting to acceptance as a histogram with median and p90, and from acceptance
     to first contact the same way (the holder's contact timer); both again in the store's open
-    minutes, overall and per store with each store's share contacted within the SLA."""
+    minutes, overall and per store with each store's share contacted within the SLA. Every
+    figure is an aggregate: no row per lead or timer leaves PostgreSQL."""
     conditions = counted_conditions(actor, filters)
     tune_for_reports()
-    timers = list(
-        db.session.execute(
-            select(
-                SlaTimer.dealer_id,
-                SlaTimer.state,
-                SlaTimer.started_at,
-                SlaTimer.met_at,
-                SlaTimer.accept_open_minutes,
-                SlaTimer.open_minutes,
-                Lead.created_at,
-            ).where(*conditions, SlaTimer.lead_id == Lead.id, SlaTimer.kind == SlaKind.CONTACT)
-        )
-    )
+    timers = _timer_figures(conditions)
+    every = timers.get(None)
+    if is_postgresql() and every is not None:  # counted with the timers, in the same scan
+        to_contact = _histogram_of(every, every["contact_median"], every["contact_p90"], "contact_")
+    else:
+        to_contact = _histogram(conditions, SlaTimer.started_at, SlaTimer.met_at, timers=True)
     return {
-        "to_accept": _histogram(conditions, Lead.created_at, Lead.accepted_at),
-        "to_contact": _histogram(
-            [*conditions, *contact_timers()], SlaTimer.started_at, SlaTimer.met_at
-        ),
-        "speeds": _speeds(timers),
+        "to_accept": _histogram(conditions, Lead.created_at, Lead.accepted_at, timers=False),
+        "to_contact": to_contact,
+        "speeds": _speeds(timers.get(None, {})),
         "stores": _store_speeds(timers),
     }
