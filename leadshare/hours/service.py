@@ -455,15 +455,22 @@ NEXT_YEAR_FROM_MONTH = 11
 year), so a next year nobody knows yet is worth a warning."""
 
 
+def unknown_years_of(group: Group, now: datetime | None = None) -> list[int]:
+    """The years the group's calendar should know by now and does not: this year and, from
+    November, the next one. On those days its stores keep their weekly hours."""
+    today = local_date(now or utcnow(), group.timezone)
+    years = [today.year] + [today.year + 1] * (today.month >= NEXT_YEAR_FROM_MONTH)
+    overrides = group_overrides(group.id)
+    return [year for year in years if not is_known(year, overrides)]
+
+
 def unknown_calendar_years(now: datetime | None = None) -> list[tuple[str, int]]:
     """(group code, year) for each group whose calendar knows neither this year nor, from
-    November, the next one: the weekly hours apply on those days. A warning for `flask
-    leadshare check`, the admin page and a metric; never a readiness failure."""
+    November, the next one. A warning for `flask leadshare check`, the admin page and a metric;
+    never a readiness failure."""
     now = now or utcnow()
-    found = []
-    for group in db.session.scalars(select(Group).order_by(Group.code)):
-        today = local_date(now, group.timezone)
-        years = [today.year] + [today.year + 1] * (today.month >= NEXT_YEAR_FROM_MONTH)
-        overrides = group_overrides(group.id)
-        found += [(group.code, year) for year in years if not is_known(year, overrides)]
-    return found
+    return [
+        (group.code, year)
+        for group in db.session.scalars(select(Group).order_by(Group.code))
+        for year in unknown_years_of(group, now)
+    ]

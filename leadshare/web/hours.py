@@ -130,6 +130,7 @@ def _page(year: int, status: int = 200, hours_form=None, calendar_form=None):
         year=year,
         this_year=local_date(utcnow(), group.timezone).year,
         calendar=calendar,
+        unknown_years=[y for y in hours.unknown_years_of(group) if y != year],
         sources=[SOURCE_WORDS[source] for source in calendar.sources],
         hours_form=hours_form or StoreHoursForm.for_hours(shown),
         calendar_form=calendar_form

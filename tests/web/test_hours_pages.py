@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from leadshare.clock import local_date, utcnow
+from leadshare.hours import calendar
 from leadshare.vocabulary import Role
 from tests.api.lead_world import build_world, lead_payload
 
@@ -190,3 +192,19 @@ def test_the_group_admin_sets_the_groups_default_hours(app, client, make, auth):
     assert hours_of(client, world)["source"] == "group"
     manager = Browser(app, world.users["tianhe2"])
     assert manager.get("/admin/hours").status_code == 403
+
+
+def test_the_hours_page_warns_of_a_year_no_source_knows_whichever_year_is_shown(
+    app, make, auth, monkeypatch
+):
+    world = build_world(make, auth)
+    monkeypatch.setattr(calendar, "built_in_years", frozenset)  # the package knows no year
+    this_year = local_date(utcnow(), world.group.timezone).year
+    admin = Browser(app, world.users["admin"])
+    page = admin.get(f"/admin/hours?year={this_year - 1}").text
+    assert f"还没有 {this_year} 年的节假日安排" in page
+    assert f'href="/admin/hours?year={this_year}#calendar"' in page
+    saved = admin.post(f"/admin/calendar?year={this_year}", days=f"{this_year}-01-01 放假 元旦")
+    assert saved.status_code == 302, saved.text
+    again = admin.get(f"/admin/hours?year={this_year - 1}").text
+    assert f"还没有 {this_year} 年的节假日安排" not in again
