@@ -5,6 +5,7 @@ reads them, and the link to the same changes as CSV."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from flask import request, url_for
@@ -103,6 +104,11 @@ DAY_KIND = {"holiday": _l("Statutory holiday"), "workday": _l("Make-up workday")
 VALUE_LABELS = {"role": "role", "event": "reward_event", "channel": "channel"}
 """Fields whose stored code has a label the pages already know."""
 STORE_FIELDS = ("dealer_id", "holder_id")
+HIDDEN = {"id", "group_id"}
+"""Fields not shown: a row's own id, and its group (the one whose log this is)."""
+SAME_ACTION = timedelta(seconds=2)
+"""Rows of one kind an admin added or removed this close together are one action (a calendar
+saved, a program's rules)."""
 MONEY_FIELDS = ("amount_minor", "per_dealer_monthly_cap_minor", "alert_below_minor")
 
 
@@ -110,10 +116,26 @@ def _intervals(intervals: list[list[str]] | None) -> str:
     return "、".join(f"{a}-{b}" for a, b in intervals or []) or _("closed")
 
 
+def _week(weekly: dict[str, Any]) -> str:
+    """A week's hours with alike days run together: "周一至周五 09:00-21:00；周六、周日 休息"."""
+    runs: list[tuple[list[str], str]] = []
+    for day in DAY:
+        hours = _intervals(weekly.get(day))
+        if runs and runs[-1][1] == hours:
+            runs[-1][0].append(DAY[day])
+        else:
+            runs.append(([DAY[day]], hours))
+    named = []
+    for days, hours in runs:
+        span = f"周{days[0]}至周{days[-1]}" if len(days) > 2 else "、".join(f"周{d}" for d in days)
+        named.append(f"{span} {hours}")
+    return "；".join(named)
+
+
 def shown_value(kind: str, field: str, value: Any, stores: dict[int, str]) -> str:
     """A stored value as a person reads it."""
     if value is None:
-        return "—"
+        return str(_("open around the clock (not set)")) if field == "opening_hours" else "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if field in STORE_FIELDS and isinstance(value, int):
@@ -121,7 +143,7 @@ def shown_value(kind: str, field: str, value: Any, stores: dict[int, str]) -> st
     if field in MONEY_FIELDS and isinstance(value, int):
         return f"{value / 100:,.2f}"
     if field == "weekly" and isinstance(value, dict):
-        return "；".join(f"周{DAY[d]} {_intervals(value.get(d))}" for d in DAY)
+        return _week(value)
     if field == "holidays" and isinstance(value, list):
         return _intervals(value)
     if field == "opening_hours" and isinstance(value, dict):
@@ -146,9 +168,7 @@ def change_lines(change: Any, stores: dict[int, str]) -> list[dict[str, Any]]:
     """Each field of a change: its label (or its key), the value before and after in words."""
     before, after = change.before or {}, change.after or {}
     lines = []
-    for field in sorted(set(before) | set(after)):
-        if field == "id":
-            continue
+    for field in sorted(set(before) | set(after) - HIDDEN):
         lines.append(
             {
                 "label": FIELD.get(field),
@@ -201,3 +221,31 @@ def csv_link(args: dict[str, Any]) -> str:
         "to": iso_z(args["to"]) if args.get("to") else None,
     }
     return url_for("privacy.changes", **{k: v for k, v in query.items() if v is not None})
+
+
+def change_cards(changes: list[Any], stores: dict[int, str]) -> list[dict[str, Any]]:
+    """The changes as cards, newest first: one per change, except that rows of one kind an
+    admin added (or removed) together share a card, as a table of their fields."""
+    cards: list[dict[str, Any]] = []
+    for change in changes:
+        last = cards[-1] if cards else None
+        if (
+            last is not None
+            and not change.action.endswith(".change")
+            and (last["first"].actor_id, last["first"].action) == (change.actor_id, change.action)
+            and last["items"][-1][0].at - change.at <= SAME_ACTION
+        ):
+            last["items"].append((change, change_lines(change, stores)))
+            continue
+        cards.append({"first": change, "items": [(change, change_lines(change, stores))]})
+    for card in cards:
+        card["items"].reverse()  # in the order they were made
+        keys = []
+        for _change, lines in card["items"]:
+            keys += [line["key"] for line in lines if line["key"] not in keys]
+        card["columns"] = [(key, FIELD.get(key)) for key in keys]
+        card["rows"] = [
+            [next((line for line in lines if line["key"] == key), None) for key in keys]
+            for _change, lines in card["items"]
+        ]
+    return cards

@@ -17,7 +17,7 @@ from ..privacy.notice import notice_paragraphs, notice_version, qr_svg
 from ..tenancy.service import list_groups
 from ..vocabulary import Role
 from . import blp
-from .change_log import ACTION, KIND, ROWS, change_filters, change_lines, csv_link, stores_named
+from .change_log import ACTION, KIND, ROWS, change_cards, change_filters, csv_link, stores_named
 from .lookups import actor, dealer_names
 from .messages import domain_message
 from .views import roles_required
@@ -72,8 +72,8 @@ def admin_changes():
     groups = list_groups(user, 1, 1000).items if user.role == Role.PLATFORM_ADMIN else []
     return render_template(
         "privacy/changes.html",
-        changes=[(c, change_lines(c, stores)) for c in changes[:ROWS]],
-        more=len(changes) > ROWS,
+        cards=change_cards(changes[:ROWS], stores),
+        truncated=len(changes) > ROWS,
         rows=ROWS,
         shown=shown,
         makers=service.change_makers(user, args),

@@ -44,9 +44,16 @@ def test_the_group_admin_reads_filters_and_downloads_what_admins_changed(app, cl
     assert "门店 修改" in html and "每日接单上限" in html
     assert '<span class="was">—</span> → <span class="now">7</span>' in html
     assert "广州天河奥迪" in html  # the store named, not its id
-    assert "周一 09:00-21:00" in html and "节假日营业时间" in html
+    assert "周一至周日 09:00-21:00" in html and "节假日营业时间" in html
     assert '<span class="was">否</span> → <span class="now">是</span>' in html
     assert 'href="/privacy/changes"' in admin.get("/admin/hours").text  # in the navigation
+    assert "只显示最近" not in html
+
+    days = "2027-02-06 至 2027-02-08 放假 春节"
+    assert admin.post("/admin/calendar?year=2027", days=days).status_code == 302
+    calendar = admin.get("/privacy/changes?kind=calendar_day").text
+    assert cards(calendar) == 1 and "节假日日历 新建 ×3" in calendar  # one save, one card
+    assert calendar.count("<tr>") == 4 and "2027-02-07" in calendar
 
     by_second = admin.get(f"/privacy/changes?who={second.id}").text
     assert cards(by_second) == 1 and "门店营业时间 新建" in by_second
@@ -56,7 +63,7 @@ def test_the_group_admin_reads_filters_and_downloads_what_admins_changed(app, cl
     today = local(utcnow(), world.group.timezone).date()
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert cards(admin.get(f"/privacy/changes?from={tomorrow}").text) == 0
-    assert cards(admin.get(f"/privacy/changes?to={today.isoformat()}").text) == 3
+    assert cards(admin.get(f"/privacy/changes?to={today.isoformat()}").text) == 4
 
     link = only_group.split('class="button" href="')[1].split('"')[0].replace("&amp;", "&")
     csv = admin.get(link)
