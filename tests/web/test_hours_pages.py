@@ -208,3 +208,19 @@ def test_the_hours_page_warns_of_a_year_no_source_knows_whichever_year_is_shown(
     assert saved.status_code == 302, saved.text
     again = admin.get(f"/admin/hours?year={this_year - 1}").text
     assert f"还没有 {this_year} 年的节假日安排" not in again
+
+
+def test_the_lead_page_says_in_words_that_a_store_closed_too_long_was_skipped(
+    app, client, make, auth
+):
+    world = build_world(make, auth, skip_closed_over_hours=24)
+    today = local_date(utcnow(), world.group.timezone)
+    closure = {"starts_on": today.isoformat(), "ends_on": (today + timedelta(days=3)).isoformat()}
+    made = client.post(
+        f"/api/v1/dealers/{world.tianhe.id}/closures", json=closure, headers=world.headers["admin"]
+    )
+    assert made.status_code == 201, made.json
+    posted = client.post("/api/v1/leads", json=lead_payload(), headers=world.headers["referrer"])
+    assert posted.status_code == 201, posted.json
+    page = Browser(app, world.users["admin"]).get(f"/leads/{posted.json['id']}").text
+    assert "1 家：停业时间过长（停业或节假日）" in page
