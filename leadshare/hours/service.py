@@ -249,8 +249,8 @@ class Recounted:
 def recount_clocks(group: Group, dealer_ids: Iterable[int] | None = None) -> Recounted:
     """Re-count, from their start, the expiry of the group's pending routed offers and the
     reminder and due instants of its running service-level timers (of some stores) after their
-    hours, closures, calendar or settings changed; returns how many moved. Joins the caller's
-    unit."""
+    hours, closures, calendar or settings changed (a group that no longer sets `visit_sla_days`
+    closes its running visit timers); returns how many moved. Joins the caller's unit."""
     ids = None if dealer_ids is None else list(dealer_ids)
 
     def of_stores(query, dealer_column):
@@ -289,6 +289,9 @@ def recount_clocks(group: Group, dealer_ids: Iterable[int] | None = None) -> Rec
         if expires != offer.expires_at:
             offer.expires_at, result.offers = expires, result.offers + 1
     for timer in running:
+        if timer.kind == SlaKind.VISIT and not group.visit_sla_days:
+            timer.state, result.timers = SlaState.CLOSED, result.timers + 1  # no visit SLA now
+            continue
         instants = timer_instants(
             SlaKind(timer.kind), group, clocks[timer.dealer_id], timer.started_at
         )

@@ -114,3 +114,19 @@ def test_new_hours_move_a_running_visit_timer_to_the_next_opening(app, client, m
     assert due == next_opening(started + timedelta(days=1), clock) and due > old_due
     assert "0 missed" in sweep(app, old_due)
     assert "1 missed" in sweep(app, due)
+
+
+def test_a_group_that_drops_its_visit_sla_closes_the_running_visit_timers(app, client, make, auth):
+    world = build_world(make, auth, visit_sla_days=2)
+    lead = held_lead(client, world)
+    progress(client, world, lead, status="contacted")
+    visit = next(t for t in timers(client, world, lead) if t["kind"] == "visit")
+    dropped = client.patch(
+        f"/api/v1/groups/{world.group.id}",
+        json={"visit_sla_days": None},
+        headers=world.headers["admin"],
+    )
+    assert dropped.status_code == 200, dropped.json
+    closed = next(t for t in timers(client, world, lead) if t["kind"] == "visit")
+    assert closed["state"] == "closed" and closed["due_at"] == visit["due_at"]
+    assert "0 missed" in sweep(app, parse_iso(visit["due_at"]) + timedelta(days=1))
