@@ -176,6 +176,17 @@ LEAGUE = {
     "rewards_earned": _l("Rewards earned"),
 }
 
+ADMIN_CHANGES = {
+    "at_utc": _l("When (UTC)"),
+    "actor_id": _l("Admin ID"),
+    "actor_email": _l("Admin"),
+    "action": _l("Change"),
+    "object_type": _l("Kind"),
+    "object_id": _l("Object ID"),
+    "before": _l("Before"),
+    "after": _l("After"),
+}
+
 TABLES: dict[str, Labels] = {
     "statement": STATEMENT,
     "leads": LEADS,
@@ -185,6 +196,7 @@ TABLES: dict[str, Labels] = {
     "reciprocity": RECIPROCITY,
     "verify": VERIFY,
     "league": LEAGUE,
+    "admin-changes": ADMIN_CHANGES,
 }
 """Each CSV by the name its file carries -> its label table."""
 

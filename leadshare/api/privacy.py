@@ -82,5 +82,5 @@ def changes(args):
     args["from"] = args.pop("from_", None)
     rows = service.list_changes(current_actor(), args)
     if args["format"] == "csv":
-        return csv_download("admin-changes", service.changes_table(rows))
+        return csv_download("admin-changes", service.changes_table(rows), args["lang"])
     return {"items": rows}

@@ -163,6 +163,7 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.disputes": {"GET": frozenset({GA})},
     "web.privacy_alerts": {"GET": frozenset({GA})},
     "web.privacy_access": {"GET": frozenset({GA})},
+    "web.admin_changes": {"GET": ADMINS},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 

@@ -18,6 +18,8 @@ import chinese_calendar
 from .schedule import DayKind
 
 PACKAGE = "chinese-calendar"
+BUILT_IN, GROUP = "package", "group"
+"""Where a year's days come from: the built-in package, the group's own days."""
 NAMES = {
     "New Year's Day": "元旦",
     "Spring Festival": "春节",
@@ -43,12 +45,14 @@ class CalendarDayInfo:
 
 @dataclass(frozen=True)
 class CalendarYear:
-    """A year of a group's calendar: `known` is false when neither source has any day of it."""
+    """A year of a group's calendar: `known` is false when neither source has any day of it;
+    `sources` names them as words (BUILT_IN, GROUP), `source` as the API spells it."""
 
     year: int
     known: bool
     source: str
     days: tuple[CalendarDayInfo, ...]
+    sources: tuple[str, ...] = ()
 
 
 Overrides = Mapping[date, tuple[DayKind, str | None]]
@@ -110,7 +114,8 @@ def calendar_year(year: int, overrides: Overrides) -> CalendarYear:
                     merged[day] = CalendarDayInfo(day, kind, NAMES.get(name), source)
     own = {day: value for day, value in overrides.items() if day.year == year}
     for day, (kind, name) in own.items():
-        merged[day] = CalendarDayInfo(day, kind, name, "group")
-    sources = [package_source()] * built + ["group"] * bool(own)
+        merged[day] = CalendarDayInfo(day, kind, name, GROUP)
+    sources = (BUILT_IN,) * built + (GROUP,) * bool(own)
+    spelt = [package_source()] * built + [GROUP] * bool(own)
     days = tuple(info for _, info in sorted(merged.items()) if info.kind != DayKind.NORMAL)
-    return CalendarYear(year, bool(sources), " + ".join(sources) or "none", days)
+    return CalendarYear(year, bool(sources), " + ".join(spelt) or "none", days, sources)

@@ -1,17 +1,19 @@
 """Store hours, closures and a group's calendar: read, change, and the schedules routing counts.
 
-A change of hours, closures or calendar recomputes, in the same unit of work, the expiry of the
-pending offers it touches. `StoreClocks` gives routing every candidate's clock without a query
-of its own when nothing is set, and with at most two (closures ahead, the calendar) otherwise.
+A change of hours, closures or calendar re-counts, in the same unit of work, the expiry of the
+pending offers and the reminder and due instants of the running service-level timers it
+touches. `StoreClocks` gives routing every candidate's clock without a query of its own when
+nothing is set, and with at most two (closures ahead, the calendar) otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, union
 
 from ..auth import scope
 from ..auth.models import User
@@ -23,7 +25,8 @@ from ..leads.models import Lead, Offer
 from ..tenancy.models import Dealer, Group
 from ..uow import transactional
 from .calendar import CalendarYear, Overrides, calendar_year, day_kinds, is_known
-from .models import CalendarDay, StoreClosure, StoreHours
+from .enums import SlaKind, SlaState
+from .models import CalendarDay, SlaTimer, StoreClosure, StoreHours
 from .schedule import (
     ALL_DAY,
     DayKind,
@@ -196,38 +199,105 @@ def offer_expiry(schedule: Schedule, offered_at: datetime, ttl_minutes: int) -> 
     return counted if counted is not None else offered_at + timedelta(minutes=ttl_minutes)
 
 
-def recompute_pending_offers(group: Group, dealer_ids: Iterable[int] | None = None) -> int:
-    """Re-count the expiry of the group's pending routed offers (of some stores) after their
-    hours, closures or calendar changed; returns how many moved. Joins the caller's unit."""
+CLOCK_SETTINGS = frozenset(
+    {
+        "opening_hours",
+        "timezone",
+        "offer_ttl_minutes",
+        "contact_sla_minutes",
+        "sla_remind_at",
+        "visit_sla_days",
+    }
+)
+"""The group settings whose change re-counts its pending offers and running timers."""
+
+
+def _remind_share(group: Group) -> float | None:
+    share = group.sla_remind_at
+    return share if share is not None and 0 < share < 1 else None
+
+
+def timer_instants(
+    kind: SlaKind, group: Group, clock: Schedule, started_at: datetime
+) -> tuple[datetime | None, datetime]:
+    """(remind at, due at) of a timer started at `started_at`: the contact timer counts the
+    store's open minutes (the wall clock when it never opens); the visit timer counts days, then
+    waits for the store to open. The reminder comes at the group's share of the same count."""
+    share = _remind_share(group)
+    if kind == SlaKind.CONTACT:
+        minutes = group.contact_sla_minutes
+        due = add_open_minutes(started_at, minutes, clock) or started_at + timedelta(
+            minutes=minutes
+        )
+        remind = None
+        if share is not None:
+            remind = add_open_minutes(started_at, minutes * share, clock) or (
+                started_at + (due - started_at) * share
+            )
+        return remind, due
+    wall = started_at + timedelta(days=group.visit_sla_days or 0)
+    due = next_opening(wall, clock) or wall
+    return (None if share is None else started_at + (due - started_at) * share), due
+
+
+@dataclass
+class Recounted:
+    offers: int = 0
+    timers: int = 0
+
+
+def recount_clocks(group: Group, dealer_ids: Iterable[int] | None = None) -> Recounted:
+    """Re-count, from their start, the expiry of the group's pending routed offers and the
+    reminder and due instants of its running service-level timers (of some stores) after their
+    hours, closures, calendar or settings changed (a group that no longer sets `visit_sla_days`
+    closes its running visit timers); returns how many moved. Joins the caller's unit."""
     ids = None if dealer_ids is None else list(dealer_ids)
-    touched = (
-        select(Offer.lead_id)
-        .join(Dealer, Dealer.id == Offer.dealer_id)
-        .where(Dealer.group_id == group.id, Offer.status == OfferStatus.PENDING)
+
+    def of_stores(query, dealer_column):
+        query = query.join(Dealer, Dealer.id == dealer_column).where(Dealer.group_id == group.id)
+        return query if ids is None else query.where(dealer_column.in_(ids))
+
+    offers = of_stores(select(Offer), Offer.dealer_id).where(Offer.status == OfferStatus.PENDING)
+    timers = of_stores(select(SlaTimer), SlaTimer.dealer_id).where(
+        SlaTimer.state == SlaState.RUNNING
     )
-    if ids is not None:
-        touched = touched.where(Offer.dealer_id.in_(ids))
-    # Lock the leads first, in id order, as every offer change does: a sweep or a claim in
-    # flight either finishes before this re-count reads the offer or waits for it.
+    touched = union(
+        offers.with_only_columns(Offer.lead_id), timers.with_only_columns(SlaTimer.lead_id)
+    )
+    # Lock the leads first, in id order, as every offer change and the sweep's miss do: a sweep
+    # or a claim in flight either finishes before this re-count reads the rows or waits for it.
     lead_ids = list(
         db.session.scalars(
             select(Lead.id).where(Lead.id.in_(touched)).order_by(Lead.id).with_for_update()
         )
     )
+    result = Recounted()
     if not lead_ids:
-        return 0
-    query = select(Offer).where(Offer.lead_id.in_(lead_ids), Offer.status == OfferStatus.PENDING)
-    if ids is not None:
-        query = query.where(Offer.dealer_id.in_(ids))
-    pending = list(db.session.scalars(query.execution_options(populate_existing=True)))
-    since = min(offer.offered_at for offer in pending)
-    clocks = load_schedules(group, (offer.dealer_id for offer in pending), since)
-    moved = 0
+        return result
+    fresh = {"populate_existing": True}
+    pending = list(
+        db.session.scalars(offers.where(Offer.lead_id.in_(lead_ids)).execution_options(**fresh))
+    )
+    running = list(
+        db.session.scalars(timers.where(SlaTimer.lead_id.in_(lead_ids)).execution_options(**fresh))
+    )
+    starts = [o.offered_at for o in pending] + [t.started_at for t in running]
+    dealers = {o.dealer_id for o in pending} | {t.dealer_id for t in running}
+    clocks = load_schedules(group, dealers, min(starts))
     for offer in pending:
         expires = offer_expiry(clocks[offer.dealer_id], offer.offered_at, group.offer_ttl_minutes)
         if expires != offer.expires_at:
-            offer.expires_at, moved = expires, moved + 1
-    return moved
+            offer.expires_at, result.offers = expires, result.offers + 1
+    for timer in running:
+        if timer.kind == SlaKind.VISIT and not group.visit_sla_days:
+            timer.state, result.timers = SlaState.CLOSED, result.timers + 1  # no visit SLA now
+            continue
+        instants = timer_instants(
+            SlaKind(timer.kind), group, clocks[timer.dealer_id], timer.started_at
+        )
+        if instants != (timer.remind_at, timer.due_at):
+            (timer.remind_at, timer.due_at), result.timers = instants, result.timers + 1
+    return result
 
 
 # --- store hours --------------------------------------------------------------------------
@@ -283,7 +353,7 @@ def put_store_hours(actor: User, dealer_id: int, data: Mapping[str, Any]) -> dic
             db.session.add(own)
         own.weekly, own.holidays = hours["weekly"], hours["holidays"]
     db.session.flush()
-    recompute_pending_offers(dealer.group, [dealer.id])
+    recount_clocks(dealer.group, [dealer.id])
     return effective_hours(dealer)
 
 
@@ -312,7 +382,7 @@ def add_closure(actor: User, dealer_id: int, data: Mapping[str, Any]) -> StoreCl
     closure = StoreClosure(dealer_id=dealer.id, **data)
     db.session.add(closure)
     db.session.flush()
-    recompute_pending_offers(dealer.group, [dealer.id])
+    recount_clocks(dealer.group, [dealer.id])
     return closure
 
 
@@ -324,7 +394,7 @@ def delete_closure(actor: User, dealer_id: int, closure_id: int) -> None:
         raise NotFound("No such closure.")
     db.session.delete(closure)
     db.session.flush()
-    recompute_pending_offers(dealer.group, [dealer.id])
+    recount_clocks(dealer.group, [dealer.id])
 
 
 # --- the calendar -------------------------------------------------------------------------
@@ -346,7 +416,8 @@ def get_calendar(actor: User, group_id: int, year: int | None = None) -> Calenda
 
 @transactional
 def put_calendar(actor: User, group_id: int, year: int, days: list[Mapping[str, Any]]) -> Any:
-    """Replace the group's own days of one year; the pending offers are counted again."""
+    """Replace the group's own days of one year; pending offers and running timers are counted
+    again."""
     group = _group(actor, group_id)
     scope.require_group_admin(actor, group.id)
     seen: set[date] = set()
@@ -377,7 +448,7 @@ def put_calendar(actor: User, group_id: int, year: int, days: list[Mapping[str, 
             )
         )
     db.session.flush()
-    recompute_pending_offers(group)
+    recount_clocks(group)
     overrides: Overrides = group_overrides(group.id)
     return calendar_year(year, overrides)
 
@@ -387,15 +458,22 @@ NEXT_YEAR_FROM_MONTH = 11
 year), so a next year nobody knows yet is worth a warning."""
 
 
+def unknown_years_of(group: Group, now: datetime | None = None) -> list[int]:
+    """The years the group's calendar should know by now and does not: this year and, from
+    November, the next one. On those days its stores keep their weekly hours."""
+    today = local_date(now or utcnow(), group.timezone)
+    years = [today.year] + [today.year + 1] * (today.month >= NEXT_YEAR_FROM_MONTH)
+    overrides = group_overrides(group.id)
+    return [year for year in years if not is_known(year, overrides)]
+
+
 def unknown_calendar_years(now: datetime | None = None) -> list[tuple[str, int]]:
     """(group code, year) for each group whose calendar knows neither this year nor, from
-    November, the next one: the weekly hours apply on those days. A warning for `flask
-    leadshare check`, the admin page and a metric; never a readiness failure."""
+    November, the next one. A warning for `flask leadshare check`, the admin page and a metric;
+    never a readiness failure."""
     now = now or utcnow()
-    found = []
-    for group in db.session.scalars(select(Group).order_by(Group.code)):
-        today = local_date(now, group.timezone)
-        years = [today.year] + [today.year + 1] * (today.month >= NEXT_YEAR_FROM_MONTH)
-        overrides = group_overrides(group.id)
-        found += [(group.code, year) for year in years if not is_known(year, overrides)]
-    return found
+    return [
+        (group.code, year)
+        for group in db.session.scalars(select(Group).order_by(Group.code))
+        for year in unknown_years_of(group, now)
+    ]

@@ -15,7 +15,7 @@ so many sweepers at once act on each timer once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, select, update
 
@@ -32,39 +32,11 @@ from ..uow import unit_of_work
 from .enums import SlaKind, SlaState
 from .followup import remind_appointments
 from .models import SlaTimer
-from .schedule import Schedule, add_open_minutes, next_opening, open_minutes_between
-from .service import StoreClocks, load_schedules
+from .schedule import open_minutes_between
+from .service import StoreClocks, load_schedules, timer_instants
 
 ENDING_EVENTS = frozenset({EventType.LOST, EventType.WITHDRAWN, EventType.VOIDED})
 """Lead events after which no service level runs any more."""
-
-
-def _share(group: Group) -> float | None:
-    share = group.sla_remind_at
-    return share if share is not None and 0 < share < 1 else None
-
-
-def timer_instants(
-    kind: SlaKind, group: Group, clock: Schedule, started_at: datetime
-) -> tuple[datetime | None, datetime]:
-    """(remind at, due at) of a timer starting now: the contact timer counts the store's open
-    minutes (the wall clock when it never opens); the visit timer counts days, then waits for
-    the store to open. The reminder comes at the group's share of the same count."""
-    share = _share(group)
-    if kind == SlaKind.CONTACT:
-        minutes = group.contact_sla_minutes
-        due = add_open_minutes(started_at, minutes, clock) or started_at + timedelta(
-            minutes=minutes
-        )
-        remind = None
-        if share is not None:
-            remind = add_open_minutes(started_at, minutes * share, clock) or (
-                started_at + (due - started_at) * share
-            )
-        return remind, due
-    wall = started_at + timedelta(days=group.visit_sla_days or 0)
-    due = next_opening(wall, clock) or wall
-    return (None if share is None else started_at + (due - started_at) * share), due
 
 
 def _start(lead: Lead, kind: SlaKind, dealer_id: int, consultant_id: int | None, at: datetime):

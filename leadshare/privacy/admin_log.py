@@ -3,8 +3,9 @@
 A listener on every session's flush records, for the changes made in a request by a group or
 platform admin, each created, changed or deleted row of the tables that hold admin decisions
 (users and roles, stores, group settings, hours and calendar, programs and rules, funding and
-payouts, voids, WeCom), with its values before and after. Secrets and password hashes are never
-copied. The rows join the same transaction as the change: they commit or roll back with it.
+payouts, voids, return decisions, webhooks, WeCom, OEMs), with its values before and after.
+Secrets and password hashes are never copied (a new webhook secret is recorded as made, without
+its value). The rows join the same transaction as the change: they commit or roll back with it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from ..brands.models import BrandAlias
 from ..hours.models import CalendarDay, StoreClosure, StoreHours
 from ..leads.chain import canonical_json
 from ..leads.models import Lead, LeadReturn
+from ..notify.models import WebhookSecret
 from ..retail.models import DealerOemCode
 from ..rewards.models import LedgerEntry, RewardProgram, RewardRule
-from ..tenancy.models import Dealer, DealerBrand, DealerRegion, Group
+from ..tenancy.models import Dealer, DealerBrand, DealerRegion, Group, Oem, OemBrand
 from ..uow import APART
 from ..vocabulary import Role
 from ..wecom.models import WecomApp, WecomMember
@@ -47,9 +49,15 @@ WATCHED: dict[type, str] = {
     LeadReturn: "return",  # a group admin's decision on a contested return
     BrandAlias: "brand_alias",
     DealerOemCode: "store_oem_code",
+    WebhookSecret: "webhook_secret",
+    Oem: "oem",
+    OemBrand: "oem_brand",
 }
 """The tables whose rows are admin decisions, and the name each is listed under."""
-NEVER_COPIED = frozenset({"password_hash", "secret_encrypted", "updated_at", "created_at"})
+CHANGE_KINDS = frozenset(WATCHED.values())
+NEVER_COPIED = frozenset(
+    {"password_hash", "secret_encrypted", "secret", "updated_at", "created_at"}
+)
 LEAD_COLUMNS = frozenset({"voided_at", "holder_id", "status"})
 """A lead's columns an admin decides (a void, a return decision); never its personal data."""
 ADMIN_ROLES = frozenset({Role.GROUP_ADMIN, Role.PLATFORM_ADMIN})
@@ -90,15 +98,33 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return before, after
 
 
+def _moved(entry: LedgerEntry) -> int:
+    """The money a new journal entry moves (its positive postings; they are in memory)."""
+    postings = vars(entry).get("postings") or []
+    return sum(p.amount_minor for p in postings if p.amount_minor > 0)
+
+
+PARENTS: tuple[tuple[str, type], ...] = (
+    ("dealer_id", Dealer),
+    ("program_id", RewardProgram),
+    ("lead_id", Lead),
+    ("user_id", User),
+)
+"""The row a row without its own group belongs to (a rule: its program; a member: its user)."""
+
+
 def _group_id(session: Session, obj: Any) -> int | None:
+    """The group whose admins see the change: the row's own, else its store's, program's,
+    lead's or user's; None for a platform-wide row (an OEM)."""
     if isinstance(obj, Group):
         return obj.id
     if getattr(obj, "group_id", None) is not None:
         return obj.group_id
-    dealer_id = getattr(obj, "dealer_id", None)
-    if dealer_id is not None:
-        dealer = session.get(Dealer, dealer_id)
-        return dealer.group_id if dealer else None
+    for key, model in PARENTS:
+        parent_id = getattr(obj, key, None)
+        if parent_id is not None:
+            parent = session.get(model, parent_id)
+            return None if parent is None else _group_id(session, parent)
     return None
 
 
@@ -127,6 +153,8 @@ def _record(session: Session, _context) -> None:
         for obj in session.new:
             if type(obj) in WATCHED and not isinstance(obj, Lead):
                 values = {n: getattr(obj, n) for n in _columns(obj)}
+                if isinstance(obj, LedgerEntry):
+                    values["amount_minor"] = _moved(obj)
                 rows.append(_row(session, actor, obj, "create", None, values))
         for obj in session.dirty:
             if type(obj) in WATCHED and session.is_modified(obj, include_collections=False):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..schemas import InputSchema, QueryArgsSchema, UTCDateTime, format_arg
+from ..schemas import InputSchema, QueryArgsSchema, UTCDateTime, format_arg, lang_arg
+from .admin_log import CHANGE_KINDS
 
 REFERENCE = validate.Length(min=1, max=100)
 
@@ -110,7 +111,13 @@ class ChangeQueryArgsSchema(QueryArgsSchema):
     from_ = UTCDateTime(data_key="from")
     to = UTCDateTime()
     group_id = fields.Integer(metadata={"description": "Platform admins: one group's changes."})
+    actor_id = fields.Integer(metadata={"description": "One admin's changes."})
+    object_type = fields.String(
+        validate=validate.OneOf(sorted(CHANGE_KINDS)),
+        metadata={"description": "One kind of row: user, store, group, program, ..."},
+    )
     format = format_arg()
+    lang = lang_arg()
 
 
 class ChangeSchema(ma.Schema):

@@ -426,25 +426,40 @@ def anchor_check(lead: Lead) -> dict[str, Any]:
 CHANGES_LIMIT = 5000
 
 
-def list_changes(actor: User, args: Mapping[str, Any]) -> list[AdminChange]:
-    """The admin changes of the actor's group (a platform admin: all, or one group's), newest
-    first, optionally within [from, to)."""
+def _changes_scope(actor: User, args: Mapping[str, Any]) -> list[Any]:
     require_role(actor, *ADMINS)
-    conditions = []
     if actor.role == Role.GROUP_ADMIN:
-        conditions.append(AdminChange.group_id == actor.group_id)
-    elif args.get("group_id"):
-        conditions.append(AdminChange.group_id == args["group_id"])
+        return [AdminChange.group_id == actor.group_id]
+    return [AdminChange.group_id == args["group_id"]] if args.get("group_id") else []
+
+
+def list_changes(
+    actor: User, args: Mapping[str, Any], limit: int = CHANGES_LIMIT
+) -> list[AdminChange]:
+    """The admin changes of the actor's group (a platform admin: all, or one group's), newest
+    first, optionally within [from, to), by one admin (`actor_id`) or of one kind of row
+    (`object_type`)."""
+    conditions = _changes_scope(actor, args)
     if args.get("from"):
         conditions.append(AdminChange.at >= args["from"])
     if args.get("to"):
         conditions.append(AdminChange.at < args["to"])
+    if args.get("actor_id"):
+        conditions.append(AdminChange.actor_id == args["actor_id"])
+    if args.get("object_type"):
+        conditions.append(AdminChange.object_type == args["object_type"])
     query = select(AdminChange).where(*conditions).options(selectinload(AdminChange.actor))
     return list(
         db.session.scalars(
-            query.order_by(AdminChange.at.desc(), AdminChange.id.desc()).limit(CHANGES_LIMIT)
+            query.order_by(AdminChange.at.desc(), AdminChange.id.desc()).limit(limit)
         )
     )
+
+
+def change_makers(actor: User, args: Mapping[str, Any]) -> list[User]:
+    """The admins who made a change in the actor's scope (the change log's "who" filter)."""
+    made = select(AdminChange.actor_id).where(*_changes_scope(actor, args))
+    return list(db.session.scalars(select(User).where(User.id.in_(made)).order_by(User.email)))
 
 
 CHANGES_HEADER = ("at_utc", "actor_id", "actor_email", "action", "object_type", "object_id")

@@ -96,7 +96,8 @@ def create_group(actor: User, data: Mapping[str, Any]) -> Group:
 def update_group(actor: User, group_id: int, data: Mapping[str, Any]) -> Group:
     """Platform admins change any setting; the group's admins its hours, SLA and return settings.
 
-    New hours, time zone or offer time re-count the group's pending offers in this unit.
+    New hours, time zone, offer time or SLA settings re-count the group's pending offers and
+    running timers in this unit.
     """
     group = get_group(actor, group_id)
     scope.require_group_change(actor, group.id, set(data))
@@ -108,8 +109,8 @@ def update_group(actor: User, group_id: int, data: Mapping[str, Any]) -> Group:
     for field, value in data.items():
         setattr(group, field, value)
     _flush("code_taken", "That group code is already taken.")
-    if {"opening_hours", "timezone", "offer_ttl_minutes"} & set(data):
-        hours.recompute_pending_offers(group)
+    if hours.CLOCK_SETTINGS & set(data):
+        hours.recount_clocks(group)
     return group
 
 

@@ -426,4 +426,4 @@ class ClosureForm(FlaskForm):
 
 
 class CalendarForm(FlaskForm):
-    days = TextAreaField(_l("The group's own days, one a line"))
+    days = TextAreaField(_l("The group's own days, one day or range a line"))

@@ -155,6 +155,7 @@ EXCLUSION = {
     "area": _l("customer outside their area"),
     "offered_before": _l("offered before"),
     "capacity": _l("at daily capacity"),
+    "closed": _l("closed too long (a closure or a holiday)"),
 }
 OPENED_WHY = {
     "max_offers_reached": _l("the most offers per lead were made"),

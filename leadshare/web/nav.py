@@ -54,6 +54,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web.admin_users", _l("Users"), GROUP_ADMIN),
     NavItem("web.admin_hours", _l("Hours and holidays"), GROUP_ADMIN),
     NavItem("web.privacy_alerts", _l("Privacy"), GROUP_ADMIN),
+    NavItem("web.admin_changes", _l("Change log"), GROUP_ADMIN | PLATFORM_ADMIN),
     # Slots for the rewards pages.
     NavItem("web.programs", _l("Programs"), GROUP_ADMIN),
     NavItem("web.ledger", _l("Ledger"), GROUP_ADMIN),

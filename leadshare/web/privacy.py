@@ -1,5 +1,6 @@
-"""Privacy pages: for group admins who opened too many contacts and who saw a lead's contact;
-for customers the group's consent notice and its QR code."""
+"""Privacy pages: for group admins who opened too many contacts, who saw a lead's contact and
+what the admins changed (platform admins: across groups); for customers the group's consent
+notice and its QR code."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from ..clock import local_date, utcnow
 from ..errors import DomainError
 from ..privacy import service
 from ..privacy.notice import notice_paragraphs, notice_version, qr_svg
+from ..tenancy.service import list_groups
 from ..vocabulary import Role
 from . import blp
+from .change_log import ACTION, KIND, ROWS, change_cards, change_filters, csv_link, stores_named
 from .lookups import actor, dealer_names
 from .messages import domain_message
 from .views import roles_required
@@ -56,6 +59,31 @@ def privacy_access():
     elif request.args:
         problem = _("Name a lead or a user.")
     return render_template("privacy/access.html", records=records, args=args, problem=problem)
+
+
+@blp.get("/privacy/changes")
+@roles_required(Role.GROUP_ADMIN, Role.PLATFORM_ADMIN)
+def admin_changes():
+    """What admins changed, newest first: who, what, when, before and after; and the CSV."""
+    user = actor()
+    shown, args = change_filters(user)
+    changes = service.list_changes(user, args, limit=ROWS + 1)
+    stores = stores_named(changes[:ROWS])
+    groups = list_groups(user, 1, 1000).items if user.role == Role.PLATFORM_ADMIN else []
+    return render_template(
+        "privacy/changes.html",
+        cards=change_cards(changes[:ROWS], stores),
+        truncated=len(changes) > ROWS,
+        rows=ROWS,
+        shown=shown,
+        makers=service.change_makers(user, args),
+        kinds=sorted(KIND.items(), key=lambda item: str(item[1])),
+        kind_label=KIND,
+        action_label=ACTION,
+        stores=stores,
+        groups=groups,
+        csv_link=csv_link(args),
+    )
 
 
 @blp.get("/notice/<group_code>")

@@ -64,6 +64,54 @@ def sweep(app, moment: datetime) -> str:
     return result.output
 
 
+def set_group_hours(client, world, weekly) -> None:
+    """The group's default hours: these weekly hours, closed on statutory holidays."""
+    body = {"opening_hours": {"weekly": weekly, "holidays": []}}
+    patched = client.patch(
+        f"/api/v1/groups/{world.group.id}", json=body, headers=world.headers["admin"]
+    )
+    assert patched.status_code == 200, patched.json
+
+
+def group_hours_then_holidays(client, world, since: datetime, due, minutes: int = 60) -> Schedule:
+    """Give the group hours opening in five hours, then make its next three days holidays;
+    after each change `due()` reads the re-counted instant of `minutes` open minutes from
+    `since`. Returns the final clock."""
+    tz = world.group.timezone
+    weekly = every_day(minute_of_day(utcnow(), tz) + 300, 60)
+    set_group_hours(client, world, weekly)
+    counted = add_open_minutes(since, minutes, closed_on_holidays(tz, weekly, set()))
+    assert due() == counted
+    today = local(since, tz).date()
+    closed = {today + timedelta(days=n) for n in range(3)}
+    put_holidays(client, world, closed)
+    with_calendar = closed_on_holidays(tz, weekly, closed)
+    recounted = add_open_minutes(since, minutes, with_calendar)
+    assert recounted >= counted + timedelta(days=2)
+    assert due() == recounted
+    return with_calendar
+
+
+def put_holidays(client, world, days) -> None:
+    """Make these days the group's own holidays (one PUT per year they fall in)."""
+    for year in sorted({day.year for day in days}):
+        listed = [{"date": d.isoformat(), "kind": "holiday"} for d in days if d.year == year]
+        url = f"/api/v1/groups/{world.group.id}/calendar?year={year}"
+        put = client.put(url, json={"days": listed}, headers=world.headers["admin"])
+        assert put.status_code == 200, put.json
+
+
+def closed_on_holidays(tz: str, weekly, holidays) -> Schedule:
+    """The clock of weekly hours closed on the built-in holidays and on these days."""
+    built_in = day_kinds({})
+    return Schedule(
+        tz,
+        parse_weekly(weekly),
+        holidays=(),
+        day_kind=lambda day: DayKind.HOLIDAY if day in holidays else built_in(day),
+    )
+
+
 def test_an_offer_made_out_of_hours_starts_its_clock_at_the_opening(client, make, auth):
     world = build_world(make, auth, offer_ttl_minutes=60)
     tz = world.group.timezone
@@ -166,36 +214,8 @@ def test_group_hours_and_calendar_changes_recount_pending_offers(client, make, a
     world = build_world(make, auth, offer_ttl_minutes=60)
     lead = post_lead(client, world)
     offered = offered_at_of(client, world, lead)
-    tz = world.group.timezone
-    weekly = every_day(minute_of_day(utcnow(), tz) + 300, 60)
-    response = client.patch(
-        f"/api/v1/groups/{world.group.id}",
-        json={"opening_hours": {"weekly": weekly, "holidays": []}},
-        headers=world.headers["admin"],
-    )
-    assert response.status_code == 200, response.json
-    built_in_kinds = day_kinds({})
-    group_clock = Schedule(tz, parse_weekly(weekly), (), day_kind=built_in_kinds)
-    counted = add_open_minutes(offered, 60, group_clock)
-    assert parse_iso(offer_of(client, world, lead["id"])["expires_at"]) == counted
-    today = local(offered, tz).date()
-    holidays = [
-        {"date": (today + timedelta(days=n)).isoformat(), "kind": "holiday"} for n in range(3)
-    ]
-    years = {day["date"][:4] for day in holidays}
-    for year in sorted(years):
-        days = [day for day in holidays if day["date"].startswith(year)]
-        url = f"/api/v1/groups/{world.group.id}/calendar?year={year}"
-        assert (
-            client.put(url, json={"days": days}, headers=world.headers["admin"]).status_code == 200
-        )
-    closed = {today + timedelta(days=n) for n in range(3)}
-    with_calendar = Schedule(
-        tz,
-        parse_weekly(weekly),
-        holidays=(),
-        day_kind=lambda day: DayKind.HOLIDAY if day in closed else built_in_kinds(day),
-    )
-    recounted = add_open_minutes(offered, 60, with_calendar)
-    assert recounted >= counted + timedelta(days=2)
-    assert parse_iso(offer_of(client, world, lead["id"])["expires_at"]) == recounted
+
+    def expiry():
+        return parse_iso(offer_of(client, world, lead["id"])["expires_at"])
+
+    group_hours_then_holidays(client, world, offered, expiry)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from leadshare.clock import local_date, utcnow
+from leadshare.hours import calendar
 from leadshare.vocabulary import Role
 
 EVERY_DAY = {day: [["09:00", "21:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -234,3 +236,38 @@ def test_calendar_refusals(client, shop):
     bad_kind = {"date": "2027-02-06", "kind": "festival"}
     refused(client.put(f"{url}?year=2027", json={"days": [bad_kind]}, headers=h["admin"]), 422)
     refused(client.get(f"{url}?year=1999", headers=h["admin"]), 422)
+
+
+def test_a_year_no_source_knows_warns_in_check_and_metrics_until_typed_in(
+    app, client, make, auth, monkeypatch
+):
+    """As when the package is older than the year: `flask leadshare check` warns (never
+    fatal) and the advisory gauge is 0, until the group admin types the year in."""
+    group = make.group()
+    admin = auth(make.user(Role.GROUP_ADMIN, group=group))
+    monkeypatch.setattr(calendar, "built_in_years", frozenset)  # the package knows no year
+    this_year = local_date(utcnow(), group.timezone).year
+
+    def check():
+        result = app.test_cli_runner().invoke(args=["leadshare", "check"])
+        line = next(x for x in result.output.splitlines() if x.split()[1:2] == ["calendar:"])
+        return result.exit_code, line
+
+    def gauge():
+        metrics = client.get("/metrics").get_data(as_text=True)
+        return next(x for x in metrics.splitlines() if 'check="calendar"' in x and x[0] != "#")
+
+    warned_code, line = check()
+    assert line.startswith("WARNING  calendar") and f"{group.code} {this_year}" in line
+    assert gauge().endswith(" 0.0")
+    for year in (this_year, this_year + 1):
+        days = [{"date": f"{year}-01-01", "kind": "holiday", "name": "元旦"}]
+        put = client.put(
+            f"/api/v1/groups/{group.id}/calendar?year={year}",
+            json={"days": days},
+            headers=admin,
+        )
+        assert put.status_code == 200, put.json
+    code, line = check()
+    assert line.startswith("OK       calendar") and code == warned_code  # a warning, never fatal
+    assert gauge().endswith(" 1.0")
