@@ -113,7 +113,8 @@ def _utc(value: str | None) -> datetime | None:
 @click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
 def sweep(as_of: str | None) -> None:
     """Expire offers whose time is up and route their leads on, accept returns left unanswered
-    past their dispute window, release held credits, run the service-level timers, queue offer
+    past their dispute window, release held credits, reverse delivery credits no retail report
+    confirmed by their deadline, run the service-level timers, queue offer
     reminders; safe on many hosts at once."""
     from .notify.outbox import enqueue_reminders
     from .settings import current_settings
@@ -124,7 +125,8 @@ def sweep(as_of: str | None) -> None:
     reminders = enqueue_reminders(current_settings().notify.remind_at, now)
     click.echo(
         f"{done.expired} offers expired on {done.leads} leads; {done.returns_accepted} returns "
-        f"accepted; {done.released} held credits released; {reminders} reminders queued; "
+        f"accepted; {done.released} held credits released; {done.unconfirmed} delivery credits "
+        f"reversed unconfirmed; {reminders} reminders queued; "
         f"SLA: {done.sla_reminded} reminded, {done.sla_missed} missed, {done.sla_released} "
         f"released; {done.appointments} appointments reminded."
     )
