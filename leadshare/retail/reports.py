@@ -16,13 +16,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
-from ..auth.scope import retail_reports_seen, retail_upload_scope
+from ..auth.scope import require_role, retail_reports_seen, retail_upload_scope
 from ..clock import utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..pagination import Page, paginate
 from ..tenancy.models import Dealer, Oem
 from ..uow import transactional
+from ..vocabulary import Role
 from .enums import RowStatus
 from .matching import Outcome, match_rows
 from .models import DealerOemCode, RetailReport, RetailReportRow
@@ -43,6 +44,10 @@ class ReportView:
     report: RetailReport
     problems: Sequence[ReportRow | RetailReportRow]
     created: bool = False
+
+    def __getattr__(self, name: str):
+        """The report's own fields read through the view (a schema dumps both alike)."""
+        return getattr(self.report, name)
 
 
 def _scope_key(oem_id: int, group_id: int | None) -> str:
@@ -187,3 +192,17 @@ def _view(report: RetailReport) -> ReportView:
 def get_report(actor: User, report_id: int) -> ReportView:
     """One report with its per-row report."""
     return _view(_report(actor, report_id))
+
+
+def upload_oems(actor: User) -> list[Oem]:
+    """The OEMs whose reports the actor may upload: an OEM auditor its own, a group admin those
+    that know some store of its group by a code (others' reports would name none of them)."""
+    require_role(actor, Role.OEM_AUDITOR, Role.GROUP_ADMIN)
+    if actor.role == Role.OEM_AUDITOR:
+        return [db.session.get(Oem, actor.oem_id)]
+    coded = (
+        select(DealerOemCode.oem_id)
+        .join(Dealer, Dealer.id == DealerOemCode.dealer_id)
+        .where(Dealer.group_id == actor.group_id)
+    )
+    return list(db.session.scalars(select(Oem).where(Oem.id.in_(coded)).order_by(Oem.name)))
