@@ -37,6 +37,7 @@ class Reported:
     """A good report row as matching needs it."""
 
     row_id: int
+    vin: str
     row_number: int
     report_id: int
     dealer_id: int
@@ -156,17 +157,11 @@ def _settle(
 
 
 def match_rows(
-    report: RetailReport, rows: Sequence[RetailReportRow], actor: User, now: datetime
+    report: RetailReport, rows: Sequence[Reported], actor: User, now: datetime
 ) -> Outcome:
-    """A report's good rows against the deliveries already recorded (at import, in its unit of
-    work): the leads are locked in id order before their trails grow."""
-    by_vin = {
-        row.vin: Reported(
-            row.id, row.row_number, report.id, row.dealer_id, row.retail_date, actor.id
-        )
-        for row in rows
-        if row.status == RowStatus.GOOD and row.dealer_id is not None
-    }
+    """A report's good rows (each naming a store) against the deliveries already recorded (at
+    import, in its unit of work): the leads are locked in id order before their trails grow."""
+    by_vin = {row.vin: row for row in rows}
     outcome = Outcome()
     if not by_vin:
         return outcome
@@ -219,6 +214,7 @@ def _reported_and_delivered(lead: Lead):
         select(
             literal("row", String).label("kind"),
             RetailReportRow.id.label("id"),
+            RetailReportRow.vin.label("vin"),
             RetailReportRow.row_number.label("row_number"),
             RetailReportRow.report_id.label("report_id"),
             RetailReportRow.dealer_id.label("dealer_id"),
@@ -237,6 +233,7 @@ def _reported_and_delivered(lead: Lead):
     others = select(
         literal("lead", String),
         Lead.id,
+        Lead.vin,
         cast(null(), Integer),
         cast(null(), Integer),
         Lead.holder_id,

@@ -25,7 +25,7 @@ from ..tenancy.models import Dealer, Oem
 from ..uow import transactional
 from ..vocabulary import Role
 from .enums import RowStatus
-from .matching import Outcome, match_rows
+from .matching import Outcome, Reported, match_rows
 from .models import DealerOemCode, RetailReport, RetailReportRow
 from .rules import BadReport, ReportRow, content_hash, decode, read_report
 
@@ -82,7 +82,8 @@ def _read(content: bytes, codes: Mapping[str, int], now: datetime) -> list[Repor
 
 def _write_rows(
     report: RetailReport, rows: list[ReportRow], codes: Mapping[str, int]
-) -> list[RetailReportRow]:
+) -> list[Reported]:
+    """Write the rows; the good ones come back as matching needs them."""
     values = [
         {
             "report_id": report.id,
@@ -97,11 +98,29 @@ def _write_rows(
         }
         for row in rows
     ]
-    ids = db.session.scalars(
-        insert(RetailReportRow).returning(RetailReportRow.id, sort_by_parameter_order=True),
-        values,
-    ).all()
-    return [RetailReportRow(id=row_id, **value) for row_id, value in zip(ids, values, strict=True)]
+    db.session.execute(insert(RetailReportRow.__table__), values)  # executemany: no ORM rows
+    ids = dict(
+        db.session.execute(
+            select(RetailReportRow.row_number, RetailReportRow.id).where(
+                RetailReportRow.report_id == report.id,
+                RetailReportRow.row_number.between(rows[0].row_number, rows[-1].row_number),
+                RetailReportRow.dealer_id.is_not(None),
+            )
+        ).all()
+    )
+    return [
+        Reported(
+            ids[value["row_number"]],
+            value["vin"],
+            value["row_number"],
+            report.id,
+            value["dealer_id"],
+            value["retail_date"],
+            report.uploaded_by_id,
+        )
+        for value in values
+        if value["dealer_id"] is not None
+    ]
 
 
 @transactional

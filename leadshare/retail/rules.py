@@ -80,6 +80,10 @@ def _header(names: Iterable[str]) -> dict[str, int]:
 
 def parse_date(text: str) -> date | None:
     """A retail date in one of DATE_FORMATS, or None."""
+    try:
+        return date.fromisoformat(text)  # the usual 2026-12-01 (and 20261201), fast
+    except ValueError:
+        pass
     for pattern in DATE_FORMATS:
         try:
             return datetime.strptime(text, pattern).date()
