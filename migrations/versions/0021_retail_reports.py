@@ -123,6 +123,8 @@ def upgrade():
 
 
 def downgrade():
+    # the tables with rows lose their columns in place (SQLite 3.35+): a copy of `groups`
+    # would break every key pointing at it
     with op.batch_alter_table('retail_flags', schema=None) as batch_op:
         batch_op.drop_index('ix_retail_flags_group_created')
     op.drop_table('retail_flags')
@@ -135,14 +137,14 @@ def downgrade():
         batch_op.drop_index('ix_retail_reports_group_created')
         batch_op.drop_index('ix_retail_reports_oem_created')
     op.drop_table('retail_reports')
-    with op.batch_alter_table('leads', schema=None) as batch_op:
+    with op.batch_alter_table('leads', schema=None, recreate='never') as batch_op:
         batch_op.drop_index('ix_leads_vin')
-    with op.batch_alter_table('reward_credits', schema=None) as batch_op:
+    with op.batch_alter_table('reward_credits', schema=None, recreate='never') as batch_op:
         batch_op.drop_index('ix_reward_credits_retail_deadline')
         batch_op.drop_column('retail_confirmed_at')
         batch_op.drop_column('retail_deadline_at')
-    with op.batch_alter_table('reward_programs', schema=None) as batch_op:
+    with op.batch_alter_table('reward_programs', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('retail_deadline_days')
         batch_op.drop_column('requires_retail_confirmation')
-    with op.batch_alter_table('groups', schema=None) as batch_op:
+    with op.batch_alter_table('groups', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('retail_match_days')
