@@ -14,9 +14,10 @@ from ..extensions import db
 from ..leads.models import Lead
 from ..tenancy.models import Dealer, Oem
 
-Index("ix_leads_vin", Lead.__table__.c.vin)
-"""A report's VINs find their deliveries (the leads table is the leads domain's; the index is
-the retail matching's)."""
+Index("ix_leads_vin", Lead.__table__.c.vin, Lead.__table__.c.group_id, Lead.__table__.c.status)
+"""A report's VINs find their deliveries, and a delivery the group's others of its VIN (the
+leads table is the leads domain's; the index is the retail matching's). Status and group are in
+it so that no planner prefers the group's whole status index for the second."""
 
 
 class DealerOemCode(db.Model):

@@ -33,7 +33,7 @@ def upgrade():
         batch_op.create_index('ix_reward_credits_retail_deadline', ['retail_deadline_at'], unique=False)
 
     with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.create_index('ix_leads_vin', ['vin'], unique=False)
+        batch_op.create_index('ix_leads_vin', ['vin', 'group_id', 'status'], unique=False)
 
     op.create_table('retail_reports',
     sa.Column('id', sa.Integer(), nullable=False),

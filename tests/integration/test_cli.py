@@ -2,16 +2,18 @@
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from leadshare.auth.models import User
 from leadshare.extensions import db
 from leadshare.retail.models import RetailMatch, RetailReport
+from leadshare.rewards.models import RewardCredit
 from leadshare.tenancy.models import Dealer, Group
 from leadshare.vocabulary import Role
 
+from ..api.test_rewards import create_program
 from ..retail_world import delivered, report_csv, retail_network, vin
 
 
@@ -197,3 +199,20 @@ def test_retail_import_confirms_and_answers_the_same_file_once(
         [report] = db.session.scalars(select(RetailReport)).all()
         assert report.uploaded_by_id is None and report.group_id is None
         assert db.session.scalar(select(func.count(RetailMatch.id))) == 1
+
+
+def test_the_sweep_as_of_the_deadline_reverses_an_unconfirmed_delivery_credit(
+    app, app_ctx, client, make, auth
+):
+    world = retail_network(make, auth, client)
+    create_program(client, world, requires_retail_confirmation=True, retail_deadline_days=10)
+    delivered(client, world, 1)
+    deadline = datetime.now(UTC) + timedelta(days=10, minutes=1)
+    runner = app.test_cli_runner()
+    early = runner.invoke(args=["leadshare", "sweep", "--as-of", "2000-01-01T00:00:00Z"])
+    assert "0 delivery credits reversed unconfirmed" in early.output, early.output
+    late = runner.invoke(args=["leadshare", "sweep", "--as-of", deadline.isoformat()])
+    assert late.exit_code == 0 and "1 delivery credits reversed unconfirmed" in late.output
+    with app_ctx:
+        credit = db.session.scalar(select(RewardCredit).where(RewardCredit.event == "delivered"))
+        assert credit.reversal_entry_id is not None and credit.release_entry_id is None
