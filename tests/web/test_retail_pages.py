@@ -89,3 +89,15 @@ def test_each_retail_page_opens_only_for_its_roles(app, world):
     assert auditor.get("/retail/reports/999999").status_code == 404
     assert "零售核查" in auditor.get("/retail/audit").text
     assert 'href="/retail/flags"' not in auditor.get("/retail/audit").text
+
+
+def test_a_group_admin_whose_stores_two_oems_know_chooses_one(app, client, make, world):
+    toyota = make.oem(name="广汽丰田", brands=["丰田"])
+    answer = client.put(
+        f"/api/v1/dealers/{world.futian_toyota.id}/oem-codes",
+        json={"codes": [{"oem_id": toyota.id, "code": "GTMC-SZ2"}]},
+        headers=world.headers["admin"],
+    )
+    assert answer.status_code == 200, answer.json
+    form = Browser(app, world.users["admin"]).get("/retail/reports").text
+    assert "请选择主机厂" in form and "一汽-大众" in form and "广汽丰田" in form
