@@ -99,6 +99,64 @@ def import_dealers(file: Path, group_code: str, report_path: Path | None) -> Non
         raise SystemExit(1)  # the good rows are in; a script still learns that some were not
 
 
+@leadshare_cli.command("retail-import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--oem", "oem_name", required=True, help="Name (or id) of the OEM whose report it is."
+)
+@click.option("--group", "group_code", help="Only this group's stores (default: every group).")
+def retail_import(file: Path, oem_name: str, group_code: str | None) -> None:
+    """Import an OEM's retail report (CSV: vin, dealer_code, retail_date); the same file again
+    shows the earlier import. Confirms deliveries and raises flags as the upload page does."""
+    from tqdm import tqdm
+
+    from .retail.reports import import_report
+    from .tenancy.models import Group, Oem
+    from .tenancy.service import console_operator
+
+    oem = db.session.scalar(
+        select(Oem).where((Oem.name == oem_name) | (Oem.id == _int_or_none(oem_name)))
+    )
+    if oem is None:
+        raise click.ClickException(f"No OEM named {oem_name}.")
+    group = None
+    if group_code is not None:
+        group = db.session.scalar(select(Group).where(Group.code == group_code))
+        if group is None:
+            raise click.ClickException(f"No group with code {group_code}.")
+    with tqdm(desc="Importing", unit="row", disable=None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            done = import_report(
+                console_operator(),
+                oem.id,
+                file.read_bytes(),
+                file.name,
+                group_id=group.id if group else None,
+                progress=progress,
+            )
+        except Invalid as exc:
+            raise click.ClickException(exc.message) from exc
+    report = done.report
+    click.echo(
+        f"{'Imported' if done.created else 'Already imported'} report {report.id}: "
+        f"{report.rows_good} rows counted, {report.rows_bad} refused, {report.rows_duplicate} "
+        f"repeated; {report.confirmed} deliveries confirmed, {report.flagged} flags raised."
+    )
+    for row in done.problems:
+        click.echo(f"  line {row.row_number}: {row.reason} ({row.detail})", err=True)
+    if done.problems:
+        raise SystemExit(1)  # the good rows are in; a script still learns that some were not
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text.isdecimal() else None
+
+
 def _utc(value: str | None) -> datetime | None:
     """ISO-8601 with or without an offset (none means UTC), as naive UTC like the database."""
     if value is None:
@@ -113,8 +171,9 @@ def _utc(value: str | None) -> datetime | None:
 @click.option("--as-of", "as_of", help="Treat this time (ISO-8601; UTC if no offset) as now.")
 def sweep(as_of: str | None) -> None:
     """Expire offers whose time is up and route their leads on, accept returns left unanswered
-    past their dispute window, release held credits, run the service-level timers, tell admins of
-    users over their daily contact views, queue offer reminders; safe on many hosts at once."""
+    past their dispute window, release held credits, reverse delivery credits no retail report
+    confirmed by their deadline, run the service-level timers, tell admins of users over their
+    daily contact views, queue offer reminders; safe on many hosts at once."""
     from .notify.outbox import enqueue_reminders
     from .settings import current_settings
     from .worker import sweep_once
@@ -124,7 +183,8 @@ def sweep(as_of: str | None) -> None:
     reminders = enqueue_reminders(current_settings().notify.remind_at, now)
     click.echo(
         f"{done.expired} offers expired on {done.leads} leads; {done.returns_accepted} returns "
-        f"accepted; {done.released} held credits released; {reminders} reminders queued; "
+        f"accepted; {done.released} held credits released; {done.unconfirmed} delivery credits "
+        f"reversed unconfirmed; {reminders} reminders queued; "
         f"SLA: {done.sla_reminded} reminded, {done.sla_missed} missed, {done.sla_released} "
         f"released; {done.appointments} appointments reminded; {done.contact_alerts} contact "
         "alerts."

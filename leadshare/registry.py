@@ -7,7 +7,13 @@ from .leads.models import IdempotencyRecord, Lead, LeadEvent
 from .notify.models import Notification, WebhookSecret
 from .observability.models import WorkerHeartbeat
 from .privacy.models import AdminChange, ContactAccess, PersonalDatum
-from .retail.models import DealerOemCode
+from .retail.models import (
+    DealerOemCode,
+    RetailFlag,
+    RetailMatch,
+    RetailReport,
+    RetailReportRow,
+)
 from .rewards.models import (
     LedgerAccount,
     LedgerEntry,
@@ -59,4 +65,8 @@ __all__ = [
     "AdminChange",
     "ContactAccess",
     "PersonalDatum",
+    "RetailFlag",
+    "RetailMatch",
+    "RetailReport",
+    "RetailReportRow",
 ]

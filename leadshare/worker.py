@@ -34,7 +34,7 @@ from .notify.outbox import enqueue_reminders
 from .observability.context import start_counting
 from .observability.health import beat
 from .privacy.service import erase_expired
-from .rewards.holds import release_due_credits
+from .rewards.holds import release_due_credits, reverse_unconfirmed_credits
 from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ class SweepRound:
     leads: int = 0
     returns_accepted: int = 0  # returns left unanswered past their dispute window
     released: int = 0  # held reward credits whose hold is over
+    unconfirmed: int = 0  # delivery credits reversed: no retail confirmation by the deadline
     sla_reminded: int = 0
     sla_missed: int = 0
     sla_released: int = 0
@@ -81,6 +82,7 @@ def sweep_once(now: datetime | None = None) -> SweepRound:
     offers = sweep(now)
     returns = sweep_returns(now)
     released = release_due_credits(now)
+    unconfirmed = reverse_unconfirmed_credits(now)
     slas = sweep_slas(now)
     contact_alerts = alert_contact_views(now)
     return SweepRound(
@@ -88,6 +90,7 @@ def sweep_once(now: datetime | None = None) -> SweepRound:
         leads=offers.leads,
         returns_accepted=returns,
         released=released,
+        unconfirmed=unconfirmed,
         sla_reminded=slas.reminded,
         sla_missed=slas.missed,
         sla_released=slas.released,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from sqlalchemy import ColumnElement, exists, select
 
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..leads.models import Lead, Offer
 from ..tenancy.models import Dealer, DealerBrand, OemBrand
@@ -82,6 +82,10 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "rewards.entries": {"GET": frozenset({GA, MANAGER})},
     "rewards.reward_alerts": {"GET": ADMINS},
     "retail.DealerOemCodes": {"GET": ADMINS, "PUT": ADMINS},
+    "retail.RetailReports": {"GET": AUDITORS, "POST": AUDITORS},  # an auditor's one write
+    "retail.RetailReportById": {"GET": AUDITORS},
+    "retail.retail_flags": {"GET": frozenset({GA})},
+    "retail.retail_audit": {"GET": AUDITORS},
     "audit.leads": {"GET": AUDITORS},
     "audit.funnel": {"GET": AUDITORS},
     "audit.flows": {"GET": AUDITORS},
@@ -164,6 +168,10 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.privacy_alerts": {"GET": frozenset({GA})},
     "web.privacy_access": {"GET": frozenset({GA})},
     "web.admin_changes": {"GET": ADMINS},
+    "web.retail_reports": {"GET": AUDITORS, "POST": AUDITORS},
+    "web.retail_report": {"GET": AUDITORS},
+    "web.retail_flags": {"GET": frozenset({GA})},
+    "web.retail_audit": {"GET": AUDITORS},
 }
 """Who may call each route, by method (HEAD and OPTIONS follow GET)."""
 
@@ -227,8 +235,11 @@ GROUP_PRIVACY_FIELDS = frozenset(
 GROUP_NOTICE_FIELDS = frozenset({"admin_robot_url"})
 """Where the group's admins are told of budgets and contact views: theirs to choose."""
 
-GROUP_RETURN_FIELDS = frozenset({"return_window_days", "dispute_window_hours", "max_return_rate"})
-"""The group's return and dispute settings (issue 17): its own admins decide the disputes."""
+GROUP_RETURN_FIELDS = frozenset(
+    {"return_window_days", "dispute_window_hours", "max_return_rate", "retail_match_days"}
+)
+"""The group's return, dispute and retail match settings (issue 17): its own admins decide
+the disputes and look into the retail flags."""
 
 GROUP_ADMIN_FIELDS = (
     GROUP_CLOCK_FIELDS | GROUP_PRIVACY_FIELDS | GROUP_NOTICE_FIELDS | GROUP_RETURN_FIELDS
@@ -427,6 +438,38 @@ def league_view(actor: User) -> tuple[int | None, set[str] | None, int | None]:
         return actor.group_id, None, actor.dealer_id
     group_id, keys = audited_brand_keys(actor)
     return group_id, keys, None
+
+
+# --- OEM retail reports (issue 17 item 3) --------------------------------------------------
+
+
+def retail_upload_scope(
+    actor: User, oem_id: int | None, group_id: int | None = None
+) -> tuple[int, int | None]:
+    """(OEM, group or None) of a retail report upload: an OEM auditor's own OEM (its reports
+    name stores of every group), a group admin's choice of OEM for its own group, the console's
+    (a platform admin) any OEM and group; others 403. An OEM the auditor is not: 404."""
+    require_role(actor, OEM, GA, PA)
+    if actor.role == OEM:
+        if oem_id is not None and oem_id != actor.oem_id:
+            raise NotFound("No such OEM.")
+        return actor.oem_id, None
+    if oem_id is None:
+        raise Invalid("oem_id", "Name the OEM whose report this is.", reason="unknown_oem")
+    return oem_id, actor.group_id if actor.role == GA else group_id
+
+
+def retail_reports_seen(actor: User) -> ColumnElement[bool]:
+    """The retail reports a user may list and open: an OEM auditor its OEM's (whoever uploaded
+    them), a group admin those uploaded for its group, a platform admin all; others 403."""
+    from ..retail.models import RetailReport
+
+    require_role(actor, OEM, GA, PA)
+    if actor.role == OEM:
+        return RetailReport.oem_id == actor.oem_id
+    if actor.role == PA:
+        return RetailReport.id.is_not(None)
+    return RetailReport.group_id == actor.group_id
 
 
 # --- rewards ------------------------------------------------------------------------------

@@ -84,6 +84,12 @@ class EventType(StrEnum):
     """Closes a chain rewritten when its personal data was sealed: records the old head hash."""
     ERASED = "erased"
     """The lead's personal data was erased (a customer's request, or retention)."""
+    RETAIL_CONFIRMED = "retail_confirmed"
+    """The OEM's retail report confirms the delivery (issue 17)."""
+    RETAIL_FLAGGED = "retail_flagged"
+    """The VIN was delivered twice in the group, or reported for another store."""
+    RETAIL_UNCONFIRMED = "retail_unconfirmed"
+    """No confirmation came by the deadline: the credits waiting for one were reversed."""
 
 
 class ReturnReason(StrEnum):

@@ -89,7 +89,9 @@ def credit_lead(lead: Lead, event: RewardEvent, at: datetime) -> None:
 
     Runs in the caller's unit of work. A credit that does not fit the program's balance or the
     dealer's monthly cap is recorded as a skip with its reason. A program with a hold credits
-    the referrer's pending account; the sweep releases it `hold_days` later.
+    the referrer's pending account; the sweep releases it `hold_days` later. A program that
+    requires retail confirmation keeps a `delivered` credit pending until the delivery is
+    confirmed (holds.py), whatever its hold.
     """
     for program in covering_programs(lead):
         rule = match_rule(_rules(program), event=event, brand=lead.brand, channel=lead.channel)
@@ -117,7 +119,12 @@ def credit_lead(lead: Lead, event: RewardEvent, at: datetime) -> None:
             if reason == SkipReason.BUDGET_EXHAUSTED:
                 credit_skipped(program, lead, rule.amount_minor, source.balance_minor, at)
             continue
-        held = ledger.held_until(at, program.hold_days)
+        deadline = ledger.retail_deadline(
+            at,
+            event,
+            program.retail_deadline_days if program.requires_retail_confirmation else None,
+        )
+        held = ledger.held_until(at, program.hold_days) or (at if deadline else None)
         kind = AccountKind.DEALER_REWARDS if held is None else AccountKind.DEALER_PENDING
         target = account(lead.group_id, kind, lead.referrer_id)
         entry = ledger.credit(
@@ -137,7 +144,15 @@ def credit_lead(lead: Lead, event: RewardEvent, at: datetime) -> None:
             event=event,
             created_at=at,
         )
-        db.session.add(RewardCredit(**due, rule_id=rule.id, entry_id=row.id, held_until=held))
+        db.session.add(
+            RewardCredit(
+                **due,
+                rule_id=rule.id,
+                entry_id=row.id,
+                held_until=held,
+                retail_deadline_at=deadline,
+            )
+        )
         budget_fell(program, before, source.balance_minor, at)
 
 
@@ -146,10 +161,12 @@ def reverse_credits(
     at: datetime,
     *,
     events: Iterable[str] | None = None,
+    credit_ids: Iterable[int] | None = None,
     memo: str,
     actor_id: int | None = None,
 ) -> int:
-    """Undo the lead's credits (all, or those of `events`) with new entries; each at most once.
+    """Undo the lead's credits (all, or those of `events` or `credit_ids`) with new entries;
+    each at most once.
 
     A credit still pending is cancelled (the money goes back to the program from pending); one
     already released is a debit of the referrer's available money. The credit rows are locked
@@ -161,6 +178,8 @@ def reverse_credits(
     )
     if events is not None:
         query = query.where(RewardCredit.event.in_(list(events)))
+    if credit_ids is not None:
+        query = query.where(RewardCredit.id.in_(list(credit_ids)))
     query = query.order_by(RewardCredit.id).with_for_update()
     count = 0
     for credit in db.session.scalars(query.execution_options(populate_existing=True)).all():

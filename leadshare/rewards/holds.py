@@ -8,21 +8,30 @@ keeps the one order every lead change takes (lead, then credit); the release's e
 lead, whose key the database would otherwise have to share with the change holding it.
 A credit is released once (its `release_entry_id` is set in the same unit as the transfer);
 running the sweep again releases nothing twice.
+
+A program that requires retail confirmation holds its `delivered` credits until the OEM's
+report confirms the delivery (`confirm_retail_credits`, released then if the hold is over) and
+the sweep reverses those still unconfirmed at their deadline (`reverse_unconfirmed_credits`,
+the pending money going back to the program), with the same locks as the release.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import groupby
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import utcnow
 from ..extensions import db
+from ..leads.enums import EventType
+from ..leads.events import append_event
 from ..leads.models import Lead
 from ..uow import unit_of_work
 from . import ledger
 from .books import account, post
+from .credits import reverse_credits
 from .enums import AccountKind
 from .models import RewardCredit, RewardProgram
 
@@ -32,7 +41,11 @@ def release_credit(credit: RewardCredit, now: datetime) -> bool:
 
     Runs in the caller's unit of work, with the credit's row locked by the caller.
     """
-    if not credit.is_pending or not ledger.release_due(credit.held_until, now):
+    if (
+        not credit.is_pending
+        or credit.awaits_retail
+        or not ledger.release_due(credit.held_until, now)
+    ):
         return False
     program = db.session.get(RewardProgram, credit.program_id)
     pending = account(program.group_id, AccountKind.DEALER_PENDING, credit.dealer_id)
@@ -66,6 +79,22 @@ def release_credit(credit: RewardCredit, now: datetime) -> bool:
     return True
 
 
+def _take(batch: int, *conditions) -> list[RewardCredit]:
+    """Up to `batch` credits meeting `conditions`, each locked with its lead; those another
+    transaction holds are skipped (SKIP LOCKED) for the next sweep."""
+    return list(
+        db.session.scalars(
+            select(RewardCredit)
+            .join(Lead, Lead.id == RewardCredit.lead_id)
+            .where(*conditions)
+            .order_by(RewardCredit.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True, of=(RewardCredit, Lead))
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def release_due_credits(now: datetime | None = None, *, batch: int = 200) -> int:
     """Release every held credit whose hold is over; returns how many. Safe to run at once in
     many sweepers, and again (what is released stays released)."""
@@ -73,21 +102,76 @@ def release_due_credits(now: datetime | None = None, *, batch: int = 200) -> int
     released = 0
     while True:
         with unit_of_work():
-            due = list(
-                db.session.scalars(
-                    select(RewardCredit)
-                    .join(Lead, Lead.id == RewardCredit.lead_id)
-                    .where(
-                        RewardCredit.held_until <= now,
-                        RewardCredit.release_entry_id.is_(None),
-                        RewardCredit.reversal_entry_id.is_(None),
-                    )
-                    .order_by(RewardCredit.id)
-                    .limit(batch)
-                    .with_for_update(skip_locked=True, of=(RewardCredit, Lead))
-                    .execution_options(populate_existing=True)
-                )
+            due = _take(
+                batch,
+                RewardCredit.held_until <= now,
+                RewardCredit.release_entry_id.is_(None),
+                RewardCredit.reversal_entry_id.is_(None),
+                or_(
+                    RewardCredit.retail_deadline_at.is_(None),
+                    RewardCredit.retail_confirmed_at.is_not(None),
+                ),
             )
             released += sum(release_credit(credit, now) for credit in due)
         if len(due) < batch:
             return released
+
+
+def confirm_retail_credits(lead: Lead, now: datetime) -> int:
+    """The OEM confirmed the lead's delivery: its credits waiting for that stop waiting, and are
+    released at once if their hold is over (else by the sweep). Returns how many were waiting.
+
+    Runs in the caller's unit of work, the lead's row locked by the caller.
+    """
+    waiting = db.session.scalars(
+        select(RewardCredit)
+        .where(
+            RewardCredit.lead_id == lead.id,
+            RewardCredit.retail_deadline_at.is_not(None),
+            RewardCredit.retail_confirmed_at.is_(None),
+            RewardCredit.reversal_entry_id.is_(None),
+        )
+        .order_by(RewardCredit.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for credit in waiting:
+        credit.retail_confirmed_at = now
+        release_credit(credit, now)
+    return len(waiting)
+
+
+def reverse_unconfirmed_credits(now: datetime | None = None, *, batch: int = 200) -> int:
+    """Reverse every credit still waiting for retail confirmation at its deadline (a pending
+    credit: cancelled back to the program), with an event on the lead's trail; returns how many.
+    Safe to run at once in many sweepers, and again."""
+    now = now or utcnow()
+    reversed_count = 0
+    while True:
+        with unit_of_work():
+            due = _take(
+                batch,
+                RewardCredit.retail_deadline_at <= now,
+                RewardCredit.retail_confirmed_at.is_(None),
+                RewardCredit.reversal_entry_id.is_(None),
+                RewardCredit.release_entry_id.is_(None),
+            )
+            by_lead = sorted(due, key=lambda credit: (credit.lead_id, credit.id))
+            for lead_id, credits in groupby(by_lead, lambda credit: credit.lead_id):
+                lead = db.session.get(Lead, lead_id)
+                count = reverse_credits(
+                    lead,
+                    now,
+                    credit_ids=[credit.id for credit in credits],
+                    memo=f"no retail confirmation {lead.public_id}",
+                )
+                append_event(
+                    lead,
+                    EventType.RETAIL_UNCONFIRMED,
+                    at=now,
+                    dealer_id=lead.holder_id,
+                    data={"credits_reversed": count},
+                )
+                reversed_count += count
+        if len(due) < batch:
+            return reversed_count

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from leadshare.rewards.enums import AccountKind, EntryKind, SkipReason
+from leadshare.rewards.enums import AccountKind, EntryKind, RewardEvent, SkipReason
 
 
 class UnbalancedEntry(ValueError):
@@ -131,6 +131,16 @@ def held_until(credited_at: datetime, hold_days: int) -> datetime | None:
     if isinstance(hold_days, bool) or not isinstance(hold_days, int) or hold_days < 0:
         raise ValueError(f"a hold is a whole number of days, 0 or more, not {hold_days!r}")
     return None if hold_days == 0 else credited_at + timedelta(days=hold_days)
+
+
+def retail_deadline(
+    credited_at: datetime, event: str, deadline_days: int | None
+) -> datetime | None:
+    """When a credit is reversed unless its delivery is confirmed first: only a `delivered`
+    credit of a program requiring retail confirmation (`deadline_days` given) has a deadline."""
+    if deadline_days is None or event != RewardEvent.DELIVERED:
+        return None
+    return credited_at + timedelta(days=deadline_days)
 
 
 def release_due(held: datetime | None, now: datetime) -> bool:

@@ -29,6 +29,10 @@ class RewardProgram(db.Model):
     """Days a credit stays pending before a payout may draw on it (0: available at once)."""
     alert_below_minor: Mapped[int | None] = mapped_column(BigInteger)
     """The group admins are told when the remaining budget falls below this amount."""
+    requires_retail_confirmation: Mapped[bool] = mapped_column(default=False, server_default="0")
+    """`delivered` credits stay pending until the OEM's retail report confirms the delivery."""
+    retail_deadline_days: Mapped[int] = mapped_column(default=60, server_default="60")
+    """Days after the delivery a confirmation may come; then the sweep reverses the credit."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -120,6 +124,7 @@ class RewardCredit(db.Model):
         UniqueConstraint("program_id", "lead_id", "event"),
         Index("ix_reward_credits_program_dealer_created", "program_id", "dealer_id", "created_at"),
         Index("ix_reward_credits_held_until", "held_until"),
+        Index("ix_reward_credits_retail_deadline", "retail_deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +139,15 @@ class RewardCredit(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     held_until: Mapped[datetime | None]
     release_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    retail_deadline_at: Mapped[datetime | None]
+    """Set when the program requires retail confirmation: reversed by the sweep at this time
+    unless confirmed first."""
+    retail_confirmed_at: Mapped[datetime | None]
+
+    @property
+    def awaits_retail(self) -> bool:
+        """Held for the OEM's confirmation of the delivery, which has not come yet."""
+        return self.retail_deadline_at is not None and self.retail_confirmed_at is None
 
     @property
     def is_pending(self) -> bool:

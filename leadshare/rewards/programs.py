@@ -35,6 +35,8 @@ from .models import (
 
 DEFAULT_HOLD_DAYS = 30
 """A credit is pending this many days unless the program says otherwise."""
+DEFAULT_RETAIL_DEADLINE_DAYS = 60
+"""A delivery credit waiting for the OEM's confirmation is reversed this many days after it."""
 
 
 def _program(actor: User, program_id: int) -> RewardProgram:
@@ -105,6 +107,8 @@ def create_program(actor: User, data: Mapping[str, Any]) -> RewardProgram:
         is_active=data.get("active", True),
         hold_days=data.get("hold_days", DEFAULT_HOLD_DAYS),
         alert_below_minor=data.get("alert_below"),
+        requires_retail_confirmation=data.get("requires_retail_confirmation", False),
+        retail_deadline_days=data.get("retail_deadline_days", DEFAULT_RETAIL_DEADLINE_DAYS),
     )
     _set_rules(program, data["rules"])
     db.session.add(program)
@@ -115,8 +119,9 @@ def create_program(actor: User, data: Mapping[str, Any]) -> RewardProgram:
 
 @transactional
 def update_program(actor: User, program_id: int, data: Mapping[str, Any]) -> RewardProgram:
-    """Change a program's name, dates, cap, activity, hold, alert amount or rules; new rules and
-    a new hold apply to later credits (a held credit keeps the release time it was made with)."""
+    """Change a program's name, dates, cap, activity, hold, alert amount, retail confirmation
+    or rules; new rules, a new hold and a new confirmation rule apply to later credits (a held
+    credit keeps the release time and deadline it was made with)."""
     program = _program(actor, program_id)
     starts_on = data.get("starts_on", program.starts_on)
     ends_on = data.get("ends_on", program.ends_on)
@@ -130,6 +135,8 @@ def update_program(actor: User, program_id: int, data: Mapping[str, Any]) -> Rew
         ("active", "is_active"),
         ("hold_days", "hold_days"),
         ("alert_below", "alert_below_minor"),
+        ("requires_retail_confirmation", "requires_retail_confirmation"),
+        ("retail_deadline_days", "retail_deadline_days"),
     ):
         if field in data:
             setattr(program, column, data[field])

@@ -82,6 +82,16 @@ class ProgramWriteSchema(InputSchema):
             "description": "tell the group admins when the remaining budget falls below this",
         },
     )
+    requires_retail_confirmation = fields.Boolean(
+        metadata={
+            "description": "delivered credits stay pending until the OEM's retail report"
+            " confirms the delivery (false)"
+        }
+    )
+    retail_deadline_days = fields.Integer(
+        validate=validate.Range(min=1, max=365),
+        metadata={"description": "days after delivery a confirmation may come, else reversed (60)"},
+    )
 
     @validates_schema
     def dates_in_order(self, data, **kwargs):
@@ -118,6 +128,8 @@ class ProgramSchema(ma.Schema):
     active = fields.Boolean(attribute="is_active")
     hold_days = fields.Integer()
     alert_below = Money(attribute="alert_below_minor", allow_none=True)
+    requires_retail_confirmation = fields.Boolean()
+    retail_deadline_days = fields.Integer()
     rules = fields.List(fields.Nested(RuleSchema))
     credits = fields.Integer()
     skips = fields.Dict(keys=fields.String(), values=fields.Integer())

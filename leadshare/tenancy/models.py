@@ -36,6 +36,8 @@ class Group(db.Model):
     return_window_days: Mapped[int] = mapped_column(default=7)
     dispute_window_hours: Mapped[int] = mapped_column(default=72)
     max_return_rate: Mapped[float] = mapped_column(default=0.2)
+    # OEM retail confirmation (issue 17): a retail date this many days from a delivery confirms it.
+    retail_match_days: Mapped[int] = mapped_column(default=30, server_default="30")
     # Privacy (issue 20): how long personal data is kept, when contact views alert, consent.
     retention_days: Mapped[int] = mapped_column(default=365)
     contact_views_alert_per_day: Mapped[int] = mapped_column(default=20)

@@ -50,6 +50,7 @@ class GroupSchema(ma.Schema):
     return_window_days = fields.Integer()
     dispute_window_hours = fields.Integer()
     max_return_rate = fields.Float()
+    retail_match_days = fields.Integer()
     created_at = UTCDateTime()
     retention_days = fields.Integer()
     contact_views_alert_per_day = fields.Integer()
@@ -111,6 +112,13 @@ class GroupWriteSchema(InputSchema):
         metadata={
             "description": "share of a store's accepted leads (90 days, from 10 on) above which"
             " each of its returns waits for a group admin"
+        },
+    )
+    retail_match_days = fields.Integer(
+        validate=validate.Range(min=0, max=365),
+        metadata={
+            "description": "days between a delivery and the OEM's retail date that still"
+            " confirm it (30)"
         },
     )
     retention_days = fields.Integer(

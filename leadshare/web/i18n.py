@@ -139,6 +139,9 @@ EVENT = {
     "progress_undone": _l("Step undone"),
     "chain_anchored": _l("Trail sealed and anchored"),
     "erased": _l("Personal data erased"),
+    "retail_confirmed": _l("Confirmed by the OEM's retail report"),
+    "retail_flagged": _l("Flagged: VIN delivered twice or reported for another store"),
+    "retail_unconfirmed": _l("No retail confirmation by the deadline"),
 }
 CONSENT_CHANNEL = {
     "in_person": _l("In person"),

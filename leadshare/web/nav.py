@@ -69,6 +69,12 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web.trends", _l("Trends"), AUDITOR | GROUP_ADMIN),
     NavItem("web.flow_map", _l("Map"), AUDITOR | GROUP_ADMIN),
     NavItem("web.league", _l("Store league"), AUDITOR | GROUP_ADMIN | MANAGER),
+    NavItem(
+        "web.retail_audit",
+        _l("Retail audit"),
+        AUDITOR | GROUP_ADMIN,
+        also=("web.retail_reports", "web.retail_report", "web.retail_flags"),
+    ),
     # Every role: the change-password page, which also signs out everywhere.
     NavItem("web.change_password", _l("Change password"), frozenset(Role)),
     # The admin tools (issue 16).

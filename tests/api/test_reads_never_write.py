@@ -198,6 +198,17 @@ def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
         ),
         201,
     )
+    codes = {"codes": [{"oem_id": oem.id, "code": "FAW-GZ1"}]}
+    _ok(client.put(f"/api/v1/dealers/{world.tianhe.id}/oem-codes", json=codes, headers=h["admin"]))
+    retail = f"vin,dealer_code,retail_date\nLSVAU2A31N2123456,FAW-GZ1,{date.today()}\nX,Y,Z\n"
+    report = _ok(
+        client.post(
+            "/api/v1/retail-reports",
+            data=retail.encode(),
+            headers={**h["oem"], "Content-Type": "text/csv"},
+        ),
+        201,
+    )
     with app.app_context():
         due = select(Lead.id).where(Lead.public_id == leads["due"])
         db.session.execute(
@@ -223,6 +234,7 @@ def build_read_world(app, client, make, auth) -> tuple[Any, dict[str, Any]]:
         "user_id": [world.users["admin"].id, world.users["tianhe"].id],
         "filename": ["app.css"],
         "group_code": [world.group.code],
+        "report_id": [report["id"]],
     }
     return world, ids
 

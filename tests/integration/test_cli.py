@@ -1,14 +1,20 @@
-"""Command line: create-admin, demo data and dealer import."""
+"""Command line: create-admin, demo data, dealer and retail report import."""
 
 import csv
 import io
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from leadshare.auth.models import User
 from leadshare.extensions import db
+from leadshare.retail.models import RetailMatch, RetailReport
+from leadshare.rewards.models import RewardCredit
 from leadshare.tenancy.models import Dealer, Group
 from leadshare.vocabulary import Role
+
+from ..api.test_rewards import create_program
+from ..retail_world import delivered, report_csv, retail_network, vin
 
 
 def demo_args(app) -> list[str]:
@@ -167,3 +173,46 @@ def test_import_report_is_an_excel_csv_with_typed_formulas_inert(app, make, tmp_
     ]
     assert rows[0]["name"] == '\'=HYPERLINK("http://evil.example","点我")'
     assert rows[1]["name"] == "'@坏店" and "brands: Missing data" in rows[1]["message"]
+
+
+def test_retail_import_confirms_and_answers_the_same_file_once(
+    app, app_ctx, client, make, auth, tmp_path
+):
+    world = retail_network(make, auth, client)
+    delivered(client, world, 1)
+    path = tmp_path / "retail.csv"
+    path.write_bytes(
+        report_csv([(vin(1), "FAW-GZ1", date.today()), (vin(2), "NOPE", date.today())])
+    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["leadshare", "retail-import", str(path), "--oem", "一汽-大众"])
+    assert result.exit_code == 1, result.output  # one row refused
+    assert "1 rows counted, 1 refused, 0 repeated; 1 deliveries confirmed" in result.output
+    assert "line 3: unknown_dealer_code" in result.output
+    again = runner.invoke(
+        args=["leadshare", "retail-import", str(path), "--oem", str(world.audi.id)]
+    )
+    assert "Already imported report" in again.output
+    unknown = runner.invoke(args=["leadshare", "retail-import", str(path), "--oem", "Nobody"])
+    assert unknown.exit_code != 0 and "No OEM named Nobody" in unknown.output
+    with app_ctx:
+        [report] = db.session.scalars(select(RetailReport)).all()
+        assert report.uploaded_by_id is None and report.group_id is None
+        assert db.session.scalar(select(func.count(RetailMatch.id))) == 1
+
+
+def test_the_sweep_as_of_the_deadline_reverses_an_unconfirmed_delivery_credit(
+    app, app_ctx, client, make, auth
+):
+    world = retail_network(make, auth, client)
+    create_program(client, world, requires_retail_confirmation=True, retail_deadline_days=10)
+    delivered(client, world, 1)
+    deadline = datetime.now(UTC) + timedelta(days=10, minutes=1)
+    runner = app.test_cli_runner()
+    early = runner.invoke(args=["leadshare", "sweep", "--as-of", "2000-01-01T00:00:00Z"])
+    assert "0 delivery credits reversed unconfirmed" in early.output, early.output
+    late = runner.invoke(args=["leadshare", "sweep", "--as-of", deadline.isoformat()])
+    assert late.exit_code == 0 and "1 delivery credits reversed unconfirmed" in late.output
+    with app_ctx:
+        credit = db.session.scalar(select(RewardCredit).where(RewardCredit.event == "delivered"))
+        assert credit.reversal_entry_id is not None and credit.release_entry_id is None

@@ -15,6 +15,7 @@ from leadshare.vocabulary import Role
 
 from ..api.lead_world import build_world
 from ..api.test_rewards import claim, create_program, shared_lead
+from ..retail_world import report_csv, vin
 from .pages import Browser, lead_form
 from .test_translations import MESSAGES
 
@@ -132,7 +133,7 @@ def world(make, auth):
 
 
 @pytest.fixture
-def people(app, client, world, make):
+def people(app, client, world, make, auth):
     """A signed-in Chinese browser per role, and what the pages with ids show."""
     create_program(client, world)
     lead_id = shared_lead(client, world, 1)
@@ -156,6 +157,11 @@ def people(app, client, world, make):
         "program_id": program["items"][0]["id"],
         "group_id": world.group.id,
         "group_code": world.group.code,
+        "report_id": client.post(
+            "/api/v1/retail-reports",
+            data=report_csv([(vin(1), "NOBODY", "2026-12-01")]),
+            headers={**auth(auditor), "Content-Type": "text/csv"},
+        ).json["id"],
     }
     return {name: Browser(app, user) for name, user in users.items()}, ids
 
