@@ -32,7 +32,20 @@ def test_api_imports_no_page_module(path: Path) -> None:
     assert not {n for n in imports_of(path) if n.startswith("leadshare.web")}
 
 
-DOMAINS = ("leads", "rewards", "notify", "audit", "tenancy", "routing", "auth")
+DOMAINS = (
+    "leads",
+    "rewards",
+    "notify",
+    "audit",
+    "tenancy",
+    "routing",
+    "auth",
+    "hours",
+    "brands",
+    "privacy",
+    "retail",
+    "wecom",
+)
 
 
 @pytest.mark.parametrize(
@@ -45,8 +58,8 @@ def test_domains_import_no_surface(path: Path) -> None:
 
 
 LOWER = {
-    "leads": ("rewards", "notify", "audit"),
-    "routing": ("rewards", "notify", "audit"),
+    "leads": ("rewards", "notify", "audit", "retail"),
+    "routing": ("rewards", "notify", "audit", "retail"),
     "tenancy": ("leads", "rewards", "audit"),
 }
 """The lead trail knows nothing of who listens to it: rewards and notifications subscribe to its
