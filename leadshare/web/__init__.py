@@ -85,4 +85,18 @@ def register_web(app: Flask) -> None:
     register_error_pages(app)
 
 
-from . import admin, audit, hours, leads, notices, platform, privacy, retail, returns, rewards, staff, views  # noqa: E402,F401 - registers the routes on blp
+# Importing the page modules registers their routes on blp.
+from . import (  # noqa: E402,F401
+    admin,
+    audit,
+    hours,
+    leads,
+    notices,
+    platform,
+    privacy,
+    retail,
+    returns,
+    rewards,
+    staff,
+    views,
+)
