@@ -247,8 +247,13 @@ def _store(
     lead = Lead(
         public_id=new_public_id(),
         group=group,  # linked, not only keyed: the rows already read are not read again
+        group_id=group.id,  # keyed too: routing reads the keys before the lead is flushed
         referrer=referrer,
+        referrer_id=referrer.id,
         offers=[],  # a new lead has none: offers made below join the collection in memory
+        offers_made=0,
+        progress_rank=0,
+        event_seq=0,
         created_by_id=actor.id,
         status=LeadStatus.NEEDS_LOCATION,
         share_reason=reason,
@@ -273,8 +278,9 @@ def _store(
     )
     if place is not None:
         set_place(lead, place)
+    # Not flushed yet: the lead, its events and its offer are inserted together, with their
+    # final values (no UPDATE of a row just inserted).
     db.session.add(lead)
-    db.session.flush()
     append_event(
         lead,
         EventType.POSTED,
@@ -295,6 +301,7 @@ def _store(
     else:
         route_next(lead, now)
     if reservation is not None:
+        db.session.flush()
         reservation.lead_id = lead.id
         db.session.flush()
         answer(actor, once, lead)

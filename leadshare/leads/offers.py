@@ -10,6 +10,7 @@ the pure table in states.py; a conditional UPDATE decides which claim wins.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,7 +61,11 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
     decision = trail = None
     clocks = StoreClocks(lead.group, now)
     if offers_left(lead.offers_made, max_offers):
-        decision, searched_km = routing.decide_for(lead, now, clocks)
+        # A lead not inserted yet (an intake) is routed before its rows are written: the
+        # decision reads stores and their offers, none of which the new rows change, and the
+        # lead, its events and its offer are then inserted by one flush.
+        with db.session.no_autoflush if lead.id is None else nullcontext():
+            decision, searched_km = routing.decide_for(lead, now, clocks)
         trail = {**decision.to_dict(), "searched_km": searched_km}
     route = cascade(
         offers_made=lead.offers_made,
