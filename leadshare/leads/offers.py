@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth import scope
 from ..auth.models import User
@@ -243,7 +244,13 @@ def _claim(actor: User, public_id: str, now: datetime) -> Lead | Conflict:
         if won != 1:
             expire_due(lead, now)
             return _refused(lead, offer, now)
-        db.session.refresh(offer)
+        # the row holds what the UPDATE wrote: the loaded offer learns it without reading it back
+        for name, value in (
+            ("status", OfferStatus.ACCEPTED),
+            ("responded_at", now),
+            ("responded_by_id", actor.id),
+        ):
+            set_committed_value(offer, name, value)
     elif path is OfferKind.BOARD:
         won = db.session.execute(
             update(Lead)

@@ -20,7 +20,7 @@ INTAKE_BUDGET = 16  # issue 13: the token check reads the store, its group and i
 # the user; a new lead, its events and its offer go in one flush (no UPDATE of the row just
 # inserted); the brand catalogue reads each name once; routing reads the candidates' region
 # codes in the candidates' query
-CLAIM_BUDGET = 17
+CLAIM_BUDGET = 16  # the won offer learns what its conditional UPDATE wrote, not read back
 PROGRESS_BUDGET = 13
 
 
