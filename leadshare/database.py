@@ -10,7 +10,7 @@ from flask import Flask, has_request_context
 from sqlalchemy import event, exc
 
 from .extensions import db
-from .uow import request_writes, writing
+from .uow import writing
 
 
 def configure_sqlite(app: Flask) -> None:
@@ -18,12 +18,11 @@ def configure_sqlite(app: Flask) -> None:
 
     pysqlite's own transaction handling is switched off. A unit of work's transaction starts
     with BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing on a lock
-    upgrade, and SAVEPOINTs work. So does every transaction of a request that may change
-    something (POST, PUT, PATCH, DELETE): its first read (the actor) already is the unit's
-    transaction. A GET's transactions only read (reads never write) and start deferred, so in
-    WAL mode they take no lock and never wait for a writer. Outside a request (commands,
-    scripts, migrations) every transaction starts IMMEDIATE, as one that reads and then writes
-    must.
+    upgrade, and SAVEPOINTs work. In a request, what is read outside the unit of work (a GET's
+    reads, a POST's actor and checks before its unit) only reads (reads never write) and starts
+    deferred, so in WAL mode it takes no lock and never waits for a writer: the lock is held
+    for the unit of work alone. Outside a request (commands, scripts, migrations) every
+    transaction starts IMMEDIATE, as one that reads and then writes must.
     """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
@@ -49,7 +48,7 @@ def configure_sqlite(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        reading = has_request_context() and not writing.get() and not request_writes()
+        reading = has_request_context() and not writing.get()
         if not reading and queue is not None:
             queue.enter(connection.info)
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

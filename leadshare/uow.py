@@ -5,15 +5,16 @@ A service runs its whole use case inside `unit_of_work()` (or is decorated with
 commits nothing, so only the outermost commits, once. Any exception rolls the whole use case
 back and propagates. Surfaces (API, pages, CLI, handlers) never commit or roll back themselves.
 
-A request that may change something (POST, PUT, PATCH, DELETE) writes from its first statement:
-on SQLite its transaction begins IMMEDIATE (database.py), and the outermost unit joins it, so
-what the request read first (the actor, the scope check) is neither read twice nor ended. Once
-it has committed, the request only reads (its answer), and nothing it holds is expired: the
-answer is made of the rows as this unit wrote them, without reading them back (rows made
-beside each other are linked through their relationships, so collections stay whole).
-Anywhere else (a GET's reads, a command that read before) the outermost unit starts a fresh
-transaction: the clean read-only one before it is ended first, so the unit's transaction is
-the one that takes write locks and a request's reads stay lock-free.
+In a web request only the unit of work takes write locks: what a request reads before it (the
+actor, the scope check, the body's brand) is read in a plain transaction (on SQLite a deferred
+BEGIN, no lock: database.py), and the outermost unit starts a fresh transaction of its own (on
+SQLite BEGIN IMMEDIATE), so SQLite's one writer at a time holds the lock only for the use case
+itself, not for the request's parsing and reads. A request that may change something (POST,
+PUT, PATCH, DELETE) ends its clean read-only transaction keeping what it read (no expiry: the
+actor is not read again); anywhere else (a GET, a command that read before) it is rolled back.
+Once the unit has committed, the request only reads (its answer), and nothing it holds is
+expired: the answer is made of the rows as this unit wrote them, without reading them back
+(rows made beside each other are linked through their relationships, so collections stay whole).
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ def unit_of_work() -> Iterator[Session]:
     token = None
     if depth == 0:
         clean = not (session.new or session.dirty or session.deleted)
-        if session.in_transaction() and clean and not request_writes():
-            session.rollback()  # end the read-only transaction of what came before
+        if session.in_transaction() and clean:  # end the read-only transaction before it
+            if request_writes():
+                _commit_keeping_rows(session)  # what the request read stays as read
+            else:
+                session.rollback()
         token = writing.set(True)
     session.info[DEPTH] = depth + 1
     try:

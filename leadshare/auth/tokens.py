@@ -10,11 +10,20 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..tenancy.models import Dealer
 from .models import User
 
 _SALT = "leadshare.api-token.v1"
+STORE_AND_GROUP = (
+    joinedload(User.group),
+    joinedload(User.dealer).joinedload(Dealer.group),
+    joinedload(User.dealer).joinedload(Dealer.region_rows),
+)
+"""Read with the user in the token check's statement: the store a store user acts for, its
+group (the scope check and intake ask for both on every request) and its own region codes."""
 
 
 def _fingerprint(user: User) -> str:
@@ -37,7 +46,7 @@ def user_from_token(token: str, secret_key: str, ttl_seconds: int) -> User | Non
         return None
     if not isinstance(payload, dict):
         return None
-    user = db.session.get(User, payload.get("u"))
+    user = db.session.get(User, payload.get("u"), options=STORE_AND_GROUP)
     if user is None or not user.is_active_user or payload.get("p") != _fingerprint(user):
         return None
     if payload.get("e") != user.auth_epoch:

@@ -27,8 +27,10 @@ MEMBER_ROLES = (Role.GROUP_ADMIN, *DEALER_ROLES)
 def group_catalogue(group_id: int) -> Catalogue:
     """The brands the group's stores sell, with the built-in aliases and the group's own (one
     statement: intake reads it on every share)."""
-    sold = select(DealerBrand.name, null().label("alias"), null().label("id")).where(
-        DealerBrand.group_id == group_id
+    sold = (
+        select(DealerBrand.name, null().label("alias"), null().label("id"))
+        .where(DealerBrand.group_id == group_id)
+        .group_by(DealerBrand.name)  # each name once, not once per store that sells it
     )
     own = select(BrandAlias.name, BrandAlias.alias, BrandAlias.id).where(
         BrandAlias.group_id == group_id

@@ -70,7 +70,7 @@ def append_event(
     salts = {key: secrets.token_hex(16) for key in personal_keys(kind, plain)}
     sealed, values = seal(kind, plain, salts)
     event = LeadEvent(
-        lead_id=lead.id,
+        lead=lead,  # linked: a new lead may not have its id yet (one flush inserts both)
         seq=lead.event_seq,
         type=kind,
         at=at,
@@ -81,7 +81,7 @@ def append_event(
     )
     for key, value in values.items():
         db.session.add(
-            PersonalDatum(lead_id=lead.id, seq=event.seq, key=key, value=value, salt=salts[key])
+            PersonalDatum(lead=lead, seq=event.seq, key=key, value=value, salt=salts[key])
         )
     event.hash = event_hash(lead.head_hash, event_payload(hashed_fields(lead, event)))
     lead.head_hash = event.hash

@@ -12,9 +12,10 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import Select, bindparam, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -60,37 +61,53 @@ def _blocking_returns() -> Select:
     )
 
 
+@cache
+def _duplicate_query(by_phone: bool, by_wechat: bool) -> Select:
+    """The de-duplication query for the contacts given, built once (every value bound)."""
+    keys = []
+    if by_phone:
+        keys += [Lead.phone == bindparam("phone"), Lead.phone_key == bindparam("phone_key")]
+    if by_wechat:
+        keys += [
+            Lead.wechat_id == bindparam("wechat_id"),
+            Lead.wechat_key == bindparam("wechat_key"),
+        ]
+    return (
+        select(Lead.public_id)
+        .where(
+            Lead.group_id == bindparam("group_id"),
+            or_(*keys),
+            Lead.status.not_in(NEVER_DUPLICATES),
+            or_(Lead.status != LeadStatus.RETURNED, Lead.id.in_(_blocking_returns())),
+            Lead.created_at >= bindparam("since"),
+        )
+        .order_by(Lead.created_at)
+        .limit(1)
+    )
+
+
 def _duplicate_of(
     group_id: int, phone: str | None, wechat_id: str | None, now: datetime, window_days: int
 ) -> str | None:
     """The same phone or WeChat ID on a live lead of the group within the window (SPEC 2 step 2),
     erased leads included; a withdrawn lead is not live, nor a returned one unless its return
     says the customer was the holder's own or spam (issue 17)."""
-    keys = []
-    if phone:  # an erased customer is still found by the keyed hash of their phone
-        keys += [Lead.phone == phone, Lead.phone_key == phone_key(phone)]
-    if wechat_id:
-        keys += [Lead.wechat_id == wechat_id, Lead.wechat_key == wechat_key(wechat_id)]
-    if not keys:
+    if not (phone or wechat_id):
         return None
+    # an erased customer is still found by the keyed hash of their phone (or WeChat ID)
+    params: dict[str, Any] = {"group_id": group_id, "since": now - timedelta(days=window_days)}
+    if phone:
+        params.update(phone=phone, phone_key=phone_key(phone))
+    if wechat_id:
+        params.update(wechat_id=wechat_id, wechat_key=wechat_key(wechat_id))
     if db.engine.dialect.name == "postgresql":
         # Serialise concurrent intakes of the same customer: the check below then sees the first.
         for value in filter(None, (phone, wechat_id)):
             db.session.execute(
                 text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{group_id}:{value}"}
             )
-    return db.session.scalar(
-        select(Lead.public_id)
-        .where(
-            Lead.group_id == group_id,
-            or_(*keys),
-            Lead.status.not_in(NEVER_DUPLICATES),
-            or_(Lead.status != LeadStatus.RETURNED, Lead.id.in_(_blocking_returns())),
-            Lead.created_at >= now - timedelta(days=window_days),
-        )
-        .order_by(Lead.created_at)
-        .limit(1)
-    )
+    query = _duplicate_query(bool(phone), bool(wechat_id))
+    return db.session.connection().execute(query, params).scalar()
 
 
 def locate(location: Mapping[str, Any]) -> Place | None:
@@ -247,8 +264,13 @@ def _store(
     lead = Lead(
         public_id=new_public_id(),
         group=group,  # linked, not only keyed: the rows already read are not read again
+        group_id=group.id,  # keyed too: routing reads the keys before the lead is flushed
         referrer=referrer,
+        referrer_id=referrer.id,
         offers=[],  # a new lead has none: offers made below join the collection in memory
+        offers_made=0,
+        progress_rank=0,
+        event_seq=0,
         created_by_id=actor.id,
         status=LeadStatus.NEEDS_LOCATION,
         share_reason=reason,
@@ -273,8 +295,9 @@ def _store(
     )
     if place is not None:
         set_place(lead, place)
+    # Not flushed yet: the lead, its events and its offer are inserted together, with their
+    # final values (no UPDATE of a row just inserted).
     db.session.add(lead)
-    db.session.flush()
     append_event(
         lead,
         EventType.POSTED,
@@ -295,6 +318,7 @@ def _store(
     else:
         route_next(lead, now)
     if reservation is not None:
+        db.session.flush()
         reservation.lead_id = lead.id
         db.session.flush()
         answer(actor, once, lead)

@@ -175,6 +175,9 @@ class LeadEvent(db.Model):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
+    lead: Mapped[Lead] = relationship()
+    """Set on a new event, so a lead not yet flushed and its events are inserted together."""
+
 
 class IdempotencyRecord(db.Model):
     """The first answer to a POST carrying an Idempotency-Key, replayed for 24 h per user."""

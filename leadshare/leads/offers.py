@@ -10,10 +10,12 @@ the pure table in states.py; a conditional UPDATE decides which claim wins.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth import scope
 from ..auth.models import User
@@ -60,7 +62,11 @@ def route_next(lead: Lead, now: datetime) -> Offer | None:
     decision = trail = None
     clocks = StoreClocks(lead.group, now)
     if offers_left(lead.offers_made, max_offers):
-        decision, searched_km = routing.decide_for(lead, now, clocks)
+        # A lead not inserted yet (an intake) is routed before its rows are written: the
+        # decision reads stores and their offers, none of which the new rows change, and the
+        # lead, its events and its offer are then inserted by one flush.
+        with db.session.no_autoflush if lead.id is None else nullcontext():
+            decision, searched_km = routing.decide_for(lead, now, clocks)
         trail = {**decision.to_dict(), "searched_km": searched_km}
     route = cascade(
         offers_made=lead.offers_made,
@@ -238,7 +244,13 @@ def _claim(actor: User, public_id: str, now: datetime) -> Lead | Conflict:
         if won != 1:
             expire_due(lead, now)
             return _refused(lead, offer, now)
-        db.session.refresh(offer)
+        # the row holds what the UPDATE wrote: the loaded offer learns it without reading it back
+        for name, value in (
+            ("status", OfferStatus.ACCEPTED),
+            ("responded_at", now),
+            ("responded_by_id", actor.id),
+        ):
+            set_committed_value(offer, name, value)
     elif path is OfferKind.BOARD:
         won = db.session.execute(
             update(Lead)

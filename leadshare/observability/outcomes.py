@@ -27,14 +27,14 @@ INTAKE_OUTCOMES = {
 }
 
 
-def counts_of(lead: Lead, event: LeadEvent, posted: set[int]) -> list[Callable[[], None]]:
+def counts_of(lead: Lead, event: LeadEvent, posted: set[str]) -> list[Callable[[], None]]:
     """The counter moves one event makes (`posted`: leads whose intake is in this transaction)."""
     kind = EventType(event.type)
     moves: list[Callable[[], None]] = []
-    if kind == EventType.POSTED:
-        posted.add(lead.id)
-    elif kind in INTAKE_OUTCOMES and lead.id in posted:
-        posted.discard(lead.id)
+    if kind == EventType.POSTED:  # by public id: a new lead is routed before it has its row id
+        posted.add(lead.public_id)
+    elif kind in INTAKE_OUTCOMES and lead.public_id in posted:
+        posted.discard(lead.public_id)
         moves.append(metrics.LEADS_POSTED.labels(INTAKE_OUTCOMES[kind]).inc)
     data = event.data or {}
     if kind == EventType.OFFERED:

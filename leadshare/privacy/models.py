@@ -34,6 +34,9 @@ class PersonalDatum(db.Model):
     salt: Mapped[str | None] = mapped_column(String(64))
     erased_at: Mapped[datetime | None]
 
+    lead: Mapped[Lead] = relationship()
+    """Set on a new lead's rows, so the lead and its data are inserted in one flush."""
+
 
 class ContactAccess(db.Model):
     """A person was shown a customer's unmasked contact: who, when, which lead and fields, how."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import Select, bindparam, func, null, or_, select, union
 
 from ..clock import start_of_day
 from ..extensions import db
@@ -76,65 +76,111 @@ FACT_COLUMNS = (
     Dealer.daily_capacity,
 )
 """The dealer columns a DealerFacts is made of (with today's load), in the order read."""
+REACH = select(func.max(Dealer.service_radius_km)).where(Dealer.group_id == bindparam("group_id"))
+"""The group's widest service radius: the box that holds every dealer that may serve anyone."""
+SELLERS = select(
+    func.count(), func.count().filter(DealerBrand.dealer_id == bindparam("referrer"))
+).where(DealerBrand.group_id == bindparam("group_id"), DealerBrand.key == bindparam("brand_key"))
+"""How many of the group's dealers sell the brand, and whether the referrer is one of them."""
 
 
-def candidate_facts(
-    lead: Lead, day_start: datetime, radius_km: float | None, clocks: StoreClocks | None = None
-) -> list[DealerFacts]:
-    """The facts of the dealers of the lead's brand inside the box of radius_km around the
-    customer or serving the customer's code: plain rows, today's load counted in the same query,
-    and (with `clocks`) each store's own hours and whether a closure lies ahead, noted there."""
+_statements: dict[tuple, Select] = {}
+"""The candidate queries, built once per shape (a box or not, codes or not, the closures' day,
+the dialect) with every value a bound parameter: building a statement costs more than running
+it on SQLite, and SQLAlchemy's compiled cache then hits at once."""
+
+
+def _codes_column(dialect: str):
+    """Each dealer's region codes in one text column (comma-separated), read in the same query."""
+    join = func.string_agg if dialect == "postgresql" else func.group_concat
+    return (
+        select(join(DealerRegion.code, ","))
+        .where(DealerRegion.dealer_id == Dealer.id)
+        .correlate(Dealer)
+        .scalar_subquery()
+    )
+
+
+def _candidates_statement(
+    boxed: bool, coded: bool, clocks: StoreClocks | None, dialect: str
+) -> Select:
+    key = (boxed, coded, clocks.day if clocks is not None else None, dialect)
+    statement = _statements.get(key)
+    if statement is not None:
+        return statement
     of_brand = select(DealerBrand.dealer_id).where(
-        DealerBrand.group_id == lead.group_id, DealerBrand.key == lead.brand_key
+        DealerBrand.group_id == bindparam("group_id"), DealerBrand.key == bindparam("brand_key")
     )
     parts = []
-    if radius_km:
-        min_lat, max_lat, min_lon, max_lon = bounding_box(lead.latitude, lead.longitude, radius_km)
+    if boxed:
         parts.append(
             of_brand.where(
-                DealerBrand.latitude.between(min_lat, max_lat),
-                DealerBrand.longitude.between(min_lon, max_lon),
+                DealerBrand.latitude.between(bindparam("min_lat"), bindparam("max_lat")),
+                DealerBrand.longitude.between(bindparam("min_lon"), bindparam("max_lon")),
             )
         )
-    prefixes = region_prefixes(lead.adcode)
-    if prefixes:
+    if coded:
         parts.append(
             of_brand.join(DealerRegion, DealerRegion.dealer_id == DealerBrand.dealer_id).where(
-                DealerRegion.code.in_(prefixes)
+                DealerRegion.code.in_(bindparam("prefixes", expanding=True))
             )
         )
-    if not parts:
-        return []
     load = (
         select(func.count())
         .where(
             Offer.dealer_id == Dealer.id,
             or_(
                 Offer.status == OfferStatus.PENDING,
-                (Offer.status == OfferStatus.ACCEPTED) & (Offer.responded_at >= day_start),
+                (Offer.status == OfferStatus.ACCEPTED)
+                & (Offer.responded_at >= bindparam("day_start")),
             ),
         )
         .correlate(Dealer)
         .scalar_subquery()
     )
-    query = select(*FACT_COLUMNS, load).where(
+    codes = _codes_column(dialect) if coded else null()
+    statement = select(*FACT_COLUMNS, load, codes).where(
         Dealer.id.in_(parts[0] if len(parts) == 1 else union(*parts))
     )
-    if clocks is not None:
-        query = query.add_columns(*clocks.columns()).outerjoin(
+    if clocks is not None:  # the closures' day is part of the key: the columns hold it
+        statement = statement.add_columns(*clocks.columns()).outerjoin(
             StoreHours, StoreHours.dealer_id == Dealer.id
         )
-    rows = db.session.execute(query).all()
+    if len(_statements) > 64:  # a day's key per time zone: never many, but bounded
+        _statements.clear()
+    _statements[key] = statement
+    return statement
+
+
+def candidate_facts(
+    lead: Lead, day_start: datetime, radius_km: float | None, clocks: StoreClocks | None = None
+) -> list[DealerFacts]:
+    """The facts of the dealers of the lead's brand inside the box of radius_km around the
+    customer or serving the customer's code: plain rows, today's load and (when the customer
+    has a code) each dealer's region codes counted in the same query, and (with `clocks`) each
+    store's own hours and whether a closure lies ahead, noted there."""
+    prefixes = region_prefixes(lead.adcode)
+    if not radius_km and not prefixes:
+        return []
+    params: dict[str, object] = {
+        "group_id": lead.group_id,
+        "brand_key": lead.brand_key,
+        "day_start": day_start,
+    }
+    if radius_km:
+        min_lat, max_lat, min_lon, max_lon = bounding_box(lead.latitude, lead.longitude, radius_km)
+        params.update(min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon)
+    if prefixes:
+        params["prefixes"] = prefixes
+    connection = db.session.connection()
+    statement = _candidates_statement(
+        bool(radius_km), bool(prefixes), clocks, connection.dialect.name
+    )
+    rows = connection.execute(statement, params).all()
+    width = len(FACT_COLUMNS) + 2
     if clocks is not None:
         for row in rows:
-            clocks.note(row[0], *row[len(FACT_COLUMNS) + 1 :])
-    regions: dict[int, tuple[str, ...]] = {}
-    if prefixes and rows:
-        codes = select(DealerRegion.dealer_id, DealerRegion.code).where(
-            DealerRegion.dealer_id.in_([row[0] for row in rows])
-        )
-        for dealer_id, code in db.session.execute(codes.order_by(DealerRegion.id)):
-            regions[dealer_id] = (*regions.get(dealer_id, ()), code)
+            clocks.note(row[0], *row[width:])
     brands = frozenset((lead.brand_key,))  # rule 2 only asks about the lead's brand
     return [
         DealerFacts(
@@ -146,7 +192,7 @@ def candidate_facts(
             is_active=is_active,
             is_accepting=is_accepting,
             service_radius_km=radius,
-            region_codes=regions.get(dealer_id, ()),
+            region_codes=tuple(sorted(codes.split(","))) if codes else (),
             daily_capacity=capacity,
             load_today=load_today,
         )
@@ -160,6 +206,7 @@ def candidate_facts(
             radius,
             capacity,
             load_today,
+            codes,
             *_clock,
         ) in rows
     ]
@@ -192,9 +239,7 @@ def decide_for(
     """
     facts = lead_facts(lead)
     day_start = start_of_day(now, lead.group.timezone)
-    reach = db.session.scalar(
-        select(func.max(Dealer.service_radius_km)).where(Dealer.group_id == lead.group_id)
-    )
+    reach = db.session.connection().execute(REACH, {"group_id": lead.group_id}).scalar()
     for radius in (r for r in SEARCH_RINGS_KM if reach and r < reach):
         dealers = _with_clocks(lead, candidate_facts(lead, day_start, radius, clocks), now, clocks)
         decision = decide(facts, dealers, RUNNERS_UP)
@@ -203,11 +248,14 @@ def decide_for(
             return decision, radius
     dealers = _with_clocks(lead, candidate_facts(lead, day_start, reach, clocks), now, clocks)
     decision = decide(facts, dealers, RUNNERS_UP)
-    sellers, referrer_sells = db.session.execute(
-        select(func.count(), func.count().filter(DealerBrand.dealer_id == lead.referrer_id)).where(
-            DealerBrand.group_id == lead.group_id, DealerBrand.key == lead.brand_key
+    sellers, referrer_sells = (
+        db.session.connection()
+        .execute(
+            SELLERS,
+            {"group_id": lead.group_id, "brand_key": lead.brand_key, "referrer": lead.referrer_id},
         )
-    ).one()
+        .one()
+    )
     beyond = max(sellers - len(dealers), 0)
     referrer_beyond = referrer_sells - any(d.id == lead.referrer_id for d in dealers)
     decision.excluded[Rule.IN_SERVICE_AREA.value] += beyond

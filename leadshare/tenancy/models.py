@@ -180,7 +180,8 @@ class DealerRegion(db.Model):
 def _copy_dealer_position_to_brands(session: Session, _context, _instances) -> None:
     """Keep the brand rows' copy of group and position equal to their dealer's."""
     for obj in list(session.new) + list(session.dirty):
-        dealer = obj if isinstance(obj, Dealer) else getattr(obj, "dealer", None)
+        # a dealer or a new brand row; another row linked to a store (an offer) moves nothing
+        dealer = obj.dealer if isinstance(obj, DealerBrand) else obj
         if isinstance(dealer, Dealer):
             for row in dealer.brand_rows:
                 if (row.group_id, row.latitude, row.longitude) != (

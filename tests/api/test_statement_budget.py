@@ -16,10 +16,12 @@ from leadshare.tenancy.models import Dealer
 
 from .lead_world import build_world, lead_payload
 
-INTAKE_BUDGET = 26  # three rings, one brand catalogue read (25 on SQLite); bench/intake.py: 20 + 1
-# (+2 since issue 20: the sealed location row, and the access record of the answer)
-CLAIM_BUDGET = 20  # +1 since issue 20: the access record of the holder's answer
-PROGRESS_BUDGET = 16  # +1 since issue 20: the access record of the holder's answer
+INTAKE_BUDGET = 16  # issue 13: the token check reads the store, its group and its regions with
+# the user; a new lead, its events and its offer go in one flush (no UPDATE of the row just
+# inserted); the brand catalogue reads each name once; routing reads the candidates' region
+# codes in the candidates' query
+CLAIM_BUDGET = 16  # the won offer learns what its conditional UPDATE wrote, not read back
+PROGRESS_BUDGET = 13
 
 
 @pytest.fixture

@@ -100,16 +100,25 @@ def test_on_sqlite_a_gets_reads_begin_deferred_and_a_unit_of_work_immediate(sqli
     assert begins(seen) == ["BEGIN", "BEGIN IMMEDIATE"], seen
 
 
-def test_on_sqlite_a_post_writes_from_its_first_read_in_one_transaction(sqlite_app):
-    """What a POST reads before its unit of work (the actor) is not read again: one BEGIN."""
+def test_on_sqlite_a_post_takes_the_lock_only_for_its_unit_and_keeps_what_it_read(
+    sqlite_app, tmp_path
+):
+    """What a POST reads before its unit of work (the actor) is read without the write lock and
+    not read again: its read transaction ends keeping the rows, the unit's begins IMMEDIATE."""
+    add_group("READ")
+    db.session.remove()
     seen = statements(sqlite_app)
     with sqlite_app.test_request_context("/api/v1/leads", method="POST"):
-        db.session.execute(text("SELECT 1"))
+        read = db.session.scalar(select(Group).where(Group.code == "READ"))
+        assert writers_lock_is_free(tmp_path)  # the reads hold no place in the writers' queue
         with unit_of_work():
             add_group("A")
+            assert not writers_lock_is_free(tmp_path)
+            assert read.name == "READ"  # kept: not expired, not read again
         db.session.remove()
-    assert begins(seen) == ["BEGIN IMMEDIATE"], seen
-    assert groups() == 1
+    assert begins(seen) == ["BEGIN", "BEGIN IMMEDIATE"], seen
+    assert sum("FROM groups" in s for s in seen) == 1, seen
+    assert groups() == 2
 
 
 def test_on_sqlite_outside_a_request_every_transaction_begins_immediate(sqlite_app):
