@@ -16,7 +16,8 @@ from leadshare.tenancy.models import Dealer
 
 from .lead_world import build_world, lead_payload
 
-INTAKE_BUDGET = 17  # 16 + whether the group has a WeCom app (its members' message); issue 13: the token check reads the store, its group and its regions with
+# 16, and one more: whether the group has a WeCom app (the offer's message to the members).
+INTAKE_BUDGET = 17  # issue 13: the token check reads the store, its group and its regions with
 # the user; a new lead, its events and its offer go in one flush (no UPDATE of the row just
 # inserted); the brand catalogue reads each name once; routing reads the candidates' region
 # codes in the candidates' query
