@@ -7,7 +7,7 @@ from sqlalchemy import select
 from .auth.models import User
 from .extensions import db
 from .settings import Settings
-from .tenancy.models import Group, Oem
+from .tenancy.models import Dealer, Group, Oem
 from .tenancy.service import (
     add_dealer,
     console_operator,
@@ -178,6 +178,7 @@ def _demo_story(group: Group) -> None:
             ],
         },
     )
+    _demo_oem_codes(admin, group)
     sz, gz, sh = (user(f"staff.{c}@demo.leadshare.cn") for c in ("sz01", "gz01", "sh01"))
 
     def share(actor: User, name: str, phone: str, address: str, brand: str, channel: str):
@@ -210,3 +211,29 @@ def _demo_story(group: Group) -> None:
     offers.claim_lead(sz, accepted.public_id)
     share(sh, "周女士", "+8613600136004", "江苏省苏州市吴中区", "奥迪", "event")
     share(sz, "吴先生", "+8618600186005", "新疆乌鲁木齐市天山区", "丰田", "wecom")
+
+
+OEM_CODE_PREFIXES = {
+    "一汽-大众 FAW-Volkswagen": "FV",
+    "广汽丰田 GAC Toyota": "GT",
+    "华晨宝马 BMW Brilliance": "BB",
+}
+"""The demo OEMs' dealer codes are prefix-store code (FV-GZ01): what their retail reports name."""
+
+
+def _demo_oem_codes(admin: User, group: Group) -> None:
+    """Every demo store's code with each OEM whose brands it sells, set as a group admin would."""
+    from .retail.codes import set_oem_codes
+
+    oems = db.session.scalars(select(Oem).where(Oem.name.in_(OEM_CODE_PREFIXES))).all()
+    dealers = db.session.scalars(
+        select(Dealer).where(Dealer.group_id == group.id).order_by(Dealer.code)
+    ).all()
+    for dealer in dealers:
+        codes = [
+            {"oem_id": oem.id, "code": f"{OEM_CODE_PREFIXES[oem.name]}-{dealer.code}"}
+            for oem in oems
+            if set(oem.brands) & set(dealer.brands)
+        ]
+        if codes:
+            set_oem_codes(admin, dealer.id, codes)
