@@ -12,6 +12,9 @@ process, never in a web request.
 A WeCom app message (channel `wecom_app`) is sent through WeCom's message/send with the
 group's app and its access token (cached until it expires, renewed on errcode 40014/42001). Its
 recipients are read when it is claimed: active users linked to a WeCom member of the app's corp.
+A store's members in a downstream corp (上下游) get a message of their own (one row per corp,
+`payload["corp_id"]`), sent with that corp's token (corpgroup/corp/gettoken, cached like the
+app's) and the app's agent id there (corpgroup/corp/list_app_share_info).
 WeCom's `invaliduser` (members it could not reach) is recorded on a sent message; a message
 none of whose recipients WeCom knows (81013) is dead at once, not retried; WeCom's rate limits
 (45009, 45033) make it wait a minute without counting as an attempt.
@@ -51,6 +54,7 @@ from ..wecom.client import (
     ALL_RECIPIENTS_INVALID,
     RATE_LIMITED,
     App,
+    NotShared,
     WecomClient,
     WecomError,
     WecomUnavailable,
@@ -102,6 +106,7 @@ class Outgoing:
     merged: tuple[int, ...] = ()  # a WeCom digest: the other messages it carries
     app: App | None = None  # a WeCom app message: sent with this app, `document` its body
     document: dict[str, Any] | None = None
+    corp_id: str | None = None  # an app message to a downstream corp (上下游), not the app's own
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -219,7 +224,8 @@ def _app_outgoing(
     app = app_credentials(row.group_id, wecom)
     if app is None:
         return "The group has no usable WeCom app (none configured, or no secret)."
-    touser = recipients(row, app.corp_id)
+    downstream = (row.payload or {}).get("corp_id")
+    touser = recipients(row, downstream or app.corp_id)
     if not touser:
         return "Nobody to send to: no active user here is linked to a WeCom member."
     document = app_message(message_of(row, settings.public_base_url), app.agent_id, touser)
@@ -235,6 +241,7 @@ def _app_outgoing(
         row.request_id,
         app=app,
         document=document,
+        corp_id=downstream,
     )
 
 
@@ -480,7 +487,12 @@ def send_app(out: Outgoing, timeout: float) -> Outcome:
     """Send a WeCom app message through message/send; never raises."""
     client = WecomClient(out.url, timeout)
     try:
-        answer = client.send_message(out.app, out.document)
+        if out.corp_id is None:
+            answer = client.send_message(out.app, out.document)
+        else:
+            answer = client.send_downstream(out.app, out.corp_id, out.document)
+    except NotShared as exc:
+        return Outcome(False, 200, str(exc), final=True)
     except WecomError as exc:
         if exc.errcode in RATE_LIMITED:
             return Outcome(False, 200, str(exc), throttled=True)

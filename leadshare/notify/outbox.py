@@ -39,7 +39,7 @@ from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
 from ..tenancy.models import Dealer, Group
 from ..uow import unit_of_work
-from ..wecom.models import WecomApp
+from ..wecom.models import WecomApp, WecomMember
 from .enums import PROGRESS_EVENTS, NotificationChannel, NotificationEvent, NotificationStatus
 from .models import Notification
 
@@ -125,7 +125,26 @@ def has_wecom_app(group_id: int) -> bool:
     return found is not None
 
 
-def app_notification(
+def _target_corps(app_corp: str, dealer_id: int | None, user_id: int | None) -> list[str | None]:
+    """The corps whose members an app message goes to: None for the app's own (also when
+    nobody is linked, so that the message is cancelled with its reason), then each downstream
+    corp (上下游) an active target user is a member of."""
+    query = (
+        select(WecomMember.corp_id)
+        .join(User, User.id == WecomMember.user_id)
+        .where(User.is_active_user.is_(True))
+        .distinct()
+    )
+    if user_id is not None:
+        query = query.where(User.id == user_id)
+    else:
+        query = query.where(User.dealer_id == dealer_id)
+    corps = set(db.session.scalars(query))
+    downstream = sorted(corps - {app_corp})
+    return ([None] if app_corp in corps or not downstream else []) + downstream
+
+
+def app_notifications(
     event: NotificationEvent,
     *,
     lead: Lead,
@@ -135,22 +154,35 @@ def app_notification(
     dealer_id: int | None = None,
     user_id: int | None = None,
     offer_id: int | None = None,
-) -> Notification | None:
-    """A WeCom app message about a lead: to a store's members (`dealer_id`) or to one person
-    (`user_id`); None when the group has no WeCom app."""
-    if not has_wecom_app(lead.group_id):
-        return None
-    return _row(
-        NotificationChannel.WECOM_APP,
-        event,
-        group_id=lead.group_id,
-        dealer_id=dealer_id,
-        user_id=user_id,
-        payload=_lead_payload(lead, lead_status, data),
-        occurred_at=occurred_at,
-        lead_id=lead.id,
-        offer_id=offer_id,
-    )
+) -> list[Notification]:
+    """WeCom app messages about a lead: to a store's members (`dealer_id`) or to one person
+    (`user_id`); none when the group has no WeCom app. One message per corp: the app's own,
+    and each downstream corp (上下游) of the members (`payload["corp_id"]`), so that each is
+    sent, retried and recorded on its own. Only the app's own corp's message carries the offer:
+    the outbox keeps one message per (offer, event, channel)."""
+    app_corp = db.session.scalar(select(WecomApp.corp_id).where(WecomApp.group_id == lead.group_id))
+    if app_corp is None:
+        return []
+    rows = []
+    for corp_id in _target_corps(app_corp, dealer_id, user_id):
+        payload = _lead_payload(lead, lead_status, data)
+        if corp_id is not None:
+            payload["corp_id"] = corp_id
+        first = not rows
+        rows.append(
+            _row(
+                NotificationChannel.WECOM_APP,
+                event,
+                group_id=lead.group_id,
+                dealer_id=dealer_id,
+                user_id=user_id,
+                payload=payload,
+                occurred_at=occurred_at,
+                lead_id=lead.id,
+                offer_id=offer_id if first else None,
+            )
+        )
+    return rows
 
 
 def admin_notifications(
@@ -219,8 +251,8 @@ def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
         offer.dealer = recipient  # linked: the answer shows the store without reading it again
         row = _offer_notification(lead, offer, NotificationEvent.OFFERED, event.at)
         if to_members:
-            db.session.add(
-                app_notification(
+            db.session.add_all(
+                app_notifications(
                     NotificationEvent.OFFERED,
                     lead=lead,
                     lead_status=LeadStatus.OFFERED,
@@ -275,16 +307,16 @@ def sla_notification(lead: Lead, timer: SlaTimer, holder: Dealer | None) -> Noti
     data = {**lead_data(db.session, lead), **sla_data(details)}
     at = timer.reminded_at or utcnow()
     if timer.consultant_id is not None:
-        to_consultant = app_notification(
-            NotificationEvent.SLA_REMINDER,
-            lead=lead,
-            lead_status=lead.status,
-            occurred_at=at,
-            data=data,
-            user_id=timer.consultant_id,
+        db.session.add_all(
+            app_notifications(
+                NotificationEvent.SLA_REMINDER,
+                lead=lead,
+                lead_status=lead.status,
+                occurred_at=at,
+                data=data,
+                user_id=timer.consultant_id,
+            )
         )
-        if to_consultant is not None:
-            db.session.add(to_consultant)
     return new_notification(
         holder,
         NotificationEvent.SLA_REMINDER,
