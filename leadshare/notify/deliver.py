@@ -71,7 +71,7 @@ from .formats import (
     wecom_digest_body,
 )
 from .models import Notification, RobotSend
-from .outbox import has_webhook
+from .outbox import audience, has_webhook
 from .robots import RATE_LIMIT_ERRCODES, ROBOT_PER_MINUTE, WINDOW, lock_number, plan, robot_key
 from .service import webhook_secret
 from .urls import Resolver, UnsafeUrl, resolve_for_sending, system_resolver
@@ -178,16 +178,17 @@ def url_of(row: Notification) -> str:
 
 
 def _cancel_reason(row: Notification, now: datetime) -> str | None:
+    offer_id = row.offer_id or (row.payload or {}).get("offer_id")
+    if row.event == NotificationEvent.OFFER_EXPIRING and offer_id is not None:
+        offer = db.session.get(Offer, offer_id)
+        if offer is None or offer.status != OfferStatus.PENDING or offer.expires_at <= now:
+            return "The offer was answered or expired before the reminder went out."
     if row.channel == NotificationChannel.WECOM_APP:
         return None  # its app and recipients are read as it is rendered (`_app_outgoing`)
     if row.channel == NotificationChannel.ADMIN_ROBOT:
         return None if url_of(row) else "The group has no admin robot URL any more."
     if not has_webhook(row.dealer):
         return "The store has no webhook URL any more."
-    if row.event == NotificationEvent.OFFER_EXPIRING and row.offer_id is not None:
-        offer = db.session.get(Offer, row.offer_id)
-        if offer is None or offer.status != OfferStatus.PENDING or offer.expires_at <= now:
-            return "The offer was answered or expired before the reminder went out."
     return None
 
 
@@ -200,18 +201,17 @@ def _outgoing(row: Notification, settings: NotifySettings) -> Outgoing:
 
 
 def recipients(row: Notification, corp_id: str) -> list[str]:
-    """The userids an app message goes to: its user, else its store's members, else the
-    group's admins; active users linked to a member of the app's corp, in a fixed order."""
+    """The userids an app message goes to: its user, else its store's members (or those of its
+    `to`: roles, users), else the group's admins; active users linked to a member of `corp_id`,
+    in a fixed order."""
     query = (
         select(WecomMember.userid)
         .join(User, User.id == WecomMember.user_id)
         .where(WecomMember.corp_id == corp_id, User.is_active_user.is_(True))
         .order_by(WecomMember.userid)
     )
-    if row.user_id is not None:
-        query = query.where(User.id == row.user_id)
-    elif row.dealer_id is not None:
-        query = query.where(User.dealer_id == row.dealer_id)
+    if row.user_id is not None or row.dealer_id is not None:
+        query = query.where(*audience(row.dealer_id, row.user_id, (row.payload or {}).get("to")))
     else:
         query = query.where(User.group_id == row.group_id, User.role == Role.GROUP_ADMIN)
     return list(dict.fromkeys(db.session.scalars(query)))
