@@ -5,6 +5,10 @@ It knows corps (`corp(...)`), their members (`members(...)`: whom message/send r
 are answered in `invaliduser`, and 81013 when nobody is reached), OAuth codes (`code(...)`, each
 usable once, as in WeCom), issues numbered access tokens, can expire them (`expire_tokens()`: the
 next call answers 42001) and can be told to answer any errcode (`fail_next(path, errcode)`).
+Downstream corps (上下游, `share(corp, agentid)`) have the app shared with them under an agent id
+of their own: corpgroup/corp/list_app_share_info names it, corpgroup/corp/gettoken (with the
+upstream app's token) issues the downstream corp's token, and message/send with that token
+takes only that agent id.
 Every request is recorded.
 """
 
@@ -36,6 +40,8 @@ class FakeWecom:
         self.messages: list[dict] = []  # the app messages accepted (errcode 0)
         self.codes: dict[str, dict[str, str]] = {}
         self.tokens: dict[str, str] = {}  # live token -> corp id
+        self.shared: dict[str, int] = {}  # downstream corp id -> the app's agent id there
+        self.sent_to: list[str] = []  # the corp of each accepted app message
         self.calls: list[Call] = []
         self.failures: dict[str, deque[int]] = {}
         self.visitor: dict[str, str] = {}  # who the fake authorize page says is signing in
@@ -102,6 +108,10 @@ class FakeWecom:
     def corp(self, corp_id: str, secret: str) -> None:
         self.secrets[corp_id] = secret
 
+    def share(self, corp_id: str, agent_id: int) -> None:
+        """The upstream app is shared with downstream corp `corp_id` as agent `agent_id`."""
+        self.shared[corp_id] = agent_id
+
     def members(self, corp_id: str, *userids: str) -> None:
         self.known.setdefault(corp_id, set()).update(userids)
 
@@ -110,10 +120,13 @@ class FakeWecom:
         a downstream member (`corpid=` in `extra`) or a visitor who is no member (`openid=`)."""
         self.codes[code] = {"app_corp": corp_id, **({"userid": userid} if userid else {}), **extra}
 
-    def expire_tokens(self) -> None:
-        """Every token issued so far is expired: the next call with one answers 42001."""
+    def expire_tokens(self, corp_id: str | None = None) -> None:
+        """Every token issued so far (of `corp_id` only, when given) is expired: the next call
+        with one answers 42001."""
         with self._lock:
-            self.tokens.clear()
+            for token, corp in list(self.tokens.items()):
+                if corp_id in (None, corp):
+                    del self.tokens[token]
 
     def fail_next(self, path: str, errcode: int) -> None:
         self.failures.setdefault(path, deque()).append(errcode)
@@ -149,16 +162,42 @@ class FakeWecom:
             return {"errcode": 0, "errmsg": "ok", **answer}
         if path == "message/send":
             return self._message(self.tokens[token], body or {})
+        if path.startswith("corpgroup/corp/"):
+            return self._corpgroup(path, self.tokens[token], body or {})
+        return {"errcode": 404, "errmsg": f"no such API {path}"}
+
+    def _corpgroup(self, path: str, corp_id: str, body: dict) -> dict:
+        if corp_id not in self.secrets:  # a downstream token cannot reach further down
+            return {"errcode": 48002, "errmsg": "api forbidden"}
+        if body.get("business_type") != 1:
+            return {"errcode": 40058, "errmsg": "business_type: 1 for 上下游"}
+        wanted = body.get("corpid")
+        if path == "corpgroup/corp/list_app_share_info":
+            shared = {c: a for c, a in self.shared.items() if wanted in (None, c)}
+            corps = [{"corpid": c, "corp_name": c, "agentid": a} for c, a in shared.items()]
+            return {"errcode": 0, "errmsg": "ok", "ending": 1, "corp_list": corps}
+        if path == "corpgroup/corp/gettoken":
+            if wanted not in self.shared:
+                return {"errcode": 40013, "errmsg": "invalid corpid"}
+            if body.get("agentid") != self.shared[wanted]:
+                return {"errcode": 40056, "errmsg": "invalid agentid"}
+            self._issued += 1
+            token = f"token-{self._issued}"
+            self.tokens[token] = wanted
+            return {"errcode": 0, "access_token": token, "expires_in": self.expires_in}
         return {"errcode": 404, "errmsg": f"no such API {path}"}
 
     def _message(self, corp_id: str, body: dict) -> dict:
         if body.get("msgtype") not in ("text", "textcard") or not body.get("agentid"):
             return {"errcode": 40008, "errmsg": "invalid message type"}
+        if corp_id in self.shared and body.get("agentid") != self.shared[corp_id]:
+            return {"errcode": 40056, "errmsg": "invalid agentid"}
         touser = [u for u in str(body.get("touser") or "").split("|") if u]
         invalid = [u for u in touser if u not in self.known.get(corp_id, set())]
         if len(invalid) == len(touser):
             return {"errcode": 81013, "errmsg": "user & party & tag all invalid"}
         self.messages.append(body)
+        self.sent_to.append(corp_id)
         return {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid)}
 
     def __enter__(self) -> FakeWecom:

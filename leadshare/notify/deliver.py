@@ -12,6 +12,9 @@ process, never in a web request.
 A WeCom app message (channel `wecom_app`) is sent through WeCom's message/send with the
 group's app and its access token (cached until it expires, renewed on errcode 40014/42001). Its
 recipients are read when it is claimed: active users linked to a WeCom member of the app's corp.
+A store's members in a downstream corp (上下游) get a message of their own (one row per corp,
+`payload["corp_id"]`), sent with that corp's token (corpgroup/corp/gettoken, cached like the
+app's) and the app's agent id there (corpgroup/corp/list_app_share_info).
 WeCom's `invaliduser` (members it could not reach) is recorded on a sent message; a message
 none of whose recipients WeCom knows (81013) is dead at once, not retried; WeCom's rate limits
 (45009, 45033) make it wait a minute without counting as an attempt.
@@ -51,6 +54,7 @@ from ..wecom.client import (
     ALL_RECIPIENTS_INVALID,
     RATE_LIMITED,
     App,
+    NotShared,
     WecomClient,
     WecomError,
     WecomUnavailable,
@@ -67,7 +71,7 @@ from .formats import (
     wecom_digest_body,
 )
 from .models import Notification, RobotSend
-from .outbox import has_webhook
+from .outbox import audience, has_webhook
 from .robots import RATE_LIMIT_ERRCODES, ROBOT_PER_MINUTE, WINDOW, lock_number, plan, robot_key
 from .service import webhook_secret
 from .urls import Resolver, UnsafeUrl, resolve_for_sending, system_resolver
@@ -102,6 +106,7 @@ class Outgoing:
     merged: tuple[int, ...] = ()  # a WeCom digest: the other messages it carries
     app: App | None = None  # a WeCom app message: sent with this app, `document` its body
     document: dict[str, Any] | None = None
+    corp_id: str | None = None  # an app message to a downstream corp (上下游), not the app's own
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -173,16 +178,17 @@ def url_of(row: Notification) -> str:
 
 
 def _cancel_reason(row: Notification, now: datetime) -> str | None:
+    offer_id = row.offer_id or (row.payload or {}).get("offer_id")
+    if row.event == NotificationEvent.OFFER_EXPIRING and offer_id is not None:
+        offer = db.session.get(Offer, offer_id)
+        if offer is None or offer.status != OfferStatus.PENDING or offer.expires_at <= now:
+            return "The offer was answered or expired before the reminder went out."
     if row.channel == NotificationChannel.WECOM_APP:
         return None  # its app and recipients are read as it is rendered (`_app_outgoing`)
     if row.channel == NotificationChannel.ADMIN_ROBOT:
         return None if url_of(row) else "The group has no admin robot URL any more."
     if not has_webhook(row.dealer):
         return "The store has no webhook URL any more."
-    if row.event == NotificationEvent.OFFER_EXPIRING and row.offer_id is not None:
-        offer = db.session.get(Offer, row.offer_id)
-        if offer is None or offer.status != OfferStatus.PENDING or offer.expires_at <= now:
-            return "The offer was answered or expired before the reminder went out."
     return None
 
 
@@ -195,18 +201,17 @@ def _outgoing(row: Notification, settings: NotifySettings) -> Outgoing:
 
 
 def recipients(row: Notification, corp_id: str) -> list[str]:
-    """The userids an app message goes to: its user, else its store's members, else the
-    group's admins; active users linked to a member of the app's corp, in a fixed order."""
+    """The userids an app message goes to: its user, else its store's members (or those of its
+    `to`: roles, users), else the group's admins; active users linked to a member of `corp_id`,
+    in a fixed order."""
     query = (
         select(WecomMember.userid)
         .join(User, User.id == WecomMember.user_id)
         .where(WecomMember.corp_id == corp_id, User.is_active_user.is_(True))
         .order_by(WecomMember.userid)
     )
-    if row.user_id is not None:
-        query = query.where(User.id == row.user_id)
-    elif row.dealer_id is not None:
-        query = query.where(User.dealer_id == row.dealer_id)
+    if row.user_id is not None or row.dealer_id is not None:
+        query = query.where(*audience(row.dealer_id, row.user_id, (row.payload or {}).get("to")))
     else:
         query = query.where(User.group_id == row.group_id, User.role == Role.GROUP_ADMIN)
     return list(dict.fromkeys(db.session.scalars(query)))
@@ -219,7 +224,8 @@ def _app_outgoing(
     app = app_credentials(row.group_id, wecom)
     if app is None:
         return "The group has no usable WeCom app (none configured, or no secret)."
-    touser = recipients(row, app.corp_id)
+    downstream = (row.payload or {}).get("corp_id")
+    touser = recipients(row, downstream or app.corp_id)
     if not touser:
         return "Nobody to send to: no active user here is linked to a WeCom member."
     document = app_message(message_of(row, settings.public_base_url), app.agent_id, touser)
@@ -235,6 +241,7 @@ def _app_outgoing(
         row.request_id,
         app=app,
         document=document,
+        corp_id=downstream,
     )
 
 
@@ -480,7 +487,12 @@ def send_app(out: Outgoing, timeout: float) -> Outcome:
     """Send a WeCom app message through message/send; never raises."""
     client = WecomClient(out.url, timeout)
     try:
-        answer = client.send_message(out.app, out.document)
+        if out.corp_id is None:
+            answer = client.send_message(out.app, out.document)
+        else:
+            answer = client.send_downstream(out.app, out.corp_id, out.document)
+    except NotShared as exc:
+        return Outcome(False, 200, str(exc), final=True)
     except WecomError as exc:
         if exc.errcode in RATE_LIMITED:
             return Outcome(False, 200, str(exc), throttled=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +39,8 @@ from ..rewards.models import RewardCredit, RewardProgram
 from ..rewards.money import format_amount
 from ..tenancy.models import Dealer, Group
 from ..uow import unit_of_work
-from ..wecom.models import WecomApp
+from ..vocabulary import Role
+from ..wecom.models import WecomApp, WecomMember
 from .enums import PROGRESS_EVENTS, NotificationChannel, NotificationEvent, NotificationStatus
 from .models import Notification
 
@@ -125,7 +126,37 @@ def has_wecom_app(group_id: int) -> bool:
     return found is not None
 
 
-def app_notification(
+def audience(dealer_id: int | None, user_id: int | None, to: dict[str, Any] | None = None) -> tuple:
+    """Whom an app message about a store or a person goes to, as conditions on User: its user;
+    else the store's members, or only those of `to` (`roles` of the store, and `users` by id)."""
+    if user_id is not None:
+        return (User.id == user_id,)
+    if to:
+        return (
+            User.dealer_id == dealer_id,
+            or_(User.role.in_(to.get("roles") or []), User.id.in_(to.get("users") or [])),
+        )
+    return (User.dealer_id == dealer_id,)
+
+
+def _target_corps(
+    app_corp: str, dealer_id: int | None, user_id: int | None, to: dict[str, Any] | None
+) -> list[str | None]:
+    """The corps whose members an app message goes to: None for the app's own (also when
+    nobody is linked, so that the message is cancelled with its reason), then each downstream
+    corp (上下游) an active target user is a member of."""
+    query = (
+        select(WecomMember.corp_id)
+        .join(User, User.id == WecomMember.user_id)
+        .where(User.is_active_user.is_(True), *audience(dealer_id, user_id, to))
+        .distinct()
+    )
+    corps = set(db.session.scalars(query))
+    downstream = sorted(corps - {app_corp})
+    return ([None] if app_corp in corps or not downstream else []) + downstream
+
+
+def app_notifications(
     event: NotificationEvent,
     *,
     lead: Lead,
@@ -135,22 +166,41 @@ def app_notification(
     dealer_id: int | None = None,
     user_id: int | None = None,
     offer_id: int | None = None,
-) -> Notification | None:
-    """A WeCom app message about a lead: to a store's members (`dealer_id`) or to one person
-    (`user_id`); None when the group has no WeCom app."""
-    if not has_wecom_app(lead.group_id):
-        return None
-    return _row(
-        NotificationChannel.WECOM_APP,
-        event,
-        group_id=lead.group_id,
-        dealer_id=dealer_id,
-        user_id=user_id,
-        payload=_lead_payload(lead, lead_status, data),
-        occurred_at=occurred_at,
-        lead_id=lead.id,
-        offer_id=offer_id,
-    )
+    to: dict[str, Any] | None = None,
+) -> list[Notification]:
+    """WeCom app messages about a lead: to a store's members (`dealer_id`) or to one person
+    (`user_id`), or some of a store's members (`to`: `roles`, `users`); none when the group
+    has no WeCom app. One message per corp: the app's own,
+    and each downstream corp (上下游) of the members (`payload["corp_id"]`), so that each is
+    sent, retried and recorded on its own. Only the app's own corp's message carries the offer:
+    the outbox keeps one message per (offer, event, channel)."""
+    app_corp = db.session.scalar(select(WecomApp.corp_id).where(WecomApp.group_id == lead.group_id))
+    if app_corp is None:
+        return []
+    rows = []
+    for corp_id in _target_corps(app_corp, dealer_id, user_id, to):
+        payload = _lead_payload(lead, lead_status, data)
+        if corp_id is not None:
+            payload["corp_id"] = corp_id
+        if to:
+            payload["to"] = to
+        first = not rows
+        if offer_id is not None and not first:
+            payload["offer_id"] = offer_id  # to cancel a reminder whose offer was answered
+        rows.append(
+            _row(
+                NotificationChannel.WECOM_APP,
+                event,
+                group_id=lead.group_id,
+                dealer_id=dealer_id,
+                user_id=user_id,
+                payload=payload,
+                occurred_at=occurred_at,
+                lead_id=lead.id,
+                offer_id=offer_id if first else None,
+            )
+        )
+    return rows
 
 
 def admin_notifications(
@@ -219,8 +269,8 @@ def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
         offer.dealer = recipient  # linked: the answer shows the store without reading it again
         row = _offer_notification(lead, offer, NotificationEvent.OFFERED, event.at)
         if to_members:
-            db.session.add(
-                app_notification(
+            db.session.add_all(
+                app_notifications(
                     NotificationEvent.OFFERED,
                     lead=lead,
                     lead_status=LeadStatus.OFFERED,
@@ -257,6 +307,20 @@ def _notify_lead_event(lead: Lead, event: LeadEvent) -> None:
             )
             if row is not None:
                 db.session.add(row)
+        if holder is not None:  # people too: the timer's consultant and the store's managers
+            consultant = (event.data or {}).get("consultant_id")
+            to = {"roles": [Role.MANAGER.value], "users": [consultant] if consultant else []}
+            db.session.add_all(
+                app_notifications(
+                    NotificationEvent.SLA_MISSED,
+                    lead=lead,
+                    lead_status=lead.status,
+                    occurred_at=event.at,
+                    data=data,
+                    dealer_id=holder.id,
+                    to=to,
+                )
+            )
         return
     if row is not None:
         db.session.add(row)
@@ -275,16 +339,16 @@ def sla_notification(lead: Lead, timer: SlaTimer, holder: Dealer | None) -> Noti
     data = {**lead_data(db.session, lead), **sla_data(details)}
     at = timer.reminded_at or utcnow()
     if timer.consultant_id is not None:
-        to_consultant = app_notification(
-            NotificationEvent.SLA_REMINDER,
-            lead=lead,
-            lead_status=lead.status,
-            occurred_at=at,
-            data=data,
-            user_id=timer.consultant_id,
+        db.session.add_all(
+            app_notifications(
+                NotificationEvent.SLA_REMINDER,
+                lead=lead,
+                lead_status=lead.status,
+                occurred_at=at,
+                data=data,
+                user_id=timer.consultant_id,
+            )
         )
-        if to_consultant is not None:
-            db.session.add(to_consultant)
     return new_notification(
         holder,
         NotificationEvent.SLA_REMINDER,
@@ -372,41 +436,71 @@ def enqueue_reminders(remind_at: float, now: datetime | None = None) -> int:
     """Add an 'offer about to expire' message for each pending offer past its reminder time.
 
     `remind_at` is the fraction of an offer's time to live (NotifySettings.remind_at); outside
-    (0, 1) no reminders are sent. Safe to run from many sweepers and deliverers at once:
-    (offer, event) is unique, so a reminder another process added first is skipped. One unit of
-    work; returns how many were added.
+    (0, 1) no reminders are sent. It goes to the store's webhook (when it has one) and, when the
+    group has a WeCom app, to the store's members as app messages (one per corp). Safe to run
+    from many sweepers and deliverers at once: (offer, event, channel) is unique, so a reminder
+    another process added first is skipped. One unit of work; returns how many were added
+    (a store's webhook message and its members' messages count one each).
     """
     now = now or utcnow()
     if not 0 < remind_at < 1:
         return 0
-    reminded = exists().where(
-        Notification.offer_id == Offer.id,
-        Notification.event == NotificationEvent.OFFER_EXPIRING,
-        Notification.channel == NotificationChannel.WEBHOOK,
-    )
+
+    def reminded(channel: NotificationChannel):
+        return exists().where(
+            Notification.offer_id == Offer.id,
+            Notification.event == NotificationEvent.OFFER_EXPIRING,
+            Notification.channel == channel,
+        )
+
+    has_hook = Dealer.webhook_url.is_not(None) & (Dealer.webhook_url != "")
+    has_app = exists().where(WecomApp.group_id == Dealer.group_id)
     with unit_of_work() as session:
-        offers = session.scalars(
-            select(Offer)
+        offers = session.execute(
+            select(
+                Offer,
+                has_hook & ~reminded(NotificationChannel.WEBHOOK),
+                has_app & ~reminded(NotificationChannel.WECOM_APP),
+            )
             .join(Dealer, Dealer.id == Offer.dealer_id)
             .where(
                 Offer.status == OfferStatus.PENDING,
                 Offer.expires_at > now,
-                Dealer.webhook_url.is_not(None),
-                Dealer.webhook_url != "",
-                ~reminded,
+                (has_hook & ~reminded(NotificationChannel.WEBHOOK))
+                | (has_app & ~reminded(NotificationChannel.WECOM_APP)),
             )
             .order_by(Offer.id)
         ).all()
-        clocks = _clocks_of(offers)
+        clocks = _clocks_of([offer for offer, _, _ in offers])
         added = 0
-        for offer in offers:
+        for offer, to_hook, to_members in offers:
             if not reminder_due(offer, remind_at, now, clocks[offer.dealer_id]):
                 continue
-            row = _offer_notification(offer.lead, offer, NotificationEvent.OFFER_EXPIRING, now)
-            try:
-                with session.begin_nested():
-                    session.add(row)
-            except IntegrityError:  # another process added this reminder first
-                continue
-            added += 1
+            rows = []
+            if to_hook:
+                rows.append(
+                    _offer_notification(offer.lead, offer, NotificationEvent.OFFER_EXPIRING, now)
+                )
+            if to_members:  # the offered store's members, by WeCom app message
+                rows.append(
+                    app_notifications(
+                        NotificationEvent.OFFER_EXPIRING,
+                        lead=offer.lead,
+                        lead_status=LeadStatus.OFFERED,
+                        occurred_at=now,
+                        data=_offer_data(offer.lead, offer),
+                        dealer_id=offer.dealer_id,
+                        offer_id=offer.id,
+                    )
+                )
+            for batch in rows:  # each channel on its own: (offer, event, channel) is unique
+                batch = batch if isinstance(batch, list) else [batch]
+                if not all(batch):
+                    continue
+                try:
+                    with session.begin_nested():
+                        session.add_all(batch)
+                except IntegrityError:  # another process added this reminder first
+                    continue
+                added += 1
     return added

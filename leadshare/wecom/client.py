@@ -25,6 +25,8 @@ ALL_RECIPIENTS_INVALID = 81013
 """errcode of message/send when none of the recipients is a member the app can reach."""
 CODE_INVALID = frozenset({40029, 50001})
 """errcode for a bad, used or expired OAuth code (40029), or an untrusted domain (50001)."""
+BUSINESS_TYPE_CHAIN = 1
+"""`business_type` of the corpgroup APIs for 上下游 (0 is 企业互联)."""
 TOKEN_MARGIN_SECONDS = 300
 """A cached token is renewed this long before WeCom says it expires."""
 
@@ -40,6 +42,10 @@ class WecomError(Exception):
 
 class WecomUnavailable(Exception):
     """WeCom could not be reached, timed out, or answered something that is not its JSON."""
+
+
+class NotShared(Exception):
+    """The app is not shared with this downstream corp (上下游): its members cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class TokenCache:
 
     def __init__(self) -> None:
         self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self.agents: dict[tuple[str, str, int, str], int] = {}
+        """The agent id a shared app has in a downstream corp: (base, corp, agent, downstream)."""
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str, str]) -> str | None:
@@ -79,6 +87,7 @@ class TokenCache:
     def clear(self) -> None:
         with self._lock:
             self._tokens.clear()
+            self.agents.clear()
 
     def drop(self, key: tuple[str, str, str], token: str) -> None:
         with self._lock:
@@ -155,3 +164,52 @@ class WecomClient:
         WeCom answers errcode 0 when some recipients were reached; the others are named in
         `invaliduser` (`a|b`)."""
         return self._call(app, "message/send", {}, {**document, "agentid": app.agent_id})
+
+    def downstream_agent(self, app: App, corp_id: str) -> int:
+        """The app's agent id in downstream corp `corp_id`: corpgroup/corp/list_app_share_info
+        (with the app's own token and agent id), remembered for the life of the process."""
+        key = (self.api_base, app.corp_id, app.agent_id, corp_id)
+        if key not in self.cache.agents:
+            body = {
+                "agentid": app.agent_id,
+                "business_type": BUSINESS_TYPE_CHAIN,
+                "corpid": corp_id,
+            }
+            answer = self._call(app, "corpgroup/corp/list_app_share_info", {}, body)
+            found = [c for c in answer.get("corp_list") or [] if c.get("corpid") == corp_id]
+            if not found or not found[0].get("agentid"):
+                raise NotShared(f"The WeCom app is not shared with corp {corp_id}.")
+            self.cache.agents[key] = int(found[0]["agentid"])
+        return self.cache.agents[key]
+
+    def _downstream_key(self, app: App, corp_id: str) -> tuple[str, str, str]:
+        return (self.api_base, f"{app.corp_id}>{corp_id}", app.secret)
+
+    def downstream_token(self, app: App, corp_id: str, agent_id: int) -> str:
+        """The downstream corp's access token: corpgroup/corp/gettoken with the app's own
+        token, the corp and the app's agent id there; cached until it expires."""
+        key = self._downstream_key(app, corp_id)
+        token = self.cache.get(key)
+        if token is None:
+            body = {"corpid": corp_id, "business_type": BUSINESS_TYPE_CHAIN, "agentid": agent_id}
+            answer = self._call(app, "corpgroup/corp/gettoken", {}, body)
+            token = str(answer.get("access_token") or "")
+            if not token:
+                raise WecomUnavailable("WeCom's corpgroup/corp/gettoken answer has no access_token")
+            self.cache.put(key, token, int(answer.get("expires_in") or 7200))
+        return token
+
+    def send_downstream(self, app: App, corp_id: str, document: dict[str, Any]) -> dict:
+        """message/send to members of downstream corp `corp_id` (上下游), with that corp's token
+        and the app's agent id there; a token WeCom refuses is renewed and the send repeated."""
+        agent_id = self.downstream_agent(app, corp_id)
+        body = {**document, "agentid": agent_id}
+        token = self.downstream_token(app, corp_id, agent_id)
+        try:
+            return self._request("message/send", {"access_token": token}, body)
+        except WecomError as exc:
+            if exc.errcode not in TOKEN_INVALID:
+                raise
+            self.cache.drop(self._downstream_key(app, corp_id), token)
+            token = self.downstream_token(app, corp_id, agent_id)
+            return self._request("message/send", {"access_token": token}, body)
