@@ -67,6 +67,11 @@ def record_progress(
                 "lost_note", "A loss for another reason needs a note.", reason="missing_field"
             )
         lead.lost_reason, lead.lost_note = data["lost_reason"], data.get("lost_note") or None
+    rank_before = lead.progress_rank
+    # The lead's new state before its events: a handler's query flushes the first event, and
+    # the row then goes in that one UPDATE (with the chain head), not in a second at commit.
+    lead.status = move(lead.status, target)
+    lead.progress_rank = max(rank_before, progress_rank(steps[-1]))
     for step in steps:
         details: dict[str, Any] = {"skipped": step != target}
         if step == target:
@@ -77,15 +82,13 @@ def record_progress(
                     if data.get(k)
                 }
             )
-            if step == LeadStatus.LOST and lost_without_contact(step, lead.progress_rank):
+            if step == LeadStatus.LOST and lost_without_contact(step, rank_before):
                 details["without_contact"] = True
             if lead.vin and step == LeadStatus.DELIVERED:
                 details["vin"] = lead.vin
         append_event(
             lead, EventType(step), at=now, actor=actor, dealer_id=lead.holder_id, data=details
         )
-    lead.status = move(lead.status, target)
-    lead.progress_rank = max(lead.progress_rank, progress_rank(steps[-1]))
     return lead
 
 
