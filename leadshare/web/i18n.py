@@ -139,6 +139,8 @@ EVENT = {
     "progress_undone": _l("Step undone"),
     "chain_anchored": _l("Trail sealed and anchored"),
     "erased": _l("Personal data erased"),
+    "sla_missed": _l("Service time missed"),
+    "consultant_assigned": _l("Handed to a consultant"),
 }
 CONSENT_CHANNEL = {
     "in_person": _l("In person"),

@@ -17,7 +17,7 @@ from ..audit import export
 from ..audit.lead_list import groups_in_scope, iter_audit_leads
 from ..auth import scope
 from ..auth.models import User
-from ..clock import local_midnight, parse_iso, utcnow
+from ..clock import format_local, local_midnight, parse_iso, utcnow
 from ..csv_headers import in_language
 from ..csvsafe import csv_chunks
 from ..errors import Conflict, Forbidden, Invalid, NotFound
@@ -199,10 +199,32 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((_("Contact"), _("lost before any contact was recorded")))
         if data.get("note"):
             rows.append((_("Note"), str(data["note"])))
+    elif kind in (EventType.CONSULTANT_ASSIGNED, EventType.SLA_MISSED):
+        rows.extend(_follow_up_details(kind, data))
     elif kind not in (EventType.EXPIRED, EventType.NEEDS_LOCATION):
         rows.extend(
             (key, str(value)) for key, value in data.items() if not isinstance(value, dict | list)
         )
+    return rows
+
+
+SLA_NAMES = {"contact": _l("First contact"), "visit": _l("Visit")}
+
+
+def _follow_up_details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Who the lead was handed to; which service time was missed, when it was due, for whom."""
+    rows: list[tuple[str, str]] = []
+    if kind == EventType.SLA_MISSED:
+        rows.append((_("Service time"), str(SLA_NAMES.get(data.get("sla"), data.get("sla")))))
+        due = _parse_time(data.get("due_at"))
+        if due is not None:
+            rows.append((_("Due"), format_local(due, select_timezone() or DEFAULT_TIMEZONE)))
+        if data.get("released"):
+            rows.append((_("Outcome"), _("the lead went back to routing")))
+    person = data.get("consultant_id")
+    user = db.session.get(User, person) if isinstance(person, int) else None
+    if user is not None:
+        rows.append((_("Consultant"), user.name or user.email))
     return rows
 
 
@@ -358,6 +380,9 @@ def followup_panel(
         notes = followup.list_notes(user, lead.public_id)
     except Forbidden:
         notes = None
+    for note in notes or []:  # a person without a name is named by their email, as elsewhere
+        if not note["author"]["name"]:
+            note["author"]["name"] = db.session.get(User, note["author"]["id"]).email
     holder = user.role in DEALER_ROLES and user.dealer_id == lead.holder_id
     manages = holder and user.role == Role.MANAGER and consultant is not None
     if manages and consultant_form is None:

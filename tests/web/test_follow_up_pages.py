@@ -135,7 +135,9 @@ def test_the_manager_hands_a_lead_to_another_member_of_the_store(app, client, ma
     handed = manager.post(f"/leads/{lead}/consultant", user_id=str(colleague.id))
     assert handed.status_code == 302, handed.text
     assert contact_timer(client, world, lead)["consultant"]["id"] == colleague.id
-    assert "顾问：王顾问" in manager.get(f"/leads/{lead}").text
+    page = manager.get(f"/leads/{lead}").text
+    assert "顾问：王顾问" in page and "转交顾问" in page  # the trail's event, in words
+    assert ">consultant_assigned<" not in page and "consultant_id" not in page
     for bad in (str(gone.id), str(world.users["baiyun"].id), "abc", ""):
         refused = manager.post(f"/leads/{lead}/consultant", user_id=bad)
         assert refused.status_code == 422, bad
@@ -172,13 +174,21 @@ def test_our_leads_names_the_consultant_after_the_contact_and_sums_up_per_consul
     assert "谁在跟进" not in staff_page  # the summary is the manager's
     page = Browser(app, world.users["tianhe2"]).get("/held").text
     assert "谁在跟进" in page
-    row = page.split(f'data-consultant-row="{world.users["tianhe"].id}"')[1].split("</tr>")[0]
-    cells = re.findall(r'data-label="([^"]+)">(.*?)</td>', row, re.S)
-    figures = {label: re.sub(r"<[^>]+>", "", value).strip() for label, value in cells}
-    assert figures["在跟线索"] == "2" and figures["按时联系"] == "1"
-    assert figures["当前超时"] == "0" and figures["后续预约"].startswith("1")
-    idle_row = page.split(f'data-consultant-row="{idle.id}"')[1].split("</tr>")[0]
-    assert re.sub(r"<[^>]+>|\s", "", idle_row).count("0") >= 4
+    figures = summary_row(page, world.users["tianhe"].id)
+    assert figures["held"] == "2" and figures["in_time"] == "1" and figures["missed"] == "0"
+    assert figures["overdue"] == "0" and figures["appointments"].startswith("1 · 最早")
+    idle_figures = summary_row(page, idle.id)
+    assert idle_figures == dict.fromkeys(
+        ("held", "in_time", "missed", "overdue", "appointments"), "0"
+    )
+
+
+def summary_row(page: str, user_id: int) -> dict[str, str]:
+    """One consultant's figures on the manager's summary, by name, as text."""
+    row = page.split(f'data-consultant-row="{user_id}"')[1].split("</li>")[0]
+    spans = re.findall(r'data-figure="([a-z_]+)"[^>]*>(.*?)</span>', row, re.S)
+    texts = {name: re.sub(r"<[^>]+>", "", value).split(" ", 1)[-1].strip() for name, value in spans}
+    return {name: re.sub(r"\s+", " ", text) for name, text in texts.items()}
 
 
 def test_the_summary_counts_a_missed_contact_and_an_overdue_lead(app, client, make, auth):
@@ -191,6 +201,8 @@ def test_the_summary_counts_a_missed_contact_and_an_overdue_lead(app, client, ma
     mine = next(r for r in rows if r["id"] == world.users["tianhe"].id)
     figures = (mine["held"], mine["missed"], mine["overdue"], mine["contacted_in_time"])
     assert figures == (1, 1, 1, 0)
+    page = Browser(app, world.users["tianhe2"]).get(f"/leads/{lead}").text
+    assert "未在服务时限内完成" in page and "首次联系" in page and ">sla_missed<" not in page
 
 
 def test_due_appointments_show_on_the_inbox_and_our_leads_without_a_webhook(
