@@ -90,6 +90,12 @@ def assign_consultant(actor: User, public_id: str, user_id: int, now: datetime |
     return consultant_view(lead, member)
 
 
+def person_name(user_id: Any) -> str | None:
+    """How the pages name a person: their name, else their email (None: no such user)."""
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    return None if user is None else user.name or user.email
+
+
 def consultant_view(lead: Lead, consultant: User | None) -> dict[str, Any]:
     person = None if consultant is None else {"id": consultant.id, "name": consultant.name}
     return {"lead_id": lead.public_id, "consultant": person}

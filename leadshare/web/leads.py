@@ -21,7 +21,6 @@ from ..clock import format_local, local_midnight, parse_iso, utcnow
 from ..csv_headers import in_language
 from ..csvsafe import csv_chunks
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..extensions import db
 from ..hours import followup
 from ..hours.schemas import ConsultantWriteSchema, NoteWriteSchema
 from ..leads import access, intake, offers, search
@@ -221,10 +220,9 @@ def _follow_up_details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]
             rows.append((_("Due"), format_local(due, select_timezone() or DEFAULT_TIMEZONE)))
         if data.get("released"):
             rows.append((_("Outcome"), _("the lead went back to routing")))
-    person = data.get("consultant_id")
-    user = db.session.get(User, person) if isinstance(person, int) else None
-    if user is not None:
-        rows.append((_("Consultant"), user.name or user.email))
+    name = followup.person_name(data.get("consultant_id"))
+    if name is not None:
+        rows.append((_("Consultant"), name))
     return rows
 
 
@@ -382,7 +380,7 @@ def followup_panel(
         notes = None
     for note in notes or []:  # a person without a name is named by their email, as elsewhere
         if not note["author"]["name"]:
-            note["author"]["name"] = db.session.get(User, note["author"]["id"]).email
+            note["author"]["name"] = followup.person_name(note["author"]["id"])
     holder = user.role in DEALER_ROLES and user.dealer_id == lead.holder_id
     manages = holder and user.role == Role.MANAGER and consultant is not None
     if manages and consultant_form is None:
@@ -714,7 +712,7 @@ def hand_over(lead_id: str):
         flash(follow_up_refusal(error), "error")
         return redirect(url_for("web.lead", lead_id=lead_id))
     person = handed["consultant"]
-    name = person["name"] or db.session.get(User, person["id"]).email
+    name = followup.person_name(person["id"])
     flash(_("Handed over: %(name)s follows this lead up.", name=name), "success")
     return redirect(back("web.lead", lead_id=lead_id))
 
