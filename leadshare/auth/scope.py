@@ -121,6 +121,8 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.locate": {"POST": DEALERS},
     "web.correct": {"POST": DEALERS},
     "web.undo_progress_step": {"POST": DEALERS},
+    "web.add_note": {"POST": DEALERS},
+    "web.hand_over": {"POST": frozenset({MANAGER})},
     "web.store_settings": {"GET": frozenset({MANAGER}), "POST": frozenset({MANAGER})},
     "web.store_statement": {"GET": frozenset({MANAGER})},
     "web.statements": {"GET": frozenset({GA, MANAGER})},

@@ -142,6 +142,8 @@ EVENT = {
     "retail_confirmed": _l("Confirmed by the OEM's retail report"),
     "retail_flagged": _l("Flagged: VIN delivered twice or reported for another store"),
     "retail_unconfirmed": _l("No retail confirmation by the deadline"),
+    "sla_missed": _l("Service time missed"),
+    "consultant_assigned": _l("Handed to a consultant"),
 }
 CONSENT_CHANNEL = {
     "in_person": _l("In person"),

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
 
 from ..audit import export
 from ..audit.lead_list import groups_in_scope, iter_audit_leads
 from ..auth import scope
 from ..auth.models import User
-from ..clock import local_midnight, parse_iso, utcnow
+from ..clock import format_local, local_midnight, parse_iso, utcnow
 from ..csv_headers import in_language
 from ..csvsafe import csv_chunks
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..hours import followup
+from ..hours.schemas import ConsultantWriteSchema, NoteWriteSchema
 from ..leads import access, intake, offers, search
 from ..leads.corrections import correct_lead
 from ..leads.enums import EventType, LeadStatus, OfferKind, OfferStatus
@@ -51,6 +56,7 @@ from .forms import (
     compact,
     load,
     next_moves,
+    whole_number,
 )
 from .i18n import DEFAULT_TIMEZONE, LABELS, current_language, label, select_timezone
 from .lookups import actor, dealer_names, group_brands, oem_brands
@@ -192,10 +198,31 @@ def _details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((_("Contact"), _("lost before any contact was recorded")))
         if data.get("note"):
             rows.append((_("Note"), str(data["note"])))
+    elif kind in (EventType.CONSULTANT_ASSIGNED, EventType.SLA_MISSED):
+        rows.extend(_follow_up_details(kind, data))
     elif kind not in (EventType.EXPIRED, EventType.NEEDS_LOCATION):
         rows.extend(
             (key, str(value)) for key, value in data.items() if not isinstance(value, dict | list)
         )
+    return rows
+
+
+SLA_NAMES = {"contact": _l("First contact"), "visit": _l("Visit")}
+
+
+def _follow_up_details(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Who the lead was handed to; which service time was missed, when it was due, for whom."""
+    rows: list[tuple[str, str]] = []
+    if kind == EventType.SLA_MISSED:
+        rows.append((_("Service time"), str(SLA_NAMES.get(data.get("sla"), data.get("sla")))))
+        due = _parse_time(data.get("due_at"))
+        if due is not None:
+            rows.append((_("Due"), format_local(due, select_timezone() or DEFAULT_TIMEZONE)))
+        if data.get("released"):
+            rows.append((_("Outcome"), _("the lead went back to routing")))
+    name = followup.person_name(data.get("consultant_id"))
+    if name is not None:
+        rows.append((_("Consultant"), name))
     return rows
 
 
@@ -281,12 +308,108 @@ def which_city(lead: Lead) -> list[tuple[dict[str, Any], str]]:
     return [(c, qualified_address(c, lead.address or "")) for c in candidates]
 
 
+# --- follow-up: the consultant, the notes, the next appointment --------------------------------
+
+
+class NoteForm(FlaskForm):
+    FIELDS = {"text": "text", "next_at": "next_at"}
+    text = TextAreaField(_l("What happened, what was agreed"))
+    next_at = StringField(_l("Next appointment (optional)"))
+
+    def payload(self, timezone: str) -> dict[str, Any] | None:
+        """NoteWriteSchema input; the appointment box is read in the group's zone. None when
+        that box holds no date and time (its error is on the field)."""
+        data = compact({"text": self.text.data})
+        typed = (self.next_at.data or "").strip()
+        if typed:
+            moment = local_moment(typed, timezone)
+            if moment is None:
+                self.next_at.errors = [
+                    *self.next_at.errors,
+                    _("Give a date and a time, like 2026-12-09 10:30."),
+                ]
+                return None
+            data["next_at"] = moment
+        return data
+
+
+class ConsultantForm(FlaskForm):
+    user_id = SelectField(_l("Hand the lead to"), validate_choice=False)
+
+
+FOLLOW_UP_REFUSALS = {
+    "next_at_in_past": _l("The next appointment must lie ahead."),
+    "not_store_member": _l("Choose an active member of the store."),
+    "no_timer": _l("This lead was claimed before consultants were kept: it cannot be handed over."),
+}
+
+
+def follow_up_refusal(error: Exception) -> str:
+    """The refusal of a follow-up form in the reader's language."""
+    known = FOLLOW_UP_REFUSALS.get(getattr(error, "reason", None) or "")
+    return str(known) if known is not None else domain_message(error)
+
+
+def local_moment(text: str, timezone: str) -> str | None:
+    """`2026-12-09T10:30` (a datetime-local box) or `2026-12-09 10:30` in the group's zone,
+    as ISO-8601 with its offset for the schema; None when it is no such time."""
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            moment = datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+        return moment.replace(tzinfo=ZoneInfo(timezone)).isoformat()
+    return None
+
+
+def followup_panel(
+    user: User,
+    lead: Lead,
+    note_form: NoteForm | None = None,
+    consultant_form: ConsultantForm | None = None,
+) -> dict[str, Any] | None:
+    """What the lead page shows of its follow-up: the consultant to whoever sees the lead;
+    the notes and the next appointment to the holder's and the referrer's staff only (contact
+    data, as the API); the note form to the holder, the hand-over select to its manager."""
+    if lead.holder_id is None:
+        return None
+    consultant = followup.consultant_of(lead)
+    try:
+        notes = followup.list_notes(user, lead.public_id)
+    except Forbidden:
+        notes = None
+    for note in notes or []:  # a person without a name is named by their email, as elsewhere
+        if not note["author"]["name"]:
+            note["author"]["name"] = followup.person_name(note["author"]["id"])
+    holder = user.role in DEALER_ROLES and user.dealer_id == lead.holder_id
+    manages = holder and user.role == Role.MANAGER and consultant is not None
+    if manages and consultant_form is None:
+        consultant_form = ConsultantForm(formdata=None, data={"user_id": str(consultant.id)})
+    if manages:
+        consultant_form.user_id.choices = [
+            (str(member.id), member.name or member.email)
+            for member in followup.store_members(lead.holder_id)
+        ]
+    upcoming = [n["next_at"] for n in (notes or [])[:1] if n["next_at"] is not None]
+    return {
+        "consultant": consultant,
+        "notes": notes,
+        "erased": lead.erased_at is not None,
+        "next_at": upcoming[0] if upcoming else None,
+        "due": bool(upcoming) and upcoming[0] <= utcnow(),
+        "note_form": (note_form or NoteForm(formdata=None)) if holder else None,
+        "consultant_form": consultant_form if manages else None,
+    }
+
+
 def render_lead(
     lead_id: str,
     *,
     progress: ProgressForm | None = None,
     location: LocationForm | None = None,
     correct: CorrectForm | None = None,
+    note_form: NoteForm | None = None,
+    consultant_form: ConsultantForm | None = None,
     status: int = 200,
 ):
     user = actor()
@@ -316,6 +439,7 @@ def render_lead(
         and lead.voided_at is None,
         voided=(lead.voided_at, lead.void_reason) if lead.voided_at else None,
         returns=returns,
+        follow=followup_panel(user, lead, note_form, consultant_form),
     ), status
 
 
@@ -548,6 +672,49 @@ def routed_message(lead: Lead) -> tuple[str, str]:
             brand=lead.brand,
         ), "warning"
     return _("Saved: %(status)s.", status=label("status", lead.status)), "warning"
+
+
+@blp.post("/leads/<lead_id>/notes")
+@roles_required(*DEALER_ROLES)
+def add_note(lead_id: str):
+    """The holding store's consultant records a follow-up and the next appointment."""
+    user = actor()
+    form = NoteForm()
+    payload = form.payload(user.group.timezone if user.group else DEFAULT_TIMEZONE)
+    data = None if payload is None else load(form, NoteWriteSchema(), payload)
+    if data is None:
+        flash(_("Check the highlighted fields."), "error")
+        return render_lead(lead_id, note_form=form, status=422)
+    try:
+        followup.add_note(user, lead_id, data)
+    except Invalid as error:
+        refuse_at(form._fields.get(error.field), error, follow_up_refusal(error))
+        return render_lead(lead_id, note_form=form, status=422)
+    flash(_("Follow-up saved."), "success")
+    return redirect(url_for("web.lead", lead_id=lead_id))
+
+
+@blp.post("/leads/<lead_id>/consultant")
+@roles_required(Role.MANAGER)
+def hand_over(lead_id: str):
+    """The holding store's manager hands the lead to another active member of the store."""
+    form = ConsultantForm()
+    data = load(form, ConsultantWriteSchema(), {"user_id": whole_number(form.user_id.data or "")})
+    if data is None:
+        flash(_("Check the highlighted fields."), "error")
+        return render_lead(lead_id, consultant_form=form, status=422)
+    try:
+        handed = followup.assign_consultant(actor(), lead_id, data["user_id"])
+    except Invalid as error:
+        refuse_at(form.user_id, error, follow_up_refusal(error))
+        return render_lead(lead_id, consultant_form=form, status=422)
+    except Conflict as error:
+        flash(follow_up_refusal(error), "error")
+        return redirect(url_for("web.lead", lead_id=lead_id))
+    person = handed["consultant"]
+    name = followup.person_name(person["id"])
+    flash(_("Handed over: %(name)s follows this lead up.", name=name), "success")
+    return redirect(back("web.lead", lead_id=lead_id))
 
 
 @blp.post("/leads/<lead_id>/withdraw")

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from ..auth.models import User
 from ..clock import utcnow
 from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..hours import followup
 from ..hours import service as hours
 from ..hours.schemas import ClosureWriteSchema
 from ..hours.service import store_opens_at
@@ -62,6 +63,7 @@ def inbox():
         decline=DeclineForm(formdata=None),
         opens_at=store_opens_at(user.dealer, now) if offers else None,
         contact_sla_minutes=user.dealer.group.contact_sla_minutes,
+        appointments=followup.due_appointments(user.dealer_id, now),
     )
 
 
@@ -104,13 +106,27 @@ def held():
         )
         for item in page.items
     ]
+    ids = [item.id for item in page.items]
+    now = utcnow()
     return render_template(
         "staff/held.html",
         leads=leads,
         page=page,
         status=status,
         search=search_box(user, request.args, keep=("status",)),
+        now=now,
+        consultants=_by_public_id(page.items, followup.consultants_by_lead(user.dealer_id, ids)),
+        next_at=_by_public_id(page.items, followup.next_appointments(user.dealer_id, ids)),
+        appointments=followup.due_appointments(user.dealer_id, now),
+        summary=followup.consultant_summary(user.dealer_id, now)
+        if user.role == Role.MANAGER
+        else None,
     )
+
+
+def _by_public_id(items, found: dict[int, Any]) -> dict[str, Any]:
+    """A lookup keyed by lead id (the store's own ids) re-keyed by the ids the page shows."""
+    return {item.public_id: found[item.id] for item in items if item.id in found}
 
 
 def _duplicate_link(user: User, duplicate_of: str | None) -> str | None:

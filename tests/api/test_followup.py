@@ -84,6 +84,20 @@ def test_notes_refuse_a_past_appointment_an_empty_text_and_the_referrer(client, 
     assert client.get(url, headers=world.headers["tianhe"]).json["items"] == []
 
 
+def hooked_appointment(client, make, auth, hooked, text: str):  # noqa: F811
+    """A world whose holder has a webhook, a held lead and a note with an appointment in 3 h."""
+    world = build_world(make, auth)
+    hooked(world.tianhe)
+    lead = held_lead(client, world)
+    next_at = (utcnow() + timedelta(hours=3)).isoformat() + "Z"
+    made = client.post(
+        f"/api/v1/leads/{lead}/notes",
+        json={"text": text, "next_at": next_at},
+        headers=world.headers["tianhe"],
+    ).json
+    return world, lead, parse_iso(made["next_at"])
+
+
 def test_the_store_is_reminded_once_when_the_appointment_comes(
     app,
     client,
@@ -92,16 +106,9 @@ def test_the_store_is_reminded_once_when_the_appointment_comes(
     hooked,  # noqa: F811 - the fixture of test_sla
     app_ctx,
 ):
-    world = build_world(make, auth)
-    hooked(world.tianhe)
-    lead = held_lead(client, world)
-    next_at = (utcnow() + timedelta(hours=3)).isoformat() + "Z"
-    made = client.post(
-        f"/api/v1/leads/{lead}/notes",
-        json={"text": "客户手机 13812345678，周六回访", "next_at": next_at},
-        headers=world.headers["tianhe"],
-    ).json
-    due = parse_iso(made["next_at"])
+    world, lead, due = hooked_appointment(
+        client, make, auth, hooked, "客户手机 13812345678，周六回访"
+    )
     assert "0 appointments reminded" in sweep(app, due - timedelta(seconds=1))
     assert "1 appointments reminded" in sweep(app, due)
     assert "0 appointments reminded" in sweep(app, due + timedelta(minutes=1))
@@ -113,3 +120,14 @@ def test_the_store_is_reminded_once_when_the_appointment_comes(
         payload = json.dumps(sent[0].payload, ensure_ascii=False)
     assert "13812345678" not in payload and "回访" not in payload
     assert sent[0].payload["data"]["consultant"] == world.users["tianhe"].name
+
+
+def test_an_appointment_of_a_lost_lead_is_not_reminded(app, client, make, auth, hooked):  # noqa: F811
+    world, lead, due = hooked_appointment(client, make, auth, hooked, "周六回访")
+    lost = client.post(
+        f"/api/v1/leads/{lead}/progress",
+        json={"status": "lost", "lost_reason": "bought_elsewhere"},
+        headers=world.headers["tianhe"],
+    )
+    assert lost.status_code == 200, lost.json
+    assert "0 appointments reminded" in sweep(app, due)
