@@ -131,7 +131,7 @@ def list_notes(actor: User, public_id: str) -> list[dict[str, Any]]:
 def note_view(note: FollowUpNote, author: User, dealer: Dealer) -> dict[str, Any]:
     return {
         "id": note.id,
-        "text": note.text,
+        "text": note.text or None,  # empty once the lead's personal data was erased
         "next_at": note.next_at,
         "reminded_at": note.reminded_at,
         "created_at": note.created_at,
@@ -170,7 +170,7 @@ def remind_appointments(now: datetime, batch: int = 200) -> int:
     message is a push on top of the in-app line (`due_appointments`), which reads the notes
     themselves and so reaches a store without a webhook or a WeCom app."""
     from ..notify.enums import NotificationEvent
-    from ..notify.outbox import app_notification, follow_up_notification, lead_data
+    from ..notify.outbox import app_notifications, follow_up_notification, lead_data
 
     reminded = 0
     while True:
@@ -200,20 +200,20 @@ def remind_appointments(now: datetime, batch: int = 200) -> int:
                 if row is not None:
                     db.session.add(row)
                 if consultant is not None:
-                    pushed = app_notification(
-                        NotificationEvent.FOLLOW_UP_DUE,
-                        lead=lead,
-                        lead_status=lead.status,
-                        occurred_at=now,
-                        data={
-                            **lead_data(db.session, lead),
-                            "next_at": iso_z(note.next_at),
-                            "consultant": consultant.name,
-                        },
-                        user_id=consultant.id,
+                    db.session.add_all(
+                        app_notifications(
+                            NotificationEvent.FOLLOW_UP_DUE,
+                            lead=lead,
+                            lead_status=lead.status,
+                            occurred_at=now,
+                            data={
+                                **lead_data(db.session, lead),
+                                "next_at": iso_z(note.next_at),
+                                "consultant": consultant.name,
+                            },
+                            user_id=consultant.id,
+                        )
                     )
-                    if pushed is not None:
-                        db.session.add(pushed)
                 reminded += 1
         if len(notes) < batch:
             return reminded

@@ -167,7 +167,9 @@ class NoteWriteSchema(InputSchema):
 
 class NoteSchema(ma.Schema):
     id = fields.Integer()
-    text = fields.String()
+    text = fields.String(
+        allow_none=True, metadata={"description": "null once the customer's data was erased"}
+    )
     next_at = UTCDateTime(allow_none=True)
     reminded_at = UTCDateTime(allow_none=True)
     created_at = UTCDateTime()

@@ -165,6 +165,25 @@ def markdown_text(message: Message) -> str:
             f"> 跟进门店：{_name(data.get('holder'))}",
             *_customer_lines(data),
         ]
+    elif message.event in (NotificationEvent.SLA_REMINDER, NotificationEvent.SLA_MISSED):
+        sla = SLA_NAMES.get(data.get("sla") or "", inert(data.get("sla")))
+        due = _local(data.get("due_at"), tz)
+        if message.event == NotificationEvent.SLA_REMINDER:
+            lines = ["**服务时限即将到期**", *_customer_lines(data), f"> {sla}时限：{due}"]
+        else:
+            lines = [
+                "**未在服务时限内完成**",
+                *_customer_lines(data),
+                f"> {sla}时限：{due}（已过）",
+                *(["线索已收回，重新分配给其他门店。"] if data.get("released") else []),
+            ]
+    elif message.event == NotificationEvent.FOLLOW_UP_DUE:
+        lines = [
+            "**客户预约已到时间**",
+            f"> 顾问：{inert(data.get('consultant') or '未指定')}",
+            *_customer_lines(data),
+            f"> 预约时间：{_local(data.get('next_at'), tz)}",
+        ]
     elif message.event == NotificationEvent.REWARD_CREDITED:
         event_name = REWARD_EVENT_NAMES.get(
             data.get("reward_event") or "", data.get("reward_event")

@@ -16,6 +16,7 @@ from ..auth.scope import ADMINS, require_role
 from ..clock import iso_z, utcnow
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..hours.models import FollowUpNote
 from ..leads.chain import canonical_json, is_sealed, legacy_head, unseal
 from ..leads.contact import normalise_phone
 from ..leads.enums import EventType, LeadStatus
@@ -58,11 +59,12 @@ def erase_lead(
 ) -> bool:
     """Erase the lead's personal data (in the caller's unit of work); False if already erased.
 
-    Gone: the name, phone, WeChat ID, notes, street address, exact point (the district's
-    centroid stays, so routing and the reports still work), free-text reasons and decline
-    notes, the sealed values of the trail and stored answers. Kept: keyed hashes of the phone
-    and WeChat ID (de-duplication), the chain, the access log, the reward ledger. An `erased`
-    event records why, the request's reference and which fields were held.
+    Gone: the name, phone, WeChat ID, notes (and the follow-up notes' text), street address,
+    exact point (the district's centroid stays, so routing and the reports still work),
+    free-text reasons and decline notes, the sealed values of the trail and stored answers.
+    Kept: keyed hashes of the phone and WeChat ID (de-duplication), the chain, the access log,
+    the reward ledger. An `erased` event records why, the request's reference and which fields
+    were held.
     """
     if lead.erased_at is not None:
         return False
@@ -84,6 +86,12 @@ def erase_lead(
         update(Offer)
         .where(Offer.lead_id == lead.id)
         .values(decline_note=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(  # the consultants' follow-up notes: their text; when, who and the
+        update(FollowUpNote)  # appointment's time stay
+        .where(FollowUpNote.lead_id == lead.id)
+        .values(text="")
         .execution_options(synchronize_session=False)
     )
     db.session.execute(

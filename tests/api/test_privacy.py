@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from leadshare.clock import iso_z, utcnow
 from leadshare.extensions import db
+from leadshare.hours.models import FollowUpNote
 from leadshare.leads.chain import commitment, is_sealed
 from leadshare.leads.models import Lead, LeadEvent
 from leadshare.privacy.models import ContactAccess, PersonalDatum
@@ -328,6 +329,24 @@ def test_erasure_by_request_then_the_export_shows_nothing_but_the_trail(client, 
     assert held["id"] == lead["id"] and held["erased_at"]
     assert held["customer"] == {"name": None, "phone": None, "wechat_id": None}
     assert held["trail"][-1]["type"] == "erased"
+
+
+def test_erasure_takes_the_text_of_the_follow_up_notes_and_keeps_when_and_who(app, client, world):
+    lead = _post(client, world)
+    _act(client, world, "tianhe", lead["id"], "claim")
+    url = f"/api/v1/leads/{lead['id']}/notes"
+    made = client.post(
+        url, json={"text": "客户住在天河北路 88 号"}, headers=world.headers["tianhe"]
+    )
+    assert made.status_code == 201, made.json
+    assert _erase(client, world).status_code == 200
+    [note] = client.get(url, headers=world.headers["tianhe"]).json["items"]
+    assert note["text"] is None and note["created_at"] and note["author"]["id"]
+    with app.app_context():
+        texts = db.session.scalars(
+            select(FollowUpNote.text).join(Lead).where(Lead.public_id == lead["id"])
+        ).all()
+    assert texts == [""]
 
 
 def test_an_erased_customer_is_still_de_duplicated_within_the_window(client, world):

@@ -237,6 +237,32 @@ def test_an_sla_reminder_reaches_the_leads_consultant(app, client, make, auth, f
     assert len(titled(fake_wecom, "服务时限即将到期")) == 1
 
 
+def test_an_appointment_that_has_come_reaches_the_consultant(app, client, make, auth, fake_wecom):
+    world = build_world(make, auth)
+    configure(client, world.group, world.headers["admin"])
+    link(client, world.users["tianhe"], world.headers["admin"], "zhangsan")
+    link(client, world.users["tianhe2"], world.headers["admin"], "lisi")
+    fake_wecom.members(CORP, "zhangsan", "lisi")
+    lead_id = held_lead(client, world, who="tianhe2")
+    next_at = utcnow().replace(microsecond=0) + timedelta(hours=2)
+    note = client.post(
+        f"/api/v1/leads/{lead_id}/notes",
+        json={"text": "客户周六来店试驾", "next_at": next_at.isoformat() + "Z"},
+        headers=world.headers["tianhe2"],
+    )
+    assert note.status_code == 201, note.json
+    sweep(app, next_at - timedelta(minutes=1))
+    deliver(app)
+    assert titled(fake_wecom, "客户预约已到时间") == []
+    sweep(app, next_at + timedelta(minutes=1))
+    deliver(app)
+    [reminder] = titled(fake_wecom, "客户预约已到时间")
+    assert reminder["touser"] == "lisi"
+    assert reminder["textcard"]["url"] == f"{BASE}/leads/{lead_id}"
+    assert "预约时间" in reminder["textcard"]["description"]
+    assert "试驾" not in reminder["textcard"]["description"]  # never the note's text
+
+
 # --- admins are told --------------------------------------------------------------------------
 
 

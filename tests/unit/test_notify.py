@@ -147,6 +147,25 @@ def test_every_event_renders_in_chinese_without_contact_details():
     assert "¥80.00" in reward and "奖励事件：接单" in reward
 
 
+def test_service_level_and_appointment_messages_read_in_chinese_not_codes():
+    due = {**LEAD, "sla": "contact", "due_at": "2026-11-23T02:00:00Z"}
+    cases = {
+        "sla_reminder": (due, ["**服务时限即将到期**", "联系客户时限：2026-11-23 10:00"]),
+        "sla_missed": (
+            {**due, "released": True},
+            ["**未在服务时限内完成**", "联系客户时限：2026-11-23 10:00（已过）", "重新分配"],
+        ),
+        "follow_up_due": (
+            {**LEAD, "consultant": "李四", "next_at": "2026-11-24T06:30:00Z"},
+            ["**客户预约已到时间**", "顾问：李四", "预约时间：2026-11-24 14:30"],
+        ),
+    }
+    for event, (data, parts) in cases.items():
+        text = markdown_text(Message("m", event, datetime(2026, 11, 23), "l", "s", "u/l", data))
+        assert all(part in text for part in parts), text
+        assert event not in text and "线索通知：" not in text, text
+
+
 def test_a_huge_markdown_message_is_cut_to_wecom_limit():
     long = Message(
         "m", "claimed", datetime(2026, 1, 1), "l", "s", None, {**LEAD, "model": "长" * 3000}
