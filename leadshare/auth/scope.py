@@ -129,6 +129,7 @@ ENDPOINT_ROLES: dict[str, dict[str, frozenset[Role]]] = {
     "web.void_lead": {"POST": frozenset({GA})},
     "web.admin_dealers": {"GET": frozenset({GA})},
     "web.admin_dealer": {"GET": frozenset({GA}), "POST": frozenset({GA})},
+    "web.admin_dealer_oem_codes": {"POST": frozenset({GA})},
     "web.admin_users": {"GET": frozenset({GA})},
     "web.admin_new_user": {"GET": frozenset({GA}), "POST": frozenset({GA})},
     "web.admin_user_active": {"POST": frozenset({GA})},

@@ -44,6 +44,18 @@ def oem_codes(actor: User, dealer_id: int) -> dict[str, Any]:
     return {"dealer_id": dealer.id, "codes": list(rows)}
 
 
+def code_boxes(actor: User, dealer_id: int) -> list[tuple[Oem, str | None]]:
+    """The OEMs a store's page offers a code box for (those whose brands it sells, and any it
+    has a code with already), each with its current code."""
+    dealer = _dealer(actor, dealer_id)
+    held = {row.oem_id: row.code for row in oem_codes(actor, dealer.id)["codes"]}
+    return [
+        (oem, held.get(oem.id))
+        for oem in db.session.scalars(select(Oem).order_by(Oem.name))
+        if oem.id in held or set(oem.brands) & set(dealer.brands)
+    ]
+
+
 @transactional
 def set_oem_codes(actor: User, dealer_id: int, codes: list[Mapping[str, Any]]) -> dict[str, Any]:
     """Replace a store's OEM dealer codes; 422 for an unknown OEM, 409 for a code another store

@@ -16,6 +16,8 @@ from ..auth.schemas import UserCreateSchema, UserEditSchema, UserQueryArgsSchema
 from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from ..notify import service as notify
 from ..notify.enums import RETRYABLE, NotificationStatus
+from ..retail.codes import code_boxes, set_oem_codes
+from ..retail.schemas import OemCodesInSchema
 from ..settings import current_settings
 from ..tenancy import service
 from ..tenancy.dealer_csv import CSV_FIELDS, import_rows, read_rows
@@ -35,7 +37,7 @@ from .forms import (
 )
 from .leads import page_number, refuse_at
 from .lookups import actor, store_names
-from .messages import flash_refusal, schema_message
+from .messages import domain_message, flash_refusal, schema_message
 from .views import roles_required
 
 PER_PAGE = 50
@@ -120,7 +122,58 @@ def admin_dealer(dealer_id: int | None = None):
             else:
                 flash(_("Store %(code)s saved.", code=dealer.code), "success")
                 return redirect(url_for("web.admin_dealers"))
-    return render_template("admin/dealer_form.html", form=form, dealer=dealer), status
+    return _dealer_page(form, dealer, status)
+
+
+def _dealer_page(form, dealer: Dealer | None, status: int = 200, **codes_page: Any):
+    """The store's form and, for a store that exists, its OEM dealer codes (one box per OEM
+    whose brands it sells, and any OEM it already has a code with)."""
+    oem_codes = []
+    if dealer is not None:
+        typed = codes_page.get("typed", {})
+        oem_codes = [
+            {"oem": oem, "value": typed.get(oem.id, code or "")}
+            for oem, code in code_boxes(actor(), dealer.id)
+        ]
+    return (
+        render_template(
+            "admin/dealer_form.html",
+            form=form,
+            dealer=dealer,
+            oem_codes=oem_codes,
+            code_error=codes_page.get("error"),
+        ),
+        status,
+    )
+
+
+@blp.post("/admin/dealers/<int:dealer_id>/oem-codes")
+@roles_required(Role.GROUP_ADMIN)
+def admin_dealer_oem_codes(dealer_id: int):
+    """Replace the store's OEM dealer codes from the boxes of its page (an empty box: none)."""
+    user = actor()
+    dealer = service.get_dealer(user, dealer_id)
+    typed = {}
+    for key, value in request.form.items():
+        if key.startswith("oem_") and key[4:].isdigit():
+            typed[int(key[4:])] = value.strip()
+    rows = [{"oem_id": oem_id, "code": code} for oem_id, code in typed.items() if code]
+    form = DealerForm(data=_dealer_form_data(dealer))
+    try:
+        codes = OemCodesInSchema().load({"codes": rows})["codes"]
+        set_oem_codes(user, dealer.id, codes)
+    except ma.ValidationError:
+        message = _("A dealer code is 1-50 letters, digits, dots, dashes or underscores.")
+        return _dealer_page(form, dealer, 422, typed=typed, error=message)
+    except (Conflict, Invalid) as error:
+        message = (
+            _("Another store already has this code with that OEM.")
+            if error.reason == "code_taken"
+            else domain_message(error)
+        )
+        return _dealer_page(form, dealer, error.status, typed=typed, error=message)
+    flash(_("OEM dealer codes of %(code)s saved.", code=dealer.code), "success")
+    return redirect(url_for("web.admin_dealer", dealer_id=dealer.id))
 
 
 @blp.get("/admin/users")

@@ -101,3 +101,32 @@ def test_a_group_admin_whose_stores_two_oems_know_chooses_one(app, client, make,
     assert answer.status_code == 200, answer.json
     form = Browser(app, world.users["admin"]).get("/retail/reports").text
     assert "请选择主机厂" in form and "一汽-大众" in form and "广汽丰田" in form
+
+
+def test_a_group_admin_sets_a_stores_oem_codes_on_its_page(app, client, world):
+    admin = Browser(app, world.users["admin"])
+    url = f"/admin/dealers/{world.tianhe.id}"
+    page = admin.get(url).text
+    box = f'name="oem_{world.audi.id}" value="FAW-GZ1"'
+    assert "主机厂经销商代码" in page and box in page
+    saved = admin.post(
+        f"{url}/oem-codes", follow_redirects=True, **{f"oem_{world.audi.id}": "FAW-GZ9"}
+    )
+    assert saved.status_code == 200 and "的主机厂经销商代码已保存" in saved.text
+    codes = client.get(
+        f"/api/v1/dealers/{world.tianhe.id}/oem-codes", headers=world.headers["admin"]
+    )
+    assert [row["code"] for row in codes.json["codes"]] == ["FAW-GZ9"]
+    taken = admin.post(f"{url}/oem-codes", **{f"oem_{world.audi.id}": "FAW-GZ2"})  # Baiyun's
+    assert taken.status_code == 409 and "该主机厂下已有其他门店使用此代码" in taken.text
+    assert f'name="oem_{world.audi.id}" value="FAW-GZ2"' in taken.text  # what was typed stays
+    bad = admin.post(f"{url}/oem-codes", **{f"oem_{world.audi.id}": "代码 1"})
+    assert bad.status_code == 422 and "经销商代码为 1-50 位" in bad.text
+    cleared = admin.post(f"{url}/oem-codes", follow_redirects=True, **{f"oem_{world.audi.id}": ""})
+    assert cleared.status_code == 200
+    codes = client.get(
+        f"/api/v1/dealers/{world.tianhe.id}/oem-codes", headers=world.headers["admin"]
+    )
+    assert codes.json["codes"] == []
+    manager = Browser(app, world.users["tianhe2"])
+    assert manager.post(f"{url}/oem-codes", **{f"oem_{world.audi.id}": "X"}).status_code == 403
