@@ -28,6 +28,7 @@ from .test_browser import (
     screenshot,
     sign_in,
     submit,
+    tap,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
@@ -68,7 +69,7 @@ def test_a_consultant_follows_up_and_the_manager_sees_who_acts(served, driver): 
 
     submit(driver, line.find_element(By.CSS_SELECTOR, "a"))
     assert "预约已到时间" in driver.find_element(By.CSS_SELECTOR, "[data-follow-up]").text
-    driver.find_element(By.CSS_SELECTOR, ".note-form summary").click()
+    tap(driver, driver.find_element(By.CSS_SELECTOR, ".note-form summary"))
     driver.find_element(By.ID, "note-text").send_keys("已电话回访，客户周六上午来店试驾")
     ahead = utcnow() + timedelta(days=3)
     with app.app_context():

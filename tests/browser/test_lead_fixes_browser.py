@@ -63,7 +63,7 @@ def test_a_lead_nobody_could_route_is_corrected_and_a_step_undone(live_server, d
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form.progress-form button"))
     assert "已记录" in flash_text(driver)
     undo = driver.find_element(By.CSS_SELECTOR, "[data-undo]")
-    undo.find_element(By.TAG_NAME, "summary").click()
+    tap(driver, undo.find_element(By.TAG_NAME, "summary"))
     undo.find_element(By.ID, "reason").send_keys("记错了")
     screenshot(driver, "42-undo-the-last-step")
     submit(driver, undo.find_element(By.CSS_SELECTOR, "button"))

@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
 from . import test_browser as story  # skips this module too where Chromium is missing
-from .test_browser import flash_text, page_errors, screenshot, sign_in, sign_out, submit
+from .test_browser import flash_text, page_errors, screenshot, sign_in, sign_out, submit, tap
 
 live_server, driver = story.live_server, story.driver  # the stories' server and browser
 
@@ -35,7 +35,7 @@ def test_a_returned_lead_is_contested_and_decided(live_server, driver):
     sign_in(driver, base, "staff.gz01@demo.leadshare.cn")
     driver.get(f"{base}/leads/{lead_id}")
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action$='/claim'] button"))
-    driver.find_element(By.CSS_SELECTOR, "details.return summary").click()
+    tap(driver, driver.find_element(By.CSS_SELECTOR, "details.return summary"))
     Select(driver.find_element(By.ID, "return-reason")).select_by_value("invalid_contact")
     driver.find_element(By.ID, "return-note").send_keys("电话是空号")
     screenshot(driver, "30-return-form")
@@ -47,7 +47,7 @@ def test_a_returned_lead_is_contested_and_decided(live_server, driver):
     sign_in(driver, base, "staff.sz01@demo.leadshare.cn")
     driver.get(f"{base}/leads/{lead_id}")
     assert "电话是空号" in driver.find_element(By.CSS_SELECTOR, "[data-return]").text
-    driver.find_element(By.CSS_SELECTOR, "details.contest summary").click()
+    tap(driver, driver.find_element(By.CSS_SELECTOR, "details.contest summary"))
     driver.find_element(By.ID, "contest-note").send_keys("昨天还打通过")
     screenshot(driver, "31-return-answer")
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action$='/return/contest'] button"))
