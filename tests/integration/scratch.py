@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from leadshare.app import MIGRATIONS_DIR, create_app
+from leadshare.extensions import db
+
+from .. import TEST_SECRET_KEY
 
 _DROP = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
 _CREATE = "CREATE DATABASE {}"
@@ -35,6 +42,30 @@ def scratch_database(tmp_path: Path, suffix: str) -> Iterator[str]:
         yield suite.set(database=name).render_as_string(hide_password=False)
     finally:
         _admin(url, name, _DROP)
+
+
+@contextmanager
+def migrated_app(tmp_path: Path, suffix: str, **config: Any) -> Iterator[Flask]:
+    """The app on a scratch database of its own, migrated to the head (`config` adds to the
+    settings); its sessions and engine are let go before the database is dropped."""
+    with scratch_database(tmp_path, suffix) as url:
+        app = create_app(
+            {
+                "SECRET_KEY": TEST_SECRET_KEY,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "GEOCODER": "none",
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                **config,
+            }
+        )
+        with app.app_context():
+            upgrade(directory=str(MIGRATIONS_DIR))
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 def _admin(url: str, name: str, *statements: str) -> None:

@@ -15,10 +15,8 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.auth.models import User
 from leadshare.clock import utcnow
 from leadshare.extensions import db
@@ -28,7 +26,6 @@ from leadshare.rewards.enums import AccountKind, EntryKind
 from leadshare.rewards.holds import release_due_credits
 from leadshare.rewards.models import LedgerEntry, RewardCredit
 
-from .. import TEST_SECRET_KEY
 from ..factories import Factory
 from ..services.reward_world import (
     accepted_lead,
@@ -37,7 +34,7 @@ from ..services.reward_world import (
     build,
     program,
 )
-from .scratch import scratch_database
+from .scratch import migrated_app
 
 pytestmark = pytest.mark.no_rollback
 
@@ -47,21 +44,10 @@ CLAIMED_AT = utcnow().replace(microsecond=0) - timedelta(days=40)
 
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory) -> Iterator:
-    with scratch_database(tmp_path_factory.mktemp("holds"), "holds") as url:
-        app = create_app(
-            {
-                "SECRET_KEY": TEST_SECRET_KEY,
-                "SQLALCHEMY_DATABASE_URI": url,
-                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 5},
-                "GEOCODER": "none",
-                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            }
-        )
-        with app.app_context():
-            upgrade(directory=str(MIGRATIONS_DIR))
+    with migrated_app(
+        tmp_path_factory.mktemp("holds"), "holds", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5}
+    ) as app:
         yield app
-        with app.app_context():
-            db.engine.dispose()
 
 
 def _together(app, *jobs: Callable[[], object]) -> list[BaseException]:

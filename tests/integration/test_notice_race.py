@@ -8,10 +8,8 @@ import threading
 from collections import Counter
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select, update
 
-from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.clock import utcnow
 from leadshare.extensions import db
 from leadshare.leads.models import Lead
@@ -22,10 +20,9 @@ from leadshare.privacy.access_log import Shown, write_access
 from leadshare.tenancy.models import Group
 from leadshare.vocabulary import Role
 
-from .. import TEST_SECRET_KEY
 from ..api.lead_world import build_world, lead_payload
 from ..factories import Factory, token_headers
-from .scratch import scratch_database
+from .scratch import migrated_app
 
 pytestmark = pytest.mark.no_rollback
 
@@ -35,22 +32,8 @@ SWEEPERS = 3
 
 @pytest.fixture
 def scratch_app(tmp_path):
-    with scratch_database(tmp_path, "notices") as url:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": TEST_SECRET_KEY,
-                "SQLALCHEMY_DATABASE_URI": url,
-                "GEOCODER": "none",
-                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            }
-        )
-        with app.app_context():
-            upgrade(directory=str(MIGRATIONS_DIR))
+    with migrated_app(tmp_path, "notices", TESTING=True) as app:
         yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_sweepers_at_once_tell_each_user_over_the_threshold_once(scratch_app):

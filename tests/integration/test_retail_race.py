@@ -13,10 +13,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.auth.models import User
 from leadshare.clock import utcnow
 from leadshare.extensions import db
@@ -29,11 +27,10 @@ from leadshare.rewards.holds import reverse_unconfirmed_credits
 from leadshare.rewards.models import RewardCredit
 from leadshare.vocabulary import Role
 
-from .. import TEST_SECRET_KEY
 from ..factories import Factory
 from ..retail_world import report_csv, vin
 from ..services.reward_world import accepted_lead, assert_ledger_balanced, build, program
-from .scratch import scratch_database
+from .scratch import migrated_app
 from .test_hold_race import _together
 
 pytestmark = pytest.mark.no_rollback
@@ -44,21 +41,10 @@ DELIVERED_AT = utcnow().replace(microsecond=0) - timedelta(days=11)
 
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory) -> Iterator:
-    with scratch_database(tmp_path_factory.mktemp("retail"), "retail") as url:
-        app = create_app(
-            {
-                "SECRET_KEY": TEST_SECRET_KEY,
-                "SQLALCHEMY_DATABASE_URI": url,
-                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 5},
-                "GEOCODER": "none",
-                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            }
-        )
-        with app.app_context():
-            upgrade(directory=str(MIGRATIONS_DIR))
+    with migrated_app(
+        tmp_path_factory.mktemp("retail"), "retail", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5}
+    ) as app:
         yield app
-        with app.app_context():
-            db.engine.dispose()
 
 
 def _world(app, brand: str):

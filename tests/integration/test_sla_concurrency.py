@@ -9,10 +9,8 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select, update
 
-from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.extensions import db
 from leadshare.hours.models import SlaTimer
 from leadshare.hours.sla import SlaSweep, sweep_slas
@@ -21,10 +19,9 @@ from leadshare.leads.models import Lead, LeadEvent, Offer
 from leadshare.notify.models import Notification
 from leadshare.tenancy.models import Dealer
 
-from .. import TEST_SECRET_KEY
 from ..api.lead_world import build_world, lead_payload
 from ..factories import Factory, token_headers
-from .scratch import scratch_database
+from .scratch import migrated_app
 
 pytestmark = pytest.mark.no_rollback
 
@@ -34,22 +31,8 @@ SWEEPERS = 2
 
 @pytest.fixture
 def scratch_app(tmp_path):
-    with scratch_database(tmp_path, "sla") as url:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": TEST_SECRET_KEY,
-                "SQLALCHEMY_DATABASE_URI": url,
-                "GEOCODER": "none",
-                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            }
-        )
-        with app.app_context():
-            upgrade(directory=str(MIGRATIONS_DIR))
+    with migrated_app(tmp_path, "sla", TESTING=True) as app:
         yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_two_sweepers_at_once_act_on_each_missed_contact_once(scratch_app):
