@@ -18,21 +18,18 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import select
 
-from leadshare.app import MIGRATIONS_DIR, create_app
 from leadshare.clock import utcnow
 from leadshare.extensions import db
 from leadshare.leads.disputes import sweep_returns
 from leadshare.leads.models import Lead, LeadEvent, LeadReturn
 from leadshare.rewards.models import RewardCredit
 
-from .. import TEST_SECRET_KEY
 from ..api.lead_world import build_world, lead_payload
 from ..factories import Factory, token_headers
 from ..services.reward_world import assert_ledger_balanced
-from .scratch import scratch_database
+from .scratch import migrated_app
 
 pytestmark = [pytest.mark.no_rollback]
 
@@ -43,18 +40,7 @@ VIN = "LSVAU2A31N2123456"
 @pytest.fixture(scope="module")
 def race(tmp_path_factory) -> Iterator[tuple[Flask, Any]]:
     """The app on a scratch database, with the lead world and a reward program."""
-    with scratch_database(tmp_path_factory.mktemp("return_race"), "return_race") as url:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": TEST_SECRET_KEY,
-                "SQLALCHEMY_DATABASE_URI": url,
-                "GEOCODER": "none",
-                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            }
-        )
-        with app.app_context():
-            upgrade(directory=str(MIGRATIONS_DIR))
+    with migrated_app(tmp_path_factory.mktemp("return_race"), "return_race", TESTING=True) as app:
         world = build_world(Factory(app), token_headers(app.test_client()))
         program = app.test_client().post(
             "/api/v1/reward-programs",
@@ -70,12 +56,7 @@ def race(tmp_path_factory) -> Iterator[tuple[Flask, Any]]:
             headers=world.headers["admin"],
         )
         assert program.status_code == 201, program.json
-        try:
-            yield app, world
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+        yield app, world
 
 
 def together(*calls: Callable[[], Any]) -> list[Any]:
